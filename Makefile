@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+SHARED := ../shared/corpora
+# Debian packages the project uses at run time (browser for --render, OCR engine).
+APT_PACKAGES :=
+
+DEMO_INPUTS := fixtures/warc/demo.warc.gz $(wildcard $(SHARED)/warc/dev.warc.gz)
+
+.PHONY: demo test install system-deps clean bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: install system-deps
+	$(VENV)/bin/corpusmill warc $(DEMO_INPUTS) -o out/demo --workers 2 --overwrite
+	@id=$$($(PY) -c "import gzip,json,glob; f=sorted(glob.glob('out/demo/data/*'))[0]; print(json.loads(gzip.open(f).readline())['id'])"); \
+	echo; echo "== corpusmill explain out/demo $$id"; $(VENV)/bin/corpusmill explain out/demo "$$id"
+
+test: install system-deps
+	@$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+clean:
+	rm -rf out .pytest_cache

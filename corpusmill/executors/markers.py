@@ -1,0 +1,35 @@
+"""Task markers: `OUT/_markers/<pass>/<task>.json` holds a finished task's result."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+class MarkerStore:
+    def __init__(self, out_dir: Path) -> None:
+        self.root = out_dir / "_markers"
+
+    def _path(self, pass_name: str, task_id: str) -> Path:
+        return self.root / pass_name / f"{task_id}.json"
+
+    def get(self, pass_name: str, task_id: str) -> dict[str, Any] | None:
+        try:
+            return orjson.loads(self._path(pass_name, task_id).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def put(self, pass_name: str, task_id: str, result: dict[str, Any]) -> None:
+        path = self._path(pass_name, task_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(result))
+        os.replace(tmp, path)
+
+    def all(self, pass_name: str) -> dict[str, dict[str, Any]]:
+        d = self.root / pass_name
+        if not d.is_dir():
+            return {}
+        return {p.stem: orjson.loads(p.read_bytes()) for p in sorted(d.glob("*.json"))}

@@ -1,0 +1,288 @@
+"""A job: inputs -> shards -> segments of stages -> data/, rejects/, stats.json.
+
+The pipeline is a list of stage specs. Corpus stages (dedup) split it into
+segments (see corpus_stage.py); each segment is one pass of the executor over
+the shards, and a corpus stage's global passes run between two segments.
+Everything a worker needs travels as plain data (the job spec), so the same
+job runs on local processes or on Ray.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.executors.markers import MarkerStore
+from corpusmill.progress import Progress, worker_report
+from corpusmill.readers import iter_rows
+from corpusmill.record import Record
+from corpusmill.registry import build_reader, build_stage, stage_class
+from corpusmill.stage import Stage, StageStats
+from corpusmill.stats import RunStats, StatsError
+from corpusmill.writers import ShardWriter, suffix
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
+PDF_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".zip", ".tar", ".tar.gz",
+                ".tgz", ".tar.bz2", ".tar.xz", ".warc", ".warc.gz")
+
+
+@dataclass
+class JobSpec:
+    reader: str
+    inputs: list[str]
+    out_dir: str
+    pipeline: list[dict[str, Any]]
+    format: str = "jsonl"
+    reader_options: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
+    executor: str = "local"
+    executor_options: dict[str, Any] = field(default_factory=dict)
+    files_per_shard: int = 1
+    keep_work: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "JobSpec":
+        return cls(**d)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must match for a rerun to resume instead of mixing two different runs."""
+        return {"reader": self.reader, "inputs": self.inputs, "pipeline": self.pipeline,
+                "format": self.format, "reader_options": self.reader_options}
+
+
+# ---------------------------------------------------------------- shards
+
+def expand_inputs(inputs: list[str], reader: str) -> list[str]:
+    """Globs and folders -> a sorted, de-duplicated list of files."""
+    suffixes = {"warc": WARC_SUFFIXES, "pdf": PDF_SUFFIXES}.get(reader)
+    files: list[str] = []
+    for arg in inputs:
+        matches = sorted(glob.glob(arg)) or [arg]
+        for m in matches:
+            p = Path(m)
+            if p.is_dir():
+                for f in sorted(p.rglob("*")):
+                    if f.is_file() and (suffixes is None or f.name.lower().endswith(suffixes)
+                                        or reader == "pdf"):
+                        files.append(str(f))
+            else:
+                files.append(str(p))
+    seen: set[str] = set()
+    out = []
+    for f in files:
+        key = os.path.abspath(f)
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
+def make_shards(files: list[str], files_per_shard: int) -> list[dict[str, Any]]:
+    n = max(1, files_per_shard)
+    return [{"id": f"{i // n:05d}", "paths": files[i:i + n]} for i in range(0, len(files), n)]
+
+
+# ---------------------------------------------------------------- segments
+
+@dataclass
+class Segment:
+    before: dict[str, Any] | None  # corpus stage whose decisions this segment applies
+    stages: list[dict[str, Any]]
+    after: dict[str, Any] | None  # corpus stage whose side data this segment collects
+
+
+def is_corpus_stage(spec: dict[str, Any]) -> bool:
+    return issubclass(stage_class(spec["stage"]), CorpusStage)
+
+
+def split_segments(pipeline: list[dict[str, Any]]) -> list[Segment]:
+    segments: list[Segment] = []
+    before: dict[str, Any] | None = None
+    current: list[dict[str, Any]] = []
+    for spec in pipeline:
+        if spec.get("enabled", True) is False:
+            continue
+        if is_corpus_stage(spec):
+            segments.append(Segment(before, current, spec))
+            before, current = spec, []
+        else:
+            current.append(spec)
+    segments.append(Segment(before, current, None))
+    return segments
+
+
+def _intermediate(out: Path, seg: int, shard_id: str) -> Path:
+    return out / "_work" / "segments" / str(seg) / f"{shard_id}.jsonl.gz"
+
+
+def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> Iterator[Record]:
+    """The shard's input records, counted as the run's input, with progress ticks."""
+    reader = build_reader(job.reader, job.reader_options)
+    stats.name = getattr(reader, "name", job.reader)
+    paths = shard["paths"]
+    for i, path in enumerate(paths):
+        size = max(os.path.getsize(path), 1) if os.path.isfile(path) else 1
+        t0 = time.perf_counter()
+        for rec in reader.read(path):
+            stats.seconds += time.perf_counter() - t0
+            stats.count(rec)
+            off = rec.source.get("warc_offset")
+            frac = (i + min(off / size, 1.0)) / len(paths) if isinstance(off, int) else None
+            worker_report.tick(1, frac)
+            yield rec
+            t0 = time.perf_counter()
+        stats.seconds += time.perf_counter() - t0
+
+
+def _intermediate_source(path: Path) -> Iterator[Record]:
+    for row in iter_rows(path):
+        worker_report.tick(1)
+        yield Record.from_dict(row)
+
+
+def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) -> dict[str, Any]:
+    """One segment over one shard, in a worker. Returns the shard's stats for the marker."""
+    job = JobSpec.from_dict(job_d)
+    out = Path(job.out_dir)
+    ctx = RunContext(out)
+    segments = split_segments(job.pipeline)
+    seg = segments[seg_index]
+    sid = shard["id"]
+    last = seg_index == len(segments) - 1
+
+    stages: list[Stage] = []
+    if seg.before is not None:
+        cs = build_stage(seg.before)
+        assert isinstance(cs, CorpusStage)
+        stages.append(cs.apply(ctx, sid))
+    stages += [build_stage(s) for s in seg.stages]  # type: ignore[misc]
+    collect: Stage | None = None
+    if seg.after is not None:
+        cs = build_stage(seg.after)
+        assert isinstance(cs, CorpusStage)
+        collect = cs.collect(ctx, sid)
+
+    source_stats = StageStats("reader")
+    stream: Iterator[Record]
+    if seg_index == 0:
+        stream = _counted_source(job, shard, source_stats)
+    else:
+        stream = _intermediate_source(_intermediate(out, seg_index - 1, sid))
+    for st in stages:
+        stream = st(stream)
+    if collect is not None:
+        stream = collect(stream)
+
+    ok_path = (out / "data" / f"{sid}{suffix(job.format)}" if last
+               else _intermediate(out, seg_index, sid))
+    rej_name = f"{sid}.jsonl.gz" if seg_index == 0 else f"{sid}.s{seg_index}.jsonl.gz"
+    writer = ShardWriter(ok_path, out / "rejects" / rej_name, job.format if last else "jsonl")
+    try:
+        writer.write_all(stream)
+        for st in stages:
+            st.close()
+        if collect is not None:
+            collect.close()
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    worker_report.tick(0, 1.0)
+    return {
+        "shard": sid,
+        "input": source_stats.input if seg_index == 0 else None,
+        "reader": source_stats.to_dict() if seg_index == 0 else None,
+        "stages": [st.stats.to_dict() for st in stages],
+        "collect": ({"name": seg.after["stage"], "seconds": collect.stats.seconds}
+                    if collect is not None else None),
+        "written": writer.counts,
+    }
+
+
+# ---------------------------------------------------------------- the run
+
+def make_executor(job: JobSpec) -> Any:
+    if job.executor == "local":
+        from corpusmill.executors.local import LocalExecutor
+
+        return LocalExecutor(workers=job.workers, **job.executor_options)
+    if job.executor == "ray":
+        from corpusmill.executors.ray_executor import RayExecutor
+
+        return RayExecutor(workers=job.workers, **job.executor_options)
+    raise ValueError(f"unknown executor {job.executor!r}; use local or ray")
+
+
+class OutputInUse(RuntimeError):
+    pass
+
+
+def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
+    progress = progress or Progress()
+    out = Path(job.out_dir)
+    if overwrite and out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    markers = MarkerStore(out)
+    _claim_output(out, job)
+    # Partial files of a killed run: their shards have no marker and run again.
+    for tmp in out.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+    files = expand_inputs(job.inputs, job.reader)
+    if not files:
+        raise FileNotFoundError(f"no input files found in {job.inputs}")
+    shards = make_shards(files, job.files_per_shard)
+    shard_ids = [s["id"] for s in shards]
+    segments = split_segments(job.pipeline)
+    executor = make_executor(job)
+    ctx = RunContext(out)
+    job_d = job.to_dict()
+    t0 = time.monotonic()
+    seg_results: list[dict[str, dict[str, Any]]] = []
+    pass_seconds: dict[str, float] = {}
+    for k, seg in enumerate(segments):
+        p = Pass(f"segment{k}", [Task(s["id"], run_segment, (job_d, k, s)) for s in shards])
+        seg_results.append(executor.run_pass(p, markers, progress))
+        if seg.after is not None:
+            cs = build_stage(seg.after)
+            assert isinstance(cs, CorpusStage)
+            for gp in cs.passes(ctx, shard_ids):
+                named = Pass(f"s{k}.{cs.name}.{gp.name}", gp.tasks)
+                res = executor.run_pass(named, markers, progress)
+                pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
+                    float(r.get("seconds", 0.0)) for r in res.values())
+
+    stats = RunStats.from_segments(seg_results, pass_seconds, wall_seconds=time.monotonic() - t0,
+                                   executor=executor.name, workers=job.workers, shards=len(shards))
+    (out / "stats.json").write_bytes(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2))
+    stats.check()
+    if not job.keep_work:
+        shutil.rmtree(out / "_work" / "segments", ignore_errors=True)
+    return stats
+
+
+def _claim_output(out: Path, job: JobSpec) -> None:
+    """Refuse to resume into an output folder that holds a different run."""
+    path = out / "_markers" / "job.json"
+    fp = orjson.dumps(job.fingerprint(), option=orjson.OPT_SORT_KEYS)
+    if path.exists():
+        if path.read_bytes() != fp:
+            raise OutputInUse(f"{out} holds the output of a different run (inputs or pipeline changed);"
+                              " use another -o, or --overwrite to start over")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(fp)
+
+
+__all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse"]

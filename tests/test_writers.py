@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from corpusmill.readers import CorpusReader, iter_rows
+from corpusmill.record import Record
+from corpusmill.writers import RecordFileWriter, ShardWriter
+
+
+def _rec(i: int, status: str = "ok") -> Record:
+    r = Record(id=f"r{i}", text=f"text {i} \u00e9\u4e2d", media_type="text/html",
+               source={"uri": f"http://example.com/{i}", "http_status": 200},
+               metadata={"title": f"t{i}", "language": "de"})
+    r.log("html_extract", "1", "extracted", scores={"chars": 10.123456789}, detail="corpusmill")
+    if status == "dropped":
+        r.drop("gopher", "1", "gopher:too_short", scores={"words": 3})
+    return r
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_roundtrip_and_atomic_publish(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / ("a.jsonl.gz" if fmt == "jsonl" else "a.parquet")
+    w = RecordFileWriter(path, fmt, rows_per_group=3)
+    for i in range(10):
+        w.write(_rec(i))
+    assert not path.exists(), "a shard is visible only when committed"
+    w.commit()
+    rows = list(iter_rows(path))
+    assert [r["id"] for r in rows] == [f"r{i}" for i in range(10)]
+    back = list(CorpusReader().read(path))
+    assert back[3].metadata["title"] == "t3"
+    assert back[3].provenance[0]["scores"]["chars"] == pytest.approx(10.123457)
+    assert back[3].text == "text 3 \u00e9\u4e2d"
+    assert list(tmp_path.iterdir()) == [path], "no temporary files left"
+
+
+def test_abort_leaves_nothing(tmp_path: Path) -> None:
+    w = ShardWriter(tmp_path / "data" / "0.jsonl.gz", tmp_path / "rejects" / "0.jsonl.gz", "jsonl")
+    w.write_all([_rec(1), _rec(2, "dropped")])
+    w.abort()
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_shard_writer_routes_by_status(tmp_path: Path) -> None:
+    w = ShardWriter(tmp_path / "data" / "0.parquet", tmp_path / "rejects" / "0.jsonl.gz", "parquet")
+    w.write_all([_rec(1), _rec(2, "dropped"), _rec(3)])
+    w.commit()
+    assert w.counts == {"ok": 2, "dropped": 1, "error": 0}
+    assert [r["id"] for r in iter_rows(tmp_path / "data" / "0.parquet")] == ["r1", "r3"]
+    rej = list(iter_rows(tmp_path / "rejects" / "0.jsonl.gz"))
+    assert rej[0]["provenance"][-1]["reason"] == "gopher:too_short"
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        RecordFileWriter(tmp_path / "x", "csv")
