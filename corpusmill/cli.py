@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("record_id")
     e.add_argument("--json", action="store_true")
 
+    rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
+    rep.add_argument("output")
+
     for name, helptext in (("dedup", "exact + near-duplicate removal on an existing JSONL/Parquet corpus"),
                            ("pii", "PII scrubbing on an existing JSONL/Parquet corpus")):
         c = sub.add_parser(name, help=helptext)
@@ -112,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpusmill: no record {args.record_id!r} in {args.output}", file=sys.stderr)
             return 1
         print(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode() if args.json else render(info))
+        return 0
+    if args.command == "report":
+        from corpusmill.report import write_report
+
+        print(write_report(Path(args.output)))
         return 0
     if args.command == "run":
         job = cfgmod.load_config(args.config)

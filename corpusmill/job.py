@@ -172,6 +172,7 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         assert isinstance(cs, CorpusStage)
         collect = cs.collect(ctx, sid)
 
+    started_at = time.time()
     source_stats = StageStats("reader")
     stream: Iterator[Record]
     if seg_index == 0:
@@ -206,6 +207,8 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         "collect": ({"name": seg.after["stage"], "seconds": collect.stats.seconds}
                     if collect is not None else None),
         "written": writer.counts,
+        "started_at": started_at,
+        "finished_at": time.time(),
     }
 
 
@@ -235,9 +238,7 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     out.mkdir(parents=True, exist_ok=True)
     markers = MarkerStore(out)
     _claim_output(out, job)
-    # Partial files of a killed run: their shards have no marker and run again.
-    for tmp in out.rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+    _remove_partial_files(out)
 
     files = expand_inputs(job.inputs, job.reader)
     if not files:
@@ -266,10 +267,20 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     stats = RunStats.from_segments(seg_results, pass_seconds, wall_seconds=time.monotonic() - t0,
                                    executor=executor.name, workers=job.workers, shards=len(shards))
     (out / "stats.json").write_bytes(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2))
+    _remove_partial_files(out)  # left by workers killed mid-task, whose tasks were retried
+    from corpusmill.report import write_report
+
+    write_report(out)
     stats.check()
     if not job.keep_work:
         shutil.rmtree(out / "_work" / "segments", ignore_errors=True)
     return stats
+
+
+def _remove_partial_files(out: Path) -> None:
+    """Partial files of killed workers: their tasks have no marker and run (or ran) again."""
+    for tmp in out.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _claim_output(out: Path, job: JobSpec) -> None:

@@ -82,8 +82,10 @@ class Progress:
                 self._fractions[task_id] = frac
         self._show()
 
-    def task_done(self, task_id: str, result: dict[str, Any]) -> None:
+    def task_done(self, task_id: str, result: dict[str, Any], records: int = 0) -> None:
+        """A task finished; `records` is for executors whose workers cannot send ticks."""
         self._done += 1
+        self._records += records
         self._fractions.pop(task_id, None)
         self._show(force=not self.tty)
 

@@ -34,6 +34,6 @@ def read_out(out: Path) -> dict[str, list[dict]]:
 
     res: dict[str, list[dict]] = {"data": [], "rejects": []}
     for part in res:
-        for f in sorted((out / part).glob("*")):
+        for f in sorted((out / part).glob("[!.]*")):
             res[part].extend(iter_rows(f))
     return res
