@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import resource
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from corpusmill.progress import Progress, worker_report
 from corpusmill.readers import iter_rows
 from corpusmill.record import Record
 from corpusmill.registry import build_reader, build_stage, stage_class
-from corpusmill.stage import Stage, StageStats
+from corpusmill.stage import Stage, StageStats, chain
 from corpusmill.stats import RunStats, StatsError
 from corpusmill.writers import ShardWriter, suffix
 
@@ -179,10 +180,7 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         stream = _counted_source(job, shard, source_stats)
     else:
         stream = _intermediate_source(_intermediate(out, seg_index - 1, sid))
-    for st in stages:
-        stream = st(stream)
-    if collect is not None:
-        stream = collect(stream)
+    stream = chain(stream, *stages, *([collect] if collect is not None else []))
 
     ok_path = (out / "data" / f"{sid}{suffix(job.format)}" if last
                else _intermediate(out, seg_index, sid))
@@ -209,6 +207,8 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         "written": writer.counts,
         "started_at": started_at,
         "finished_at": time.time(),
+        # Peak RSS of this worker process so far (Linux: KiB): per-worker memory, any executor.
+        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
 
@@ -264,8 +264,10 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
                 pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
                     float(r.get("seconds", 0.0)) for r in res.values())
 
+    peak_kb = max((int(r.get("max_rss_kb") or 0) for res in seg_results for r in res.values()), default=0)
     stats = RunStats.from_segments(seg_results, pass_seconds, wall_seconds=time.monotonic() - t0,
-                                   executor=executor.name, workers=job.workers, shards=len(shards))
+                                   executor=executor.name, workers=job.workers, shards=len(shards),
+                                   worker_peak_rss_mb=round(peak_kb / 1024, 1))
     (out / "stats.json").write_bytes(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2))
     _remove_partial_files(out)  # left by workers killed mid-task, whose tasks were retried
     from corpusmill.report import write_report

@@ -105,3 +105,15 @@ class Stage:
     def keep(self, record: Record, scores: dict[str, float] | None = None,
              detail: str | None = None) -> None:
         record.log(self.name, self.version, "kept", scores=scores, detail=detail)
+
+
+def chain(records: Iterable[Record], *stages: Stage) -> Iterator[Record]:
+    """Compose stages in-process: `for r in chain(WarcReader().read(p), HtmlExtract(), GopherQuality())`.
+
+    The same stage objects the executors run, for notebooks and tests; the
+    executors add sharding, workers, writers and resume on top.
+    """
+    stream: Iterable[Record] = records
+    for st in stages:
+        stream = st(stream)
+    yield from stream
