@@ -44,6 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
     _curation(w)
     _common_run(w)
 
+    c = sub.add_parser("crawl", help="crawl a seed list -> WARC archive + clean corpus")
+    c.add_argument("seeds", help="a file with one URL per line (# starts a comment)")
+    c.add_argument("--max-pages", type=int, default=1000)
+    c.add_argument("--max-depth", type=int, default=3)
+    c.add_argument("--scope", choices=("same-domain", "same-host", "regex", "any"), default="same-domain")
+    c.add_argument("--include", action="append", default=[], help="regex a URL must match (repeatable)")
+    c.add_argument("--exclude", action="append", default=[], help="regex of URLs to skip (repeatable)")
+    c.add_argument("--render", choices=("never", "auto", "always"), default="auto",
+                   help="render pages in Chromium: auto = only pages whose static HTML needs scripts")
+    c.add_argument("--allow-private", action="store_true",
+                   help="allow private/loopback/link-local targets (refused by default)")
+    c.add_argument("--user-agent", default=None)
+    c.add_argument("--concurrency", type=int, default=16, help="requests in flight over all hosts")
+    c.add_argument("--delay", type=float, default=1.0, help="seconds between requests to one host")
+    c.add_argument("--crawl-only", action="store_true", help="write the WARC archive, skip processing")
+    c.add_argument("--engine", choices=("corpusmill", "trafilatura", "resiliparse"), default="corpusmill")
+    _curation(c)
+    _common_run(c)
+
     r = sub.add_parser("run", help="run a pipeline config file")
     r.add_argument("config")
     r.add_argument("--workers", type=int, default=None)
@@ -66,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         _common_run(c)
         if name == "pii":
             c.add_argument("--mode", choices=("replace", "mask", "annotate", "drop"), default="replace")
+            c.add_argument("--types", default=None,
+                           help="comma-separated PII types to scrub (default: all), e.g. EMAIL,PHONE")
+            c.add_argument("--mask-char", default="*")
         else:
             c.add_argument("--no-exact", action="store_true", help="MinHash only")
     return ap
@@ -75,15 +97,18 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
     common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers,
                                   executor=args.executor,
                                   executor_options={"address": args.address} if args.address else {})
-    if args.command == "warc":
-        pipeline = cfgmod.build_pipeline("warc", args.preset, args.engine, not args.no_dedup,
+    if args.command in ("warc", "crawl"):
+        pipeline = cfgmod.build_pipeline(args.command, args.preset, args.engine, not args.no_dedup,
                                          not args.no_pii)
-        return JobSpec(reader="warc", inputs=args.inputs, pipeline=pipeline, **common)
+        return JobSpec(reader="warc", inputs=getattr(args, "inputs", []), pipeline=pipeline, **common)
     reader_options = {"text_field": args.text_field}
     if args.command == "dedup":
         pipeline = ([] if args.no_exact else [{"stage": "exact_dedup"}]) + [{"stage": "minhash_dedup"}]
     else:
-        pipeline = [{"stage": "pii", "mode": args.mode}]
+        pii: dict[str, Any] = {"stage": "pii", "mode": args.mode, "mask_char": args.mask_char}
+        if args.types:
+            pii["types"] = [t.strip().upper() for t in args.types.split(",") if t.strip()]
+        pipeline = [pii]
     return JobSpec(reader="corpus", inputs=args.inputs, pipeline=pipeline, reader_options=reader_options,
                    **common)
 
@@ -103,6 +128,46 @@ def _execute(job: JobSpec, quiet: bool, overwrite: bool) -> int:
         print(f"corpus: {Path(job.out_dir) / 'data'}   rejects: {Path(job.out_dir) / 'rejects'}   "
               f"stats: {Path(job.out_dir) / 'stats.json'}")
     return 0
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    """Crawl into OUT/warc/, then run the WARC job over everything crawled so far into OUT/."""
+    import logging
+
+    from corpusmill.acquire.crawler import CrawlConfig, crawl
+    from corpusmill.job import holds_run_of
+
+    seeds = [line.split("#", 1)[0].strip() for line in Path(args.seeds).read_text().splitlines()]
+    seeds = [s for s in seeds if s]
+    options: dict[str, Any] = dict(max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
+                                   include=args.include, exclude=args.exclude, render=args.render,
+                                   allow_private=args.allow_private, concurrency=args.concurrency,
+                                   delay=args.delay, quiet=args.quiet)
+    if args.user_agent:
+        options["user_agent"] = args.user_agent
+    if not args.quiet:
+        logging.basicConfig(format="%(message)s", stream=sys.stderr)
+        logging.getLogger("corpusmill.crawl").setLevel(logging.INFO)
+    try:
+        result = crawl(seeds, Path(args.output), CrawlConfig(**options))
+    except ValueError as e:
+        print(f"corpusmill: {e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"crawl: {result.pages_archived} pages archived this session "
+              f"({result.pages_total_archived} in all), {result.pages_failed} failed, "
+              f"{result.pages_disallowed} disallowed by robots.txt, {result.rendered} rendered, "
+              f"{result.queued_left} left in the frontier; WARC files in {Path(args.output) / 'warc'}")
+    if args.crawl_only or not result.warc_files:
+        return 0
+    args.inputs = [str(f) for f in result.warc_files]
+    job = _job_for(args)
+    if args.print_config:
+        print(cfgmod.dump_config(job), end="")
+        return 0
+    # New WARC files since the last processing mean a new run over the whole archive;
+    # otherwise (processing was interrupted) it resumes.
+    return _execute(job, args.quiet, args.overwrite or not holds_run_of(Path(args.output), job))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers:
             job.workers = args.workers
         return _execute(job, args.quiet, args.overwrite)
+    if args.command == "crawl":
+        return _crawl(args)
     job = _job_for(args)
     if args.print_config:
         print(cfgmod.dump_config(job), end="")

@@ -233,8 +233,8 @@ class OutputInUse(RuntimeError):
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
     progress = progress or Progress()
     out = Path(job.out_dir)
-    if overwrite and out.exists():
-        shutil.rmtree(out)
+    if overwrite:
+        reset_output(out)
     out.mkdir(parents=True, exist_ok=True)
     markers = MarkerStore(out)
     _claim_output(out, job)
@@ -279,15 +279,39 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     return stats
 
 
+RUN_OUTPUTS = ("data", "rejects", "_markers", "_work", "stats.json", "report.html")
+
+
+def reset_output(out: Path) -> None:
+    """Remove what a run wrote, and only that: never a folder's other contents (a crawl's WARCs)."""
+    for name in RUN_OUTPUTS:
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
 def _remove_partial_files(out: Path) -> None:
     """Partial files of killed workers: their tasks have no marker and run (or ran) again."""
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
 
 
+def _fingerprint_path(out: Path) -> Path:
+    return out / "_markers" / "job.json"
+
+
+def holds_run_of(out: Path, job: JobSpec) -> bool:
+    """Whether `out` holds (part of) a run of this very job, so running it resumes."""
+    path = _fingerprint_path(out)
+    return path.exists() and path.read_bytes() == orjson.dumps(job.fingerprint(),
+                                                               option=orjson.OPT_SORT_KEYS)
+
+
 def _claim_output(out: Path, job: JobSpec) -> None:
     """Refuse to resume into an output folder that holds a different run."""
-    path = out / "_markers" / "job.json"
+    path = _fingerprint_path(out)
     fp = orjson.dumps(job.fingerprint(), option=orjson.OPT_SORT_KEYS)
     if path.exists():
         if path.read_bytes() != fp:

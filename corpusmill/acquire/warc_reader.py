@@ -62,6 +62,9 @@ _MAX_HTTP_HEADER = 512 << 10
 _CHUNK = 1 << 16
 _PAYLOAD_TYPES = ("response", "resource")
 _CRAWLER_SCHEMES = {"metadata", "dns", "whois", "warcinfo"}
+# Our crawler stores the DOM of a page rendered in Chromium as a `conversion`
+# record with this resource type, referring to the response it came from.
+RENDERED_DOM = "rendered-dom"
 
 
 class FrameError(ValueError):
@@ -250,6 +253,9 @@ class WarcReader:
     # -- entry point -----------------------------------------------------------------------------
 
     def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
+        return _prefer_rendered(self._read(path))
+
+    def _read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         path = os.fspath(path)
         warc_file = os.path.basename(path)
         seen: set[str] = set()
@@ -469,7 +475,10 @@ class WarcReader:
         rec = Record(id=rec_id, source=source)
         if date and source["fetch_time"] is None:
             source["warc_date"] = date  # unparseable: keep what the file said
-        if warc_type not in _PAYLOAD_TYPES:
+        rendered = warc_type == "conversion" and (headers.get("WARC-Resource-Type") or "") == RENDERED_DOM
+        if rendered:
+            source["refers_to"] = headers.get("WARC-Refers-To")
+        if warc_type not in _PAYLOAD_TYPES and not rendered:
             remaining = wr.content_length
             got = wr.consume()
             if got < remaining:
@@ -589,6 +598,31 @@ class WarcReader:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _prefer_rendered(records: Iterator[Record]) -> Iterator[Record]:
+    """A rendered DOM replaces the response it was rendered from; file order is kept.
+
+    The crawler writes a page's records together, so holding back the records
+    from one ok response up to the next response is enough to pair them; the
+    superseded response is dropped with a reason naming its replacement.
+    """
+    held: list[Record] = []  # an ok response and the records after it
+    for rec in records:
+        refers = rec.source.get("refers_to")
+        if held and refers and refers == held[0].source.get("warc_record_id"):
+            held[0].drop(STAGE, VERSION, "superseded:rendered_dom", detail=f"rendered DOM in record {rec.id}")
+            yield from held
+            yield rec
+            held = []
+        elif rec.ok and rec.source.get("warc_type") == "response":
+            yield from held
+            held = [rec]
+        elif held:
+            held.append(rec)
+        else:
+            yield rec
+    yield from held
 
 
 def _cut(offset: int, declared: int, got: int) -> str:
