@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -46,10 +47,16 @@ class RecordFileWriter:
 
     def write(self, record: Record) -> None:
         self.count += 1
-        if self._fh is not None:
-            self._fh.write(orjson.dumps(record.to_dict(), option=orjson.OPT_APPEND_NEWLINE))
-            return
         row = record.to_dict()
+        if self._fh is not None:
+            try:
+                line = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+            except orjson.JSONEncodeError:
+                # Lone surrogates (from lenient decoding upstream) are not valid UTF-8.
+                line = orjson.dumps(_valid_utf8(row), option=orjson.OPT_APPEND_NEWLINE)
+            self._fh.write(line)
+            return
+        row = _valid_utf8(row)
         for k in _NESTED:
             row[k] = orjson.dumps(row[k]).decode()
         self._rows.append(row)
@@ -83,6 +90,20 @@ class RecordFileWriter:
                 except Exception:  # already failing; the tmp file goes anyway
                     pass
         self._tmp.unlink(missing_ok=True)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(obj: Any) -> Any:
+    """Replace lone surrogates in every string, so the record can be written as UTF-8."""
+    if isinstance(obj, str):
+        return _SURROGATE.sub("\ufffd", obj)
+    if isinstance(obj, dict):
+        return {_valid_utf8(k): _valid_utf8(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_valid_utf8(v) for v in obj]
+    return obj
 
 
 def _parquet_schema() -> Any:

@@ -54,3 +54,14 @@ def test_shard_writer_routes_by_status(tmp_path: Path) -> None:
 def test_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         RecordFileWriter(tmp_path / "x", "csv")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_lone_surrogates_are_written_as_replacement_chars(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / ("s.jsonl.gz" if fmt == "jsonl" else "s.parquet")
+    w = RecordFileWriter(path, fmt)
+    r = _rec(1)
+    r.text = "bad \ud800 text"
+    w.write(r)
+    w.commit()
+    assert list(iter_rows(path))[0]["text"] == "bad \ufffd text"
