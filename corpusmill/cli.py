@@ -145,6 +145,11 @@ def _crawl(args: argparse.Namespace) -> int:
                                    delay=args.delay, quiet=args.quiet)
     if args.user_agent:
         options["user_agent"] = args.user_agent
+    if args.print_config:
+        # The job reads whatever the crawl archives: print it without crawling.
+        args.inputs = [str(Path(args.output) / "warc")]
+        print(cfgmod.dump_config(_job_for(args)), end="")
+        return 0
     if not args.quiet:
         logging.basicConfig(format="%(message)s", stream=sys.stderr)
         logging.getLogger("corpusmill.crawl").setLevel(logging.INFO)
@@ -162,9 +167,6 @@ def _crawl(args: argparse.Namespace) -> int:
         return 0
     args.inputs = [str(f) for f in result.warc_files]
     job = _job_for(args)
-    if args.print_config:
-        print(cfgmod.dump_config(job), end="")
-        return 0
     # New WARC files since the last processing mean a new run over the whole archive;
     # otherwise (processing was interrupted) it resumes.
     return _execute(job, args.quiet, args.overwrite or not holds_run_of(Path(args.output), job))
