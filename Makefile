@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 SHARED := ../shared/corpora
 # Debian packages the project uses at run time (browser for --render, OCR engine).
-APT_PACKAGES :=
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu
 
 DEMO_INPUTS := fixtures/warc/demo.warc.gz $(wildcard $(SHARED)/warc/dev.warc.gz)
 
@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,pdf,crawl,ray]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 system-deps:
