@@ -76,13 +76,21 @@ class Stage:
     def __init__(self) -> None:
         self.stats = StageStats(self.name)
 
+    def handles(self, record: Record) -> bool:
+        """Whether this stage is for this record (e.g. a parser for its media type).
+
+        Records it does not handle pass through untouched and uncounted, so a
+        stage's in/out say how many records it actually worked on.
+        """
+        return True
+
     def process(self, record: Record) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
         stats = self.stats
         for record in records:
-            if record.status != OK:
+            if record.status != OK or not self.handles(record):
                 yield record
                 continue
             t0 = time.perf_counter()

@@ -1,0 +1,70 @@
+"""Ordered, classified blocks -> Markdown.
+
+Headings become `#` lines, bulleted lines `- ` items, monospaced blocks
+fenced code, tables pipe tables (rendered where they were found), formulas
+their text as extracted (flat, never dropped). A word hyphenated across a
+block boundary (a column or a float in between) is joined.
+"""
+from __future__ import annotations
+
+import re
+
+from corpusmill.parsers.block_kinds import bullet_to_markdown, starts_item
+from corpusmill.parsers.text_layer import Block
+
+_HYPHEN_END = re.compile(r"(\w)-$")
+_LOWER_START = re.compile(r"^[a-z]")
+# Glyphs without a Unicode mapping come out as control characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def render_blocks(blocks: list[Block]) -> str:
+    """Markdown for one page's blocks, already in reading order, furniture removed."""
+    parts: list[str] = []
+    for b in blocks:
+        md = _CONTROL.sub("", _render(b))
+        if not md:
+            continue
+        # Word split across two blocks: "continu-" + "ation ..." -> one word.
+        if parts and b.kind == "paragraph" and _LOWER_START.match(md):
+            prev = parts[-1]
+            if _HYPHEN_END.search(prev) and not prev.startswith(("#", "```", "|")):
+                parts[-1] = prev[:-1] + md
+                continue
+        parts.append(md)
+    return "\n\n".join(parts)
+
+
+def _render(b: Block) -> str:
+    if b.kind == "table" and b.markdown:
+        return b.markdown
+    if b.kind == "heading":
+        return "#" * max(1, b.level) + " " + " ".join(line.text for line in b.lines)
+    if b.kind == "code":
+        body = "\n".join(line.text for line in b.lines)
+        return f"```\n{body}\n```"
+    if b.kind == "list_item":
+        return _list(b)
+    return _join_lines(line.text for line in b.lines)
+
+
+def _list(b: Block) -> str:
+    items: list[list[str]] = []
+    for line in b.lines:
+        if starts_item(line.text) or not items:
+            items.append([line.text])
+        else:
+            items[-1].append(line.text)
+    return "\n".join(bullet_to_markdown(_join_lines(item)) for item in items)
+
+
+def _join_lines(lines) -> str:
+    out = ""
+    for text in lines:
+        if not out:
+            out = text
+        elif _HYPHEN_END.search(out) and _LOWER_START.match(text):
+            out = out[:-1] + text
+        else:
+            out = f"{out} {text}"
+    return out

@@ -1,0 +1,54 @@
+"""Pixels for the OCR and LLM paths: rendered PDF pages and decoded image files.
+
+Both are capped: an image file above `max_pixels` is refused before it is
+decoded (a 30,000 x 30,000 px PNG is 2.7 GB as RGB), and a page is rendered
+at a lower dpi when the requested one would exceed the render cap (posters,
+maps, pages with absurd MediaBoxes).
+"""
+from __future__ import annotations
+
+import io
+from typing import Iterator
+
+import numpy as np
+import pymupdf
+from PIL import Image, ImageSequence
+
+
+class ImageTooLarge(ValueError):
+    pass
+
+
+def render_page(page: pymupdf.Page, dpi: int, max_pixels: int, as_png: bool = False) -> np.ndarray | bytes:
+    """The page as an RGB array (H, W, 3 uint8), or PNG bytes, at `dpi` or less."""
+    rect = page.rect
+    scale = dpi / 72
+    pixels = rect.width * scale * rect.height * scale
+    if pixels > max_pixels:
+        scale *= (max_pixels / pixels) ** 0.5
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csRGB, alpha=False)
+    if as_png:
+        return pix.tobytes("png")
+    return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
+
+
+def image_frames(content: bytes, max_pixels: int) -> Iterator[np.ndarray]:
+    """Each frame of an image file (multi-page TIFFs have several) as RGB arrays."""
+    # PIL's own bomb guard, set to our cap, catches what the size check below misses.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        img = Image.open(io.BytesIO(content))
+    except Image.DecompressionBombError as e:
+        raise ImageTooLarge(f"image too large: {e}") from e
+    with img:
+        for frame in ImageSequence.Iterator(img):
+            w, h = frame.size
+            if w * h > max_pixels:
+                raise ImageTooLarge(f"image too large: {w}x{h} px exceeds the {max_pixels:,} px limit")
+            yield np.asarray(frame.convert("RGB"))
+
+
+def png_from_array(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()

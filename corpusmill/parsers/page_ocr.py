@@ -1,0 +1,79 @@
+"""The OCR and LLM paths for one page image.
+
+OCR and layout models belong to `corpusmill.layout` (another module's
+engineer); this only calls its interface:
+`corpusmill.layout.ocr.get_ocr_engine(name).recognize(rgb) -> [OcrLine]` and
+`corpusmill.layout.reading_order.order_lines(lines, page_width)`. The LLM
+fallback is `corpusmill.parsers.llm_fallback.LlmPageClient`. Engines are
+loaded on first use and kept for the life of the worker process.
+"""
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import numpy as np
+
+from corpusmill.parsers import page_router
+from corpusmill.parsers.page_images import png_from_array
+
+
+class OcrUnavailable(RuntimeError):
+    pass
+
+
+class PageReader:
+    """Holds the OCR engine and the LLM client of one worker process."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._engine_error: str | None = None
+        self._llm: Any = None
+
+    def read_image(self, image: np.ndarray, info: dict[str, Any], config) -> tuple[str, dict[str, Any]]:
+        """OCR one page image; low-confidence pages go to the LLM when one is configured."""
+        engine = self._ocr(config.ocr_engine)
+        from corpusmill.layout.reading_order import lines_to_text, order_lines
+
+        lines = order_lines(engine.recognize(image), image.shape[1])
+        confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
+        info["ocr_confidence"] = round(confidence, 4)
+        info["blocks"] = [{"type": "text_line", "bbox": [round(v, 1) for v in line.bbox], "order": i}
+                          for i, line in enumerate(lines)]
+        text = lines_to_text(lines)
+        if lines and confidence < config.min_ocr_confidence:
+            info["hard"] = f"low OCR confidence ({confidence:.2f})"
+            if config.llm_endpoint and config.llm_model:
+                llm_text, reason = self.transcribe(png_from_array(image), text, config)
+                if llm_text is not None:
+                    info["route"] = page_router.LLM
+                    info["route_reason"] += f"; {info['hard']}"
+                    return llm_text, info
+                info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+        return text, info
+
+    def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
+        """The LLM's transcription of a page, or (None, why not)."""
+        if self._llm is None:
+            from corpusmill.parsers.llm_fallback import LlmPageClient
+
+            self._llm = LlmPageClient(config.llm_endpoint, config.llm_model)
+        result = self._llm.transcribe(png, anchor_text)
+        if result.ok and result.text.strip():
+            return result.text, "ok"
+        return None, result.reason or "empty answer"
+
+    def _ocr(self, name: str) -> Any:
+        if self._engine is not None:
+            return self._engine
+        if self._engine_error is not None:
+            raise OcrUnavailable(self._engine_error)
+        try:
+            from corpusmill.layout.ocr import get_ocr_engine
+
+            self._engine = get_ocr_engine(name)
+        except Exception as e:  # missing module, missing weights, no device
+            self._engine_error = f"{type(e).__name__}: {e}"[:300]
+            raise OcrUnavailable(self._engine_error) from e
+        return self._engine
+

@@ -1,0 +1,132 @@
+"""Which path reads each page, and why (recorded on `pages[].route_reason`).
+
+- text-layer: the page has a usable text layer.
+- ocr: no text layer (a scan, or text drawn as vector outlines), or one that
+  cannot be trusted: unmapped glyphs (U+FFFD), private-use characters,
+  control characters, mojibake, or invisible text laid over a full-page image
+  (an earlier OCR pass we would rather redo).
+- llm: hard pages (dense tables, formula-heavy pages, low OCR confidence),
+  only when an LLM endpoint is configured; otherwise they stay on their path
+  and the reason says they were hard.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pymupdf
+
+from corpusmill.parsers.text_layer import PageText
+
+TEXT_LAYER = "text-layer"
+OCR = "ocr"
+LLM = "llm"
+
+# Fewer visible characters than this is "no text" (a scan's stray page number
+# or a lone figure label is not a text layer).
+MIN_TEXT_CHARS = 20
+# A raster image covering this share of the page makes it a scan candidate.
+FULL_PAGE_IMAGE = 0.8
+SOME_IMAGE = 0.25
+# Text whose share of suspicious characters exceeds this is garbled; a few
+# unmapped symbols (a table of check marks, one odd CJK glyph) are not.
+MAX_BAD_CHAR_SHARE = 0.1
+MAX_MOJIBAKE_SHARE = 0.03
+MIN_BAD_CHARS = 10
+# Share of characters drawn invisibly (render mode 3) that marks an OCR layer.
+INVISIBLE_SHARE = 0.5
+# Vector paths on a page without text: text converted to outlines.
+OUTLINE_TEXT_PATHS = 300
+# Hard pages.
+FORMULA_SHARE = 0.3
+DENSE_TABLE_CELLS = 40
+
+_MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ¡-¿]")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    route: str
+    reason: str
+    hard: str | None = None  # why the page is hard (a candidate for the LLM), if it is
+
+
+def text_quality(text: str) -> dict[str, float]:
+    """Shares of suspicious characters in a page's text layer."""
+    visible = [c for c in text if not c.isspace()]
+    n = max(1, len(visible))
+    fffd = sum(1 for c in visible if c == "\ufffd")
+    pua = sum(1 for c in visible if "\ue000" <= c <= "\uf8ff" or c >= "\U000f0000")
+    control = sum(1 for c in visible if ord(c) < 32 or 0x7f <= ord(c) < 0xa0)
+    mojibake = len(_MOJIBAKE.findall(text))
+    return {
+        "chars": len(visible),
+        "fffd": fffd / n,
+        "private_use": pua / n,
+        "control": control / n,
+        "mojibake": mojibake / n,
+    }
+
+
+def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
+    """Decide the path for one PDF page from its text layer and its images."""
+    raw = text.raw_text
+    q = text_quality(raw)
+    chars = q["chars"]
+    if chars < MIN_TEXT_CHARS:
+        if text.image_coverage >= SOME_IMAGE:
+            return Route(OCR, f"no text layer ({int(chars)} chars, image covers {text.image_coverage:.0%})")
+        if _vector_paths(page) >= OUTLINE_TEXT_PATHS:
+            return Route(OCR, f"no text layer ({int(chars)} chars, text drawn as vector outlines)")
+        return Route(TEXT_LAYER, "empty page" if chars == 0 else f"almost empty page ({int(chars)} chars)")
+    for key, limit, label in (
+        ("fffd", MAX_BAD_CHAR_SHARE, "unmapped glyphs (U+FFFD)"),
+        ("private_use", MAX_BAD_CHAR_SHARE, "private-use characters"),
+        ("control", MAX_BAD_CHAR_SHARE, "control characters"),
+        ("mojibake", MAX_MOJIBAKE_SHARE, "mojibake"),
+    ):
+        if q[key] > limit and q[key] * chars >= MIN_BAD_CHARS:
+            return Route(OCR, f"garbled text layer: {label} {q[key]:.1%}")
+    if text.image_coverage >= FULL_PAGE_IMAGE:
+        invisible = _invisible_share(page)
+        if invisible >= INVISIBLE_SHARE:
+            return Route(OCR, f"invisible text over a full-page image ({invisible:.0%} invisible)")
+
+    hard = _hardness(text)
+    if hard and llm_enabled:
+        return Route(LLM, f"hard page: {hard}", hard)
+    if hard:
+        return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars); hard page: {hard}, no LLM configured",
+                     hard)
+    return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars)")
+
+
+def _hardness(text: PageText) -> str | None:
+    total = max(1, text.chars)
+    math = sum(line.math_chars for b in text.blocks if not b.removed for line in b.lines)
+    if math / total >= FORMULA_SHARE:
+        return f"formula-dense ({math / total:.0%} math glyphs)"
+    cells = sum(_table_cells(b.markdown) for b in text.blocks if b.kind == "table" and b.markdown)
+    if cells >= DENSE_TABLE_CELLS:
+        return f"dense tables ({cells} cells)"
+    return None
+
+
+def _table_cells(markdown: str) -> int:
+    rows = [r for r in markdown.splitlines() if r.startswith("|") and not set(r) <= set("|-: ")]
+    return sum(max(0, r.count("|") - 1) for r in rows)
+
+
+def _invisible_share(page: pymupdf.Page) -> float:
+    total = invisible = 0
+    for span in page.get_texttrace():
+        n = len(span["chars"])
+        total += n
+        # Render mode 3 draws nothing; opacity 0 hides text just as well.
+        if span.get("type") == 3 or span.get("opacity", 1) == 0:
+            invisible += n
+    return invisible / total if total else 0.0
+
+
+def _vector_paths(page: pymupdf.Page) -> int:
+    return len(page.get_cdrawings())

@@ -1,0 +1,97 @@
+"""Page routing: each route with its reason, on real pages and on pages made from them."""
+from __future__ import annotations
+
+import pymupdf
+import pytest
+
+from corpusmill.parsers import page_router
+from corpusmill.parsers.text_layer import Block, Line, PageText, read_page
+
+
+def _scanned(pdf_path, dpi: int = 100) -> pymupdf.Document:
+    """An image-only PDF: each page of `pdf_path` rendered and placed as a full-page picture."""
+    src = pymupdf.open(pdf_path)
+    out = pymupdf.open()
+    for page in src:
+        pix = page.get_pixmap(dpi=dpi)
+        new = out.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, pixmap=pix)
+    return out
+
+
+def test_text_layer_route(pdf_fixtures):
+    doc = pymupdf.open(pdf_fixtures / "revtex4-1--apssamp.pdf")
+    page = doc[0]
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.TEXT_LAYER
+    assert route.reason.startswith("usable text layer")
+
+
+def test_scanned_page_routes_to_ocr(pdf_fixtures):
+    doc = _scanned(pdf_fixtures / "eledmac--1-tabular.pdf")
+    page = doc[0]
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert route.reason.startswith("no text layer (0 chars, image covers 100%")
+
+
+def test_invisible_text_over_a_scan_routes_to_ocr(pdf_fixtures):
+    """An earlier OCR layer: invisible text (render mode 3) over a full-page image."""
+    doc = _scanned(pdf_fixtures / "eledmac--1-tabular.pdf")
+    page = doc[0]
+    src = pymupdf.open(pdf_fixtures / "eledmac--1-tabular.pdf")[0]
+    lines = [line for line in src.get_text().splitlines() if line.strip()][:40]
+    page.insert_text((50, 60), "\n".join(lines), fontsize=8, render_mode=3)
+    text = read_page(page)
+    assert text.chars > 100
+    route = page_router.route_page(page, text, llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert route.reason.startswith("invisible text over a full-page image")
+
+
+@pytest.mark.parametrize("junk, label", [
+    ("\ufffd", "unmapped glyphs (U+FFFD)"),
+    ("\ue021", "private-use characters"),
+])
+def test_garbled_text_layer_routes_to_ocr(junk, label):
+    # Base-14 fonts cannot write these codes, so the text layer is built
+    # directly: what MuPDF returns for glyphs without a Unicode mapping.
+    doc = pymupdf.open()
+    page = doc.new_page()
+    line = " ".join(f"word{junk}{junk}x" for _ in range(12))
+    lines = [Line(line, (40, 50 + 20 * i, 500, 60 + 20 * i), 9.0, False, False, 0) for i in range(10)]
+    text = PageText(1, page.rect.width, page.rect.height, [Block(lines, (40, 50, 500, 250))])
+    route = page_router.route_page(page, text, llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert route.reason.startswith(f"garbled text layer: {label}")
+
+
+def test_mojibake_routes_to_ocr():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    for i in range(10):
+        page.insert_text((40, 60 + 20 * i), "Ã©tÃ© Ã  la cafÃ© dÃ©jÃ  vu Ã¨re", fontsize=9)
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR and route.reason.startswith("garbled text layer: mojibake")
+
+
+def test_empty_page_stays_on_text_layer():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.TEXT_LAYER and route.reason == "empty page"
+
+
+def test_formula_dense_page_goes_to_llm_only_when_configured():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    # Symbol is a math font for the router: most glyphs on this page are math.
+    for i in range(12):
+        page.insert_text((40, 60 + 20 * i), "a + b = c * d / e - f < g > h", fontsize=10, fontname="Symbol")
+    page.insert_text((40, 400), "where the letters are numbers", fontsize=10)
+    text = read_page(page)
+    without = page_router.route_page(page, text, llm_enabled=False)
+    with_llm = page_router.route_page(page, text, llm_enabled=True)
+    assert without.route == page_router.TEXT_LAYER and "formula-dense" in without.reason
+    assert "no LLM configured" in without.reason
+    assert with_llm.route == page_router.LLM and with_llm.reason.startswith("hard page: formula-dense")

@@ -1,0 +1,72 @@
+"""The OCR route end to end: page images and image-only PDFs through PdfParse and the OCR engine.
+
+Uses the layout module's OCR engine (`corpusmill.layout.ocr`); skipped where none is installed.
+Pages are small so the whole module stays within seconds after the engine is loaded.
+"""
+from __future__ import annotations
+
+import io
+
+import pymupdf
+import pytest
+from PIL import Image
+
+from corpusmill.parsers.pdf_stage import PdfParse
+from corpusmill.record import Record
+
+
+def _text_image(text: str) -> Image.Image:
+    doc = pymupdf.open()
+    page = doc.new_page(width=360, height=70)
+    page.insert_text((12, 42), text, fontsize=20)
+    pix = page.get_pixmap(dpi=150)
+    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+
+
+def _bytes(images: list[Image.Image], fmt: str) -> bytes:
+    buf = io.BytesIO()
+    images[0].save(buf, format=fmt, save_all=len(images) > 1, append_images=images[1:])
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def ocr_stage(ocr_engine_name):
+    s = PdfParse(timeout_s=120, ocr_engine=ocr_engine_name, memory_limit_mb=None)
+    yield s
+    s.close()
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,").lower() for w in text.split()}
+
+
+def test_png_is_read_by_ocr(ocr_stage):
+    content = _bytes([_text_image("Millstone grinds wheat")], "PNG")
+    (rec,) = ocr_stage([Record(id="png", media_type="image/png", content=content)])
+    assert rec.ok, rec.reason
+    assert {"millstone", "grinds", "wheat"} <= _words(rec.text)
+    (page,) = rec.pages
+    assert page["route"] == "ocr" and page["route_reason"] == "raster image"
+    assert 0 < page["ocr_confidence"] <= 1 and page["blocks"][0]["type"] == "text_line"
+    assert rec.provenance[-1]["scores"]["pages_ocr"] == 1
+
+
+def test_multipage_tiff_gives_one_page_per_frame(ocr_stage):
+    content = _bytes([_text_image("First harvest page"), _text_image("Second harvest page")], "TIFF")
+    (rec,) = ocr_stage([Record(id="tiff", media_type="image/tiff", content=content)])
+    assert rec.ok, rec.reason
+    assert rec.source["page_count"] == 2
+    first, second = (rec.text[p["text_span"][0]:p["text_span"][1]] for p in rec.pages)
+    assert "first" in _words(first) and "second" in _words(second)
+
+
+def test_scanned_pdf_is_routed_to_ocr_and_read(ocr_stage):
+    img = _text_image("Scanned granary ledger")
+    doc = pymupdf.open()
+    page = doc.new_page(width=360, height=70)
+    page.insert_image(page.rect, stream=_bytes([img], "PNG"))
+    (rec,) = ocr_stage([Record(id="scan", media_type="application/pdf", content=doc.tobytes())])
+    assert rec.ok, rec.reason
+    (info,) = rec.pages
+    assert info["route"] == "ocr" and info["route_reason"].startswith("no text layer")
+    assert {"granary", "ledger"} <= _words(rec.text)
