@@ -44,6 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     _curation(w)
     _common_run(w)
 
+    pd = sub.add_parser("pdf", help="PDF files, folders, zip/tar archives, images, WARCs -> text/Markdown corpus")
+    pd.add_argument("inputs", nargs="+", help="PDFs, images, folders, .zip/.tar(.gz), WARC files")
+    pd.add_argument("--ocr-engine", default="default", help="CPU OCR engine: default, rapidocr, tesseract")
+    pd.add_argument("--backend", choices=("cpu", "mineru"), default="cpu",
+                    help="mineru: the torch layout+OCR model pipeline (GPU if present), weights from --models")
+    pd.add_argument("--models", default=None, help="local folder with the model weights (--backend mineru)")
+    pd.add_argument("--llm-endpoint", default=None,
+                    help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
+    pd.add_argument("--llm-model", default=None)
+    pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
+    pd.add_argument("--timeout", type=float, default=120.0, help="seconds per document before it is killed")
+    pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
+    pd.add_argument("--files-per-shard", type=int, default=8)
+    _curation(pd, default_preset="none")
+    _common_run(pd)
+
     c = sub.add_parser("crawl", help="crawl a seed list -> WARC archive + clean corpus")
     c.add_argument("seeds", help="a file with one URL per line (# starts a comment)")
     c.add_argument("--max-pages", type=int, default=1000)
@@ -101,6 +117,9 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
         pipeline = cfgmod.build_pipeline(args.command, args.preset, args.engine, not args.no_dedup,
                                          not args.no_pii)
         return JobSpec(reader="warc", inputs=getattr(args, "inputs", []), pipeline=pipeline, **common)
+    if args.command == "pdf":
+        return JobSpec(reader="pdf", inputs=args.inputs, pipeline=_pdf_pipeline(args),
+                       files_per_shard=args.files_per_shard, **common)
     reader_options = {"text_field": args.text_field}
     if args.command == "dedup":
         pipeline = ([] if args.no_exact else [{"stage": "exact_dedup"}]) + [{"stage": "minhash_dedup"}]
@@ -111,6 +130,21 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
         pipeline = [pii]
     return JobSpec(reader="corpus", inputs=args.inputs, pipeline=pipeline, reader_options=reader_options,
                    **common)
+
+
+def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.backend == "mineru" and not args.models:
+        raise SystemExit("corpusmill: --backend mineru needs --models /path/to/weights")
+    if bool(args.llm_endpoint) != bool(args.llm_model):
+        raise SystemExit("corpusmill: --llm-endpoint and --llm-model go together")
+    pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
+    parse = pipeline[0]
+    assert parse["stage"] == "pdf_parse"
+    parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
+                 ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model)
+    if args.backend == "mineru":
+        parse.update(ocr_engine="models", models_dir=args.models)
+    return pipeline
 
 
 def _execute(job: JobSpec, quiet: bool, overwrite: bool) -> int:

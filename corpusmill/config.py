@@ -55,6 +55,9 @@ def build_pipeline(kind: str, preset: str = "fineweb", engine: str = "corpusmill
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; use one of {sorted(PRESETS)}")
     pipeline = parse_stages(kind, engine) + copy.deepcopy(PRESETS[preset])
+    if preset == "none":
+        # No filtering, but records still learn their language (PII hints, the report).
+        pipeline.append({"stage": "language", "min_score": 0.0})
     if dedup:
         pipeline += copy.deepcopy(_DEDUP[preset])
     if pii:

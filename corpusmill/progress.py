@@ -95,14 +95,14 @@ class Progress:
         elapsed = max(time.monotonic() - self._t0, 1e-9)
         rate = self._records / elapsed
         done = self._done + sum(self._fractions.values())
-        info = f"{self._done}/{self._total} shards  {self._records:,} records  {rate:,.0f}/s"
+        info = f"{self._done}/{self._total} tasks  {self._records:,} records  {rate:,.0f}/s"
         if self._bar is not None:
             self._bar.update(self._bar_task, completed=done, info=info)
             return
         now = time.monotonic()
         if force or now - self._last >= self.interval_s:
             self._last = now
-            eta = (elapsed / done * (self._total - done)) if done > 0 else float("nan")
+            eta = max(elapsed / done * (self._total - done), 0.0) if done > 0 else float("nan")
             eta_s = f"{eta:,.0f}s" if eta == eta else "?"
             print(f"[{self._pass}] {info}  elapsed {elapsed:,.0f}s  eta {eta_s}", file=self.stream,
                   flush=True)

@@ -27,6 +27,7 @@ STAGE = "pdf_archive"
 VERSION = "1"
 _SNIFF_BYTES = 4096
 _CHUNK = 1 << 20
+_WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 
@@ -36,6 +37,9 @@ class MemberTooLarge(ValueError):
 
 class PdfArchiveReader:
     """Records from PDF/image files, folders (recursive) and zip/tar archives."""
+
+    name = "pdf_archive_reader"
+    version = "1"
 
     def __init__(self, max_member_bytes: int = 512 * 1024 * 1024, max_compression_ratio: float = 200.0,
                  skip_other_types: bool = False) -> None:
@@ -48,7 +52,13 @@ class PdfArchiveReader:
 
     def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         p = Path(path)
-        if p.is_dir():
+        if p.name.lower().endswith(_WARC_SUFFIXES):
+            # PDFs inside WARC responses: every WARC record is accounted for as usual,
+            # and the PDF parser takes the application/pdf ones.
+            from corpusmill.acquire.warc_reader import WarcReader
+
+            yield from WarcReader().read(p)
+        elif p.is_dir():
             yield from self._read_folder(p)
         elif _is_tar_name(p.name) or (not _is_zip(p) and _is_tar(p)):
             yield from self._read_tar(p)
