@@ -38,8 +38,8 @@ class MemberTooLarge(ValueError):
 class PdfArchiveReader:
     """Records from PDF/image files, folders (recursive) and zip/tar archives."""
 
-    name = "pdf_archive_reader"
-    version = "1"
+    name = STAGE
+    version = VERSION
 
     def __init__(self, max_member_bytes: int = 512 * 1024 * 1024, max_compression_ratio: float = 200.0,
                  skip_other_types: bool = False) -> None:
