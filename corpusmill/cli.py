@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("warc", help="WARC/ARC dumps -> clean text corpus (FineWeb/RefinedWeb style)")
     w.add_argument("inputs", nargs="+", help="WARC files, globs or folders")
-    w.add_argument("--engine", choices=("corpusmill", "trafilatura", "resiliparse"), default="corpusmill",
+    w.add_argument("--engine", choices=("corpusmill", "trafilatura", "trafilatura-fast", "resiliparse"), default="corpusmill",
                    help="HTML extraction engine")
     _curation(w)
     _common_run(w)
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--concurrency", type=int, default=16, help="requests in flight over all hosts")
     c.add_argument("--delay", type=float, default=1.0, help="seconds between requests to one host")
     c.add_argument("--crawl-only", action="store_true", help="write the WARC archive, skip processing")
-    c.add_argument("--engine", choices=("corpusmill", "trafilatura", "resiliparse"), default="corpusmill")
+    c.add_argument("--engine", choices=("corpusmill", "trafilatura", "trafilatura-fast", "resiliparse"), default="corpusmill")
     _curation(c)
     _common_run(c)
 

@@ -1,0 +1,119 @@
+"""The extraction engines behind `html_to_text`: corpusmill's own and two peers.
+
+Each engine maps decoded HTML (already capped to `MAX_HTML_CHARS`) and an optional URL
+to (main text, metadata). Peers are imported on first use so that choosing the default
+engine never pays for loading them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from corpusmill.extract.dom import parse_html
+from lxml import etree
+
+from corpusmill.extract.block_filters import drop_title
+from corpusmill.extract.main_text import extract_main_text
+from corpusmill.extract.metadata import extract_metadata, fallback_date
+
+EngineResult = tuple[str, dict[str, Any]]
+
+# Below this many characters of main text the first attempt probably pruned the article
+# itself (a wrapper named like a sidebar, a page hidden until scripts run): try again
+# without name-based pruning and keep the longer result.
+_RETRY_BELOW_CHARS = 250
+
+# resiliparse's extractor slows to a crawl on pathologically nested pages (minutes for
+# 100k nested <div>s); real pages stay far below this depth.
+_RESILIPARSE_MAX_DEPTH = 256
+
+_METADATA_KEYS = ("title", "author", "date", "sitename", "language", "description", "url")
+
+
+def corpusmill_engine(html: str, url: str | None) -> EngineResult:
+    root = parse_html(html)
+    if root is None:
+        return "", {}
+    metadata = extract_metadata(root, url)  # first: pruning removes <head> and bylines
+    if metadata["date"] is None:
+        metadata["date"] = fallback_date(html, url)
+    text = extract_main_text(root)
+    if len(text) < _RETRY_BELOW_CHARS:
+        text = max(text, _second_opinion(html), key=len)
+    return drop_title(text, metadata.get("title")), metadata
+
+
+def _second_opinion(html: str) -> str:
+    """Main text by other means, for pages where pruning left next to nothing: the
+    same extractor without name-based pruning, else resiliparse's main-content mode
+    (a different algorithm: it reads the page without our pruning and block choice)."""
+    second = parse_html(html)
+    if second is None:
+        return ""
+    deep = _deeper_than(second, _RESILIPARSE_MAX_DEPTH)
+    relaxed = extract_main_text(second, prune_names=False)
+    if len(relaxed) >= _RETRY_BELOW_CHARS or deep:
+        return relaxed
+    from resiliparse.extract.html2text import extract_plain_text
+
+    other = extract_plain_text(html, main_content=True, list_bullets=True)
+    return max(relaxed, other.strip(), key=len)
+
+
+def _deeper_than(root: etree._Element, limit: int) -> bool:
+    stack = [(root, 0)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in el.iterchildren(tag=etree.Element))
+    return False
+
+
+def trafilatura_engine(html: str, url: str | None) -> EngineResult:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, include_tables=True, include_formatting=False,
+        with_metadata=True,
+    )
+    if doc is None:
+        return "", {}
+    return doc.text or "", {k: getattr(doc, k, None) for k in _METADATA_KEYS}
+
+
+def trafilatura_fast_engine(html: str, url: str | None) -> EngineResult:
+    """trafilatura without its fallback extractors (readability, jusText)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, include_tables=True, include_formatting=False,
+        with_metadata=True, fast=True,
+    )
+    if doc is None:
+        return "", {}
+    return doc.text or "", {k: getattr(doc, k, None) for k in _METADATA_KEYS}
+
+
+def resiliparse_engine(html: str, url: str | None) -> EngineResult:
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(html)
+    text = extract_plain_text(tree, main_content=True)
+    root = tree.document.query_selector("html")
+    description = tree.head.query_selector('meta[name="description"]') if tree.head else None
+    metadata = {
+        "title": tree.title or None,
+        "language": (root.getattr("lang") or None) if root is not None else None,
+        "description": description.getattr("content") if description is not None else None,
+        "url": url,
+    }
+    return text, metadata
+
+
+ENGINES: dict[str, Callable[[str, str | None], EngineResult]] = {
+    "corpusmill": corpusmill_engine,
+    "trafilatura": trafilatura_engine,
+    "trafilatura-fast": trafilatura_fast_engine,
+    "resiliparse": resiliparse_engine,
+}

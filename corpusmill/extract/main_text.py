@@ -1,0 +1,262 @@
+"""corpusmill's own main-text extractor: prune boilerplate, pick the content subtree, serialise.
+
+Three passes over an lxml tree, all iterative (a 100k-deep page must not overflow the
+Python stack):
+
+1. prune (boilerplate.py): furniture by tag, ARIA role, hidden state and class/id names;
+2. choose: count, bottom-up, each element's non-link text ("good chars"; menus and link
+   lists count for nothing). Start from the largest container the page names as its
+   content (<article>, <main>, itemprop=articleBody, "entry-content"...) if it holds
+   most of the text, else from <body>, and descend into the child that holds nearly
+   all of its parent's good text while there is one;
+3. serialise the chosen subtree with its block structure: paragraphs separated by blank
+   lines, list items as "- item", data tables as Markdown pipe rows; link-dense blocks
+   inside it are left out, and block_filters.py removes date stamps, picture credits,
+   interface labels and the related/comments section that follows the article.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from corpusmill.extract.block_filters import is_noise_block, join_blocks, trim_tail
+from corpusmill.extract.boilerplate import DROP_TAGS, prune_boilerplate
+from corpusmill.extract.dom import text_of
+
+_CONTENT_HINT = re.compile(
+    r"(?:article|entry|post|story|news|blog|page|main|text)[-_]?(?:body|content|text|inner|main)"
+    r"|\b(?:content|article|articletext|story|post)\b", re.IGNORECASE)
+
+_HINT_MIN_SHARE = 0.5
+
+_BLOCK_TAGS = frozenset("""
+p div section article main header h1 h2 h3 h4 h5 h6 blockquote pre ul ol dl dt dd li
+table tr td th thead tbody tfoot caption figure figcaption address center hr form
+fieldset details summary body html
+""".split())
+
+_LIST_TAGS = frozenset({"ul", "ol"})
+
+# Containers skipped when most of their text is link text (menus, related lists).
+_LINK_DENSE_CONTAINERS = frozenset({"ul", "ol", "dl", "div", "section", "table", "header", "li", "tr", "td"})
+
+# Descend into a child while it holds at least this share of its parent's good text.
+_DESCEND_SHARE = 0.8
+
+_DESCEND_SHARE_HINTED = 0.95
+
+_LINK_DENSE = 0.6
+
+_LINK_DENSE_PARAGRAPH = 0.5
+
+_LINK_DENSE_MAX_CHARS = 3000
+
+_GOOD_BLOCK = 200.0
+
+# Soft hyphens and zero-width characters are invisible in a browser; in text they
+# split words ("réac\u00adtion") for every later stage.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def extract_main_text(root: etree._Element, prune_names: bool = True) -> str:
+    """The main text of a parsed page (the tree is modified). `prune_names=False` skips
+    pruning by class/id names, for a second attempt when the first found next to nothing."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    etree.strip_elements(body, *DROP_TAGS, with_tail=False)
+    prune_boilerplate(body, prune_names)
+    chars, links, good = _count_text(body)
+    main = _choose_main(body, good)
+    return _serialise(main, chars, links)
+
+
+
+def _count_text(body: etree._Element) -> tuple[dict, dict, dict]:
+    """Per element: text chars, link chars, good (non-link, not link-dense) chars."""
+    chars: dict[etree._Element, int] = {}
+    links: dict[etree._Element, int] = {}
+    good: dict[etree._Element, float] = {}
+    # Reversed pre-order visits every child before its parent: bottom-up without recursion.
+    for el in reversed(list(body.iter(tag=etree.Element))):
+        text = el.text
+        c = len(text.strip()) if text else 0
+        g = float(c)
+        lk = 0
+        best_child = 0.0
+        for child in el.iterchildren(tag=etree.Element):
+            tail = child.tail
+            t = len(tail.strip()) if tail else 0
+            c += chars[child] + t
+            lk += links[child]
+            g += good[child] + t
+            if good[child] > best_child:
+                best_child = good[child]
+        if el.tag == "a":
+            lk = c
+            g = 0.0
+        elif el.tag in ("p", "pre", "blockquote"):
+            g *= 1.5  # paragraphs are what articles are made of
+        if c and lk / c > _LINK_DENSE and c < _LINK_DENSE_MAX_CHARS and best_child < _GOOD_BLOCK:
+            # A menu or link list. A region holding a real text block, or a large
+            # one, is judged by its parts instead.
+            g = 0.0
+        chars[el] = c
+        links[el] = lk
+        good[el] = g
+    return chars, links, good
+
+
+
+def _choose_main(body: etree._Element, good: dict) -> etree._Element:
+    # A container the page names as its content is trusted more: leave it only for a
+    # child that holds nearly all of its text.
+    hinted = _hinted_container(body, good)
+    node, share = (body, _DESCEND_SHARE) if hinted is None else (hinted, _DESCEND_SHARE_HINTED)
+    while True:
+        total = good[node]
+        if total <= 0:
+            return node
+        best = max(node.iterchildren(tag=etree.Element), key=good.__getitem__, default=None)
+        if best is None or good[best] < share * total:
+            return node
+        node = best
+
+
+
+def _hinted_container(body: etree._Element, good: dict) -> etree._Element | None:
+    """The largest element the page marks as its content (<article>, <main>,
+    itemprop=articleBody, "entry-content"...), if it holds a fair share of the text."""
+    total = good.get(body, 0.0)
+    best, best_good = None, _HINT_MIN_SHARE * total
+    for el in body.iter(tag=etree.Element):
+        g = good.get(el, 0.0)
+        if g <= best_good:
+            continue
+        if el.tag in ("article", "main") or el.get("role") == "main" or (
+                el.get("itemprop") or "").lower() in ("articlebody", "text", "maincontentofpage"):
+            best, best_good = el, g
+            continue
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if _CONTENT_HINT.search(names):
+            best, best_good = el, g
+    return best
+
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.translate(_INVISIBLE).split())
+
+
+
+class _Writer:
+    """Accumulates inline text into blocks; blocks become paragraphs of the output."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.parts: list[str] = []
+        self.prefix = ""
+
+    def text(self, text: str | None) -> None:
+        if text:
+            self.parts.append(text)
+
+    def line_break(self) -> None:
+        self.parts.append("\n")
+
+    def flush(self) -> None:
+        if self.parts:
+            lines = [_norm(line) for line in "".join(self.parts).split("\n")]
+            body = "\n".join(line for line in lines if line)
+            if body and not is_noise_block(body):
+                self.blocks.append(self.prefix + body if self.prefix else body)
+            self.parts = []
+        self.prefix = ""
+
+    def raw_block(self, text: str) -> None:
+        self.flush()
+        if text.strip():
+            self.blocks.append(text)
+
+
+
+def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
+    out = _Writer()
+    list_depth = 0
+    # Events: (element, entering?) - an explicit stack instead of recursion.
+    stack: list[tuple[etree._Element, bool]] = [(main, True)]
+    while stack:
+        el, entering = stack.pop()
+        tag = el.tag
+        if not entering:
+            if tag in _LIST_TAGS:
+                list_depth -= 1
+            if tag in _BLOCK_TAGS:
+                out.flush()
+            out.text(el.tail if el is not main else None)
+            continue
+        if el is not main and _skip(el, tag, chars, links):
+            out.text(el.tail)
+            continue
+        if tag == "br":
+            out.line_break()
+            out.text(el.tail)
+            continue
+        if tag == "table" and _is_data_table(el):
+            out.raw_block(_table_rows(el))
+            out.text(el.tail)
+            continue
+        if tag == "pre":
+            out.raw_block("".join(el.itertext()).strip("\n"))
+            out.text(el.tail)
+            continue
+        if tag in _BLOCK_TAGS:
+            out.flush()
+            if tag == "li":
+                out.prefix = "  " * max(list_depth - 1, 0) + "- "
+        if tag in _LIST_TAGS:
+            list_depth += 1
+        out.text(el.text)
+        stack.append((el, False))
+        stack.extend((child, True) for child in reversed(list(el.iterchildren(tag=etree.Element))))
+    out.flush()
+    return join_blocks(trim_tail(out.blocks))
+
+
+
+def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
+    c = chars.get(el, 0)
+    if not c:
+        return False
+    density = links.get(el, 0) / c
+    if tag in _LINK_DENSE_CONTAINERS:
+        return density > _LINK_DENSE
+    if tag == "p":
+        return density > _LINK_DENSE_PARAGRAPH
+    return False
+
+
+
+def _is_data_table(table: etree._Element) -> bool:
+    """A table of data rather than page layout: no nested tables or paragraph blocks."""
+    for el in table.iter("table", "p", "div", "ul", "ol", "h1", "h2", "h3", "blockquote"):
+        if el is not table:
+            return False
+    return True
+
+
+
+def _table_rows(table: etree._Element) -> str:
+    rows: list[str] = []
+    for tr in table.iter("tr"):
+        cells = [_norm(text_of(cell)).replace("|", "\\|")
+                 for cell in tr.iterchildren("td", "th")]
+        if any(cells):
+            rows.append("| " + " | ".join(cells) + " |")
+            if len(rows) == 1:
+                rows.append("|" + " --- |" * len(cells))
+    if len(rows) == 2:  # a one-row table reads better as a line than as a Markdown table
+        return rows[0]
+    return "\n".join(rows)
+
