@@ -275,7 +275,9 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     write_report(out)
     stats.check()
     if not job.keep_work:
-        shutil.rmtree(out / "_work" / "segments", ignore_errors=True)
+        # Intermediate segments and corpus stages' side data (signatures, buckets):
+        # every marker is written by now, so a rerun needs none of it.
+        shutil.rmtree(out / "_work", ignore_errors=True)
     return stats
 
 
