@@ -29,6 +29,7 @@ from corpusmill.curate.dedup.shard_stages import (
     DecisionApplier,
     ShardCollector,
     mark_duplicate,
+    mark_kept,
 )
 from corpusmill.curate.dedup.side_files import (
     load_ids,
@@ -197,7 +198,8 @@ class _ExactApplier(DecisionApplier):
             mark_duplicate(self, record, decision["first"], cluster_id, decision["size"],
                            f"{decision['kind']}_duplicate",
                            detail=f"same normalised {decision['kind']} as {decision['first']}")
+        elif decision["size"] > 1:
+            mark_kept(self, record, cluster_id, decision["size"],
+                      f"first of {decision['size']} records with this normalised {decision['kind']}")
         else:
-            record.log(self.name, self.version, "kept",
-                       detail=f"first of {decision['size']} records with this normalised "
-                              f"{decision['kind']} ({cluster_id})")
+            record.log(self.name, self.version, "kept", detail=f"unique normalised {decision['kind']}")

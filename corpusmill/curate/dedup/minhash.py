@@ -39,6 +39,7 @@ from corpusmill.curate.dedup.shard_stages import (
     DecisionApplier,
     ShardCollector,
     mark_duplicate,
+    mark_kept,
 )
 from corpusmill.curate.dedup.side_files import (
     load_ids,
@@ -282,10 +283,8 @@ class _MinHashApplier(DecisionApplier):
         cid, size, of = decision["cluster_id"], decision["cluster_size"], decision["duplicate_of"]
         scores = {"jaccard_estimate": decision["similarity"], "cluster_size": size}
         if of is None:
-            record.metadata["dedup"] = {"duplicate_of": None, "cluster_id": cid,
-                                        "cluster_size": size, "stage": self.name}
-            record.log(self.name, self.version, "kept", scores={"cluster_size": size},
-                       detail=f"kept for near-duplicate cluster {cid} ({size} records)")
+            mark_kept(self, record, cid, size, f"kept for near-duplicate cluster {cid} ({size} records)",
+                      scores={"cluster_size": size})
         else:
             mark_duplicate(self, record, of, cid, size, "duplicate", scores,
                            detail=f"near-duplicate of {of} in cluster {cid} ({size} records)")

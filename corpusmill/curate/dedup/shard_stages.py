@@ -76,6 +76,14 @@ class DecisionApplier(Stage):
         raise NotImplementedError
 
 
+def mark_kept(stage: Stage, record: Record, cluster_id: str, cluster_size: int, detail: str,
+              scores: dict[str, float] | None = None) -> None:
+    """Keep `record` as its cluster's representative; `explain` finds the cluster by its id."""
+    record.metadata["dedup"] = {"duplicate_of": None, "cluster_id": cluster_id,
+                                "cluster_size": cluster_size, "stage": stage.name}
+    record.log(stage.name, stage.version, "kept", scores=scores, detail=detail)
+
+
 def mark_duplicate(stage: Stage, record: Record, duplicate_of: str, cluster_id: str,
                    cluster_size: int, reason: str, scores: dict[str, float] | None = None,
                    detail: str | None = None) -> None:
