@@ -63,19 +63,23 @@ def collect(out: Path) -> ReportData:
     seen_clusters: set[Any] = set()
     for _, rec in iter_output(out):
         side = "kept" if rec.status == "ok" else "dropped"
-        data.media_types[rec.media_type or "unknown"] += 1
+        wtype = rec.source.get("warc_type")
+        # WARC request/metadata/warcinfo records carry no document: name them by type.
+        data.media_types[rec.media_type or (f"(WARC {wtype} record)" if wtype else "unknown")] += 1
         lang = rec.metadata.get("language")
         if lang:
             data.languages[side][str(lang)] += 1
-        if rec.status != "error":
+        if rec.text:
             data.lengths[side].add(float(len(rec.text)))
         for p in rec.provenance:
+            # A score is "dropped" where this very stage dropped the record on it.
+            by = "dropped" if p["action"] in ("dropped", "duplicate") else "kept"
             for name, v in (p.get("scores") or {}).items():
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     key = (p["stage"], name)
                     if key not in data.scores:
                         data.scores[key] = {"kept": Reservoir(), "dropped": Reservoir()}
-                    data.scores[key][side].add(float(v))
+                    data.scores[key][by].add(float(v))
         dedup = rec.metadata.get("dedup") or {}
         cid = dedup.get("cluster_id")
         if cid is not None and cid not in seen_clusters:

@@ -23,9 +23,9 @@ def hbars(rows: list[tuple[str, dict[str, float]]], series: list[str], title: st
     plot_w = width - label_w - 70
     vmax = max((max(v.values(), default=0) for _, v in rows), default=0) or 1
     group_h = bar_h * len(series) + 6
-    height = 30 + group_h * len(rows) + 20
+    height = 42 + group_h * len(rows) + 10
     out = [_open(width, height, title)]
-    y = 30
+    y = 42
     for label, vals in rows:
         out.append(f'<text x="{label_w - 6}" y="{y + group_h / 2}" text-anchor="end" '
                    f'dominant-baseline="middle" class="lbl">{escape(_clip(label, 38))}</text>')
@@ -63,7 +63,7 @@ def histogram(samples: dict[str, list[float]], title: str, log: bool = False, bi
             c[min(int((v - lo) / step), bins - 1)] += 1
         counts[k] = [x / len(vs) for x in c]
     ymax = max(max(c) for c in counts.values()) or 1
-    left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 75
+    left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 85
     out = [_open(width, height, title)]
     for k, c in counts.items():
         pts = []
@@ -121,12 +121,13 @@ def _open(width: int, height: int, title: str) -> str:
 
 
 def _legend(series: list[str], width: int) -> str:
+    """Series swatches on the line under the title, right-aligned."""
     out = []
-    x = width - 90 * len(series)
+    x = width - 70 * len(series)
     for s in series:
-        out.append(f'<rect x="{x}" y="8" width="10" height="10" fill="{COLORS.get(s, COLORS["value"])}"/>'
-                   f'<text x="{x + 14}" y="17" class="val">{escape(s)}</text>')
-        x += 90
+        out.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{COLORS.get(s, COLORS["value"])}"/>'
+                   f'<text x="{x + 14}" y="33" class="val">{escape(s)}</text>')
+        x += 70
     return "".join(out)
 
 
