@@ -1,0 +1,171 @@
+"""Reading order of OCR lines: columns, and lines that span them.
+
+Line detectors report lines top to bottom across the whole page, which on a
+two-column page interleaves the columns. We look for a gutter: a vertical
+strip that few lines cross while substantial text stands on both sides of it
+at the same heights. Lines crossing the gutter (titles, full-width headings,
+figure captions, single-column passages) cut the page into bands; inside a
+band the left column is read before the right one, and each side is ordered
+again the same way, so three columns work too. Lines on one row (a heading
+number and its title, table cells) are read left to right.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from corpusmill.layout.ocr import OcrLine
+
+# The gutter is searched in this middle part of the region (as a share of its
+# width): a column narrower than a quarter of the text is a margin note.
+_GUTTER_SEARCH = (0.2, 0.8)
+_GUTTER_STEP = 0.005
+# At most this share of the lines beside the columns may cross a real gutter
+# (headings, captions); a single-column page has most of its lines across it.
+_MAX_CROSSING_SHARE = 0.2
+# Each column must hold at least this many lines and this share of the lines
+# (a slide's right-aligned attribution and footer are not a column).
+_MIN_COLUMN_LINES = 5
+_MIN_COLUMN_SHARE = 0.15
+# Columns stand side by side: this share of the smaller column's lines must
+# have a line of the other column at the same height.
+_MIN_SIDE_BY_SIDE = 0.5
+# Table cells are narrow, columns of prose are not: the longer lines of a
+# column (its upper quartile; equations and paragraph ends are short) must
+# fill this share of the column's width.
+_MIN_FILL = 0.6
+_FILL_QUANTILE = 0.75
+# Two lines are on one row when they overlap vertically by this share of the
+# shorter one.
+_ROW_OVERLAP = 0.5
+_MAX_DEPTH = 3
+_BROKEN_WORD = re.compile(r"[^\W\d_]-$")
+
+
+def order_lines(lines: list[OcrLine], page_width: float) -> list[OcrLine]:
+    """`lines` in reading order (a new list; the lines themselves are unchanged)."""
+    if len(lines) < 2:
+        return list(lines)
+    return _order(list(lines), 0.0, float(page_width), _MAX_DEPTH)
+
+
+def _order(lines: list[OcrLine], x_lo: float, x_hi: float, depth: int) -> list[OcrLine]:
+    gutter = _find_gutter(lines, x_lo, x_hi) if depth > 0 else None
+    if gutter is None:
+        return _rows(lines)
+    out: list[OcrLine] = []
+    band: list[OcrLine] = []
+    for line in sorted(lines, key=lambda ln: (ln.bbox[1], ln.bbox[0])):
+        if line.bbox[0] < gutter < line.bbox[2]:
+            out.extend(_read_band(band, x_lo, gutter, x_hi, depth))
+            band = []
+            out.append(line)
+        else:
+            band.append(line)
+    out.extend(_read_band(band, x_lo, gutter, x_hi, depth))
+    return out
+
+
+def _read_band(band: list[OcrLine], x_lo: float, gutter: float, x_hi: float, depth: int) -> list[OcrLine]:
+    left = [ln for ln in band if ln.bbox[2] <= gutter]
+    right = [ln for ln in band if ln.bbox[0] >= gutter]
+    return _order(left, x_lo, gutter, depth - 1) + _order(right, gutter, x_hi, depth - 1)
+
+
+def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | None:
+    """The x of the clearest column gap in [x_lo, x_hi], or None for one column."""
+    if len(lines) < 2 * _MIN_COLUMN_LINES:
+        return None
+    text_lo = min(ln.bbox[0] for ln in lines)
+    text_hi = max(ln.bbox[2] for ln in lines)
+    width = text_hi - text_lo
+    if width <= 0:
+        return None
+    steps = int((_GUTTER_SEARCH[1] - _GUTTER_SEARCH[0]) / _GUTTER_STEP) + 1
+    xs = [text_lo + width * (_GUTTER_SEARCH[0] + i * _GUTTER_STEP) for i in range(steps)]
+    crossing = [sum(1 for ln in lines if ln.bbox[0] < x < ln.bbox[2]) for x in xs]
+    fewest = min(crossing)
+    # The middle of the widest run of positions with the fewest crossings: the
+    # centre of the white strip, not its edge.
+    best_run: tuple[int, int] = (0, -1)
+    start = None
+    for i, c in enumerate(crossing + [fewest + 1]):
+        if c == fewest and start is None:
+            start = i
+        elif c != fewest and start is not None:
+            if i - start > best_run[1] - best_run[0] + 1:
+                best_run = (start, i - 1)
+            start = None
+    gutter = (xs[best_run[0]] + xs[best_run[1]]) / 2
+    left = [ln for ln in lines if ln.bbox[2] <= gutter]
+    right = [ln for ln in lines if ln.bbox[0] >= gutter]
+    if not _is_column(left, len(lines)) or not _is_column(right, len(lines)):
+        return None
+    if not _side_by_side(left, right):
+        return None
+    # Only lines crossing the gutter where both columns run count against it:
+    # a full-width title and abstract above the columns (a paper's first page)
+    # or a footer below them do not.
+    top = max(min(ln.bbox[1] for ln in left), min(ln.bbox[1] for ln in right))
+    bottom = min(max(ln.bbox[3] for ln in left), max(ln.bbox[3] for ln in right))
+    within = [ln for ln in lines if top <= (ln.bbox[1] + ln.bbox[3]) / 2 <= bottom]
+    crossing_within = sum(1 for ln in within if ln.bbox[0] < gutter < ln.bbox[2])
+    if crossing_within > _MAX_CROSSING_SHARE * len(within):
+        return None
+    return gutter
+
+
+def _is_column(lines: Sequence[OcrLine], total: int) -> bool:
+    if len(lines) < max(_MIN_COLUMN_LINES, _MIN_COLUMN_SHARE * total):
+        return False
+    lo = min(ln.bbox[0] for ln in lines)
+    hi = max(ln.bbox[2] for ln in lines)
+    widths = sorted(ln.bbox[2] - ln.bbox[0] for ln in lines)
+    if widths[int(_FILL_QUANTILE * (len(widths) - 1))] >= _MIN_FILL * (hi - lo):
+        return True
+    # Two or more columns side by side also make up one side of a gutter.
+    return _find_gutter(lines, lo, hi) is not None
+
+
+def _side_by_side(left: Sequence[OcrLine], right: Sequence[OcrLine]) -> bool:
+    small, big = (left, right) if len(left) <= len(right) else (right, left)
+    beside = sum(1 for a in small if any(_v_overlap(a, b) > 0 for b in big))
+    return beside >= _MIN_SIDE_BY_SIDE * len(small)
+
+
+def _rows(lines: list[OcrLine]) -> list[OcrLine]:
+    """Top to bottom; lines sharing a row left to right."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
+        if rows and any(_same_row(line, other) for other in rows[-1]):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.bbox[0])]
+
+
+def _same_row(a: OcrLine, b: OcrLine) -> bool:
+    shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
+    return shorter > 0 and _v_overlap(a, b) >= _ROW_OVERLAP * shorter
+
+
+def _v_overlap(a: OcrLine, b: OcrLine) -> float:
+    return min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+
+
+def lines_to_text(lines: Sequence[OcrLine], dehyphenate: bool = True) -> str:
+    """Ordered lines as text, one per line.
+
+    With `dehyphenate`, a word broken across lines ("type-" + "setting") is
+    joined again, as pdftotext does for text layers: a lowercase letter and a
+    hyphen at the end of a line followed by a lowercase letter. Corpora want
+    the word, not the typesetter's line break.
+    """
+    out: list[str] = []
+    for line in lines:
+        text = line.text.strip()
+        if dehyphenate and out and _BROKEN_WORD.search(out[-1]) and text[:1].islower():
+            out[-1] = out[-1][:-1] + text
+        else:
+            out.append(text)
+    return "\n".join(out)

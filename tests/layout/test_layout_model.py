@@ -1,0 +1,29 @@
+"""The bundled layout model on a crop of a real two-column dev scan."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from corpusmill.layout.layout_model import detect_layout
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "layout"
+
+
+def test_finds_text_blocks_in_both_columns_and_the_heading():
+    image = np.array(Image.open(FIXTURES / "acmart-sigconf-p0005-two-column.png").convert("RGB"))
+    blocks = detect_layout(image)
+    gutter = image.shape[1] / 2
+    text = [b for b in blocks if b.type == "text"]
+    assert any(b.bbox[2] < gutter for b in text) and any(b.bbox[0] > gutter for b in text)
+    # "17 SIGCHI EXTENDED ABSTRACTS" heads the right column.
+    assert any(b.type == "heading" and b.bbox[0] > gutter and b.bbox[1] < 130 for b in blocks)
+    assert all(0.5 <= b.score <= 1 and b.bbox[0] < b.bbox[2] <= image.shape[1] for b in blocks)
+    assert [b.bbox[1] for b in blocks] == sorted(b.bbox[1] for b in blocks)
+
+
+def test_rejects_non_rgb_input():
+    with pytest.raises(ValueError, match="RGB"):
+        detect_layout(np.zeros((10, 10), np.uint8))

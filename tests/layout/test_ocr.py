@@ -1,0 +1,134 @@
+"""OCR engines on crops of real dev scans (fixtures/layout/), and the offline guarantee."""
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from corpusmill.layout import layout_model
+from corpusmill.layout.ocr import (
+    OcrError,
+    RapidOcrEngine,
+    TesseractEngine,
+    get_ocr_engine,
+)
+from corpusmill.layout.preprocess import deskew, estimate_skew
+from corpusmill.layout.reading_order import lines_to_text, order_lines
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "layout"
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
+                                     reason="Debian's tesseract-ocr is not installed")
+
+
+def _rgb(name: str) -> np.ndarray:
+    return np.array(Image.open(FIXTURES / name).convert("RGB"))
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+# Words of the fixture crops as printed on the page.
+TWO_COLUMN_WORDS = {"informally", "dissertation", "preprints", "beeton", "sigchi",
+                    "landscape", "marginfigure", "sidebar", "conference", "woodstock"}
+DEGRADED_WORDS = {"lists", "numbered", "bulleted", "unnumbered", "enumerate", "itemize",
+                  "environment", "description", "third", "level"}
+
+
+@pytest.fixture(scope="module")
+def rapid() -> RapidOcrEngine:
+    return get_ocr_engine("rapidocr")
+
+
+def test_rapidocr_reads_two_column_scan_in_column_order(rapid):
+    image = _rgb("acmart-sigconf-p0005-two-column.png")
+    lines = order_lines(rapid.recognize(image), page_width=image.shape[1])
+    text = lines_to_text(lines)
+    assert len(TWO_COLUMN_WORDS & _words(text)) >= 9
+    assert all(0.0 <= ln.confidence <= 1.0 and ln.bbox[0] < ln.bbox[2] for ln in lines)
+    # The left column is read to its end before the right column starts.
+    keys = ("article [14]", "Barbara Beeton", "Online citations", "SIGCHI EXTENDED", "landscape-orientation",
+            "sidebar")
+    pos = [text.find(key) for key in keys]
+    assert min(pos) >= 0 and pos == sorted(pos), dict(zip(keys, pos))
+
+
+def test_default_engine_reads_degraded_scan():
+    image = _rgb("oup-template-p0004-degraded.jpg")
+    engine = get_ocr_engine("default")
+    assert engine is get_ocr_engine("default")  # cached per process
+    text = lines_to_text(order_lines(engine.recognize(image), image.shape[1]))
+    assert len(DEGRADED_WORDS & _words(text)) >= 9
+
+
+@needs_tesseract
+def test_tesseract_reads_degraded_scan():
+    image = _rgb("oup-template-p0004-degraded.jpg")
+    lines = TesseractEngine(languages=["en"]).recognize(image)
+    assert len(DEGRADED_WORDS & _words(" ".join(ln.text for ln in lines))) >= 8
+    assert all(0.0 <= ln.confidence <= 1.0 for ln in lines)
+
+
+@needs_tesseract
+def test_tesseract_missing_language_is_a_clear_error():
+    with pytest.raises(OcrError, match="tesseract-ocr-"):
+        TesseractEngine(languages=["xx_notalanguage"])
+
+
+def test_bad_input_is_a_clear_error(rapid):
+    with pytest.raises(OcrError, match="uint8 RGB"):
+        rapid.recognize(np.zeros((50, 50), np.float32))
+    with pytest.raises(ValueError, match="unknown OCR engine"):
+        get_ocr_engine("nonesuch")
+
+
+def test_deskew_straightens_a_rotated_page():
+    image = _rgb("acmart-sigconf-p0005-two-column.png")
+    h, w = image.shape[:2]
+    import cv2
+
+    rotated = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 1.2, 1.0), (w, h),
+                             borderValue=(255, 255, 255))
+    assert estimate_skew(rotated) == pytest.approx(-1.2, abs=0.15)
+    assert abs(estimate_skew(deskew(rotated))) <= 0.15
+
+
+def test_nothing_is_fetched(monkeypatch, tmp_path):
+    """Engines and the layout model load and run with every non-loopback connection refused."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost")):
+            return real_connect(self, address)
+        if self.family == socket.AF_UNIX:
+            return real_connect(self, address)
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        attempts.append(host)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.setenv(var, "1")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no cache from an earlier download can help
+
+    import rapidocr
+
+    models = Path(rapidocr.__file__).parent / "models"
+    before = sorted(p.name for p in models.iterdir())
+    image = _rgb("acmart-sigconf-p0005-two-column.png")[:120]
+    assert RapidOcrEngine().recognize(image)  # a fresh engine, not the cached one
+    layout_model._model.cache_clear()
+    assert layout_model.detect_layout(_rgb("acmart-sigconf-p0005-two-column.png"))
+    assert attempts == []
+    assert sorted(p.name for p in models.iterdir()) == before
