@@ -11,7 +11,7 @@ APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu
 # The bundled 121-record WARC, or the 3,413-record dev WARC it was cut from when shared/ is beside us.
 DEMO_INPUTS := $(or $(wildcard $(SHARED)/warc/dev.warc.gz),fixtures/warc/demo.warc.gz)
 
-.PHONY: demo test install system-deps clean bench
+.PHONY: demo test test-gpu install system-deps clean
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ demo: install system-deps
 test: install system-deps
 	@$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+# The torch model pipeline (the `gpu` extra) is kept out of `make test`; this runs its tests with the
+# CPU build of torch (on a GPU machine install a CUDA build of torch instead, the tests use it).
+test-gpu: install
+	$(PIP) install -q "torch==2.13.0"
+	$(PY) -m pytest -q -p no:cacheprovider tests/layout/test_gpu_backend.py
 
 clean:
 	rm -rf out .pytest_cache

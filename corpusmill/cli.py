@@ -143,7 +143,7 @@ def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model)
     if args.backend == "mineru":
-        parse.update(ocr_engine="models", models_dir=args.models)
+        parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
     return pipeline
 
 

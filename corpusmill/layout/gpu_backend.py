@@ -198,6 +198,21 @@ class GpuPagePipeline:
         return results
 
 
+class ModelOcrEngine:
+    """The model pipeline behind the `OcrEngine` interface, for the PDF stage's OCR route.
+
+    `get_ocr_engine("models:/path/to/weights")` builds it; pages it reads get
+    the route `model`. Lines of a page are recognised in width-sorted batches.
+    """
+
+    def __init__(self, models_dir: str | Path, device: str | None = None) -> None:
+        self.pipeline = GpuPagePipeline(models_dir, device=device)
+        self.name = f"models:{self.pipeline.device.type}"
+
+    def recognize(self, image: np.ndarray) -> list[OcrLine]:
+        return self.pipeline.run([image])[0].lines
+
+
 def ctc_decode(best: np.ndarray, best_p: np.ndarray, charset: list[str]) -> tuple[str, float]:
     """Greedy CTC: merge repeats, drop blanks (class 0); confidence = mean kept prob."""
     chars, probs = [], []

@@ -186,8 +186,11 @@ DEFAULT_ENGINE = "rapidocr"
 DEFAULT_STEPS: tuple[str, ...] = ("deskew",)
 
 
+MODELS_PREFIX = "models:"
+
+
 def get_ocr_engine(name: str = "default", languages: list[str] | None = None) -> OcrEngine:
-    """A cached engine: `default`, `rapidocr` or `tesseract`.
+    """A cached engine: `default`, `rapidocr`, `tesseract`, or `models:<weights dir>` (torch).
 
     A `+step` suffix adds preprocessing, e.g. `tesseract+deskew+denoise`.
     """
@@ -198,6 +201,11 @@ def get_ocr_engine(name: str = "default", languages: list[str] | None = None) ->
 def _cached_engine(name: str, languages: tuple[str, ...]) -> OcrEngine:
     if name == "default":
         return PreprocessedEngine(_cached_engine(DEFAULT_ENGINE, languages), DEFAULT_STEPS)
+    if name.startswith(MODELS_PREFIX):
+        # The torch model pipeline (`--backend mineru --models DIR`); torch is imported only here.
+        from corpusmill.layout.gpu_backend import ModelOcrEngine
+
+        return ModelOcrEngine(name[len(MODELS_PREFIX):])
     base, *steps = name.split("+")
     if steps:
         return PreprocessedEngine(_cached_engine(base, languages), tuple(steps))

@@ -36,6 +36,9 @@ class PageReader:
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
         lines = order_lines(engine.recognize(image), image.shape[1])
+        if engine.name.startswith("models"):
+            info["route"] = page_router.MODEL
+            info["route_reason"] += f"; read by the model pipeline ({engine.name})"
         confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
         info["ocr_confidence"] = round(confidence, 4)
         info["blocks"] = [{"type": "text_line", "bbox": [round(v, 1) for v in line.bbox], "order": i}

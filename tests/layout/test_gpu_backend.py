@@ -129,3 +129,31 @@ def test_command_line(tmp_path, capsys):
     main(["--models", str(models), "--device", "cpu", str(tmp_path / "page.png")])
     out = capsys.readouterr().out
     assert "(1 blocks, 2 lines)" in out and out.rstrip().endswith("II\nIII")
+
+
+def test_pdf_job_reads_scans_with_the_model_pipeline(tmp_path):
+    """`corpusmill pdf --backend mineru --models DIR`: the real job, pages routed to `model`."""
+    import subprocess
+    import sys
+
+    import cv2
+
+    from tests.conftest import ROOT, read_out
+
+    models = tmp_path / "models"
+    models.mkdir()
+    _write_models(models)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    cv2.imwrite(str(scans / "page.png"), _page([3, 2]))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "corpusmill.cli", "pdf", str(scans), "-o", str(out),
+                        "--backend", "mineru", "--models", str(models), "--quiet", "--no-dedup", "--no-pii"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got = read_out(out)
+    assert len(got["data"]) == 1, got["rejects"]
+    rec = got["data"][0]
+    assert rec["text"].split() == ["III", "II"]
+    assert [p["route"] for p in rec["pages"]] == ["model"]
+    assert "models:cpu" in rec["pages"][0]["route_reason"]
