@@ -32,16 +32,26 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # A throwaway cluster on loopback: no usage stats, and no token auth (Ray 2.5x turns it on
+    # when an earlier local ray.init left a token in ~/.ray, and then worker nodes cannot join).
+    settings = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)  # the driver (ray.init in this process) must agree
+    env = dict(os.environ)
     common = ["--node-ip-address", "127.0.0.1", "--disable-usage-stats"]
-    subprocess.run([RAY, "start", "--head", "--port", str(port), "--num-cpus", "0",
-                    "--include-dashboard=false", *common], check=True, env=env, capture_output=True)
-    for _ in range(2):
-        subprocess.run([RAY, "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1", *common],
-                       check=True, env=env, capture_output=True)
+    for args in (["--head", "--port", str(port), "--num-cpus", "0", "--include-dashboard=false"],
+                 ["--address", f"127.0.0.1:{port}", "--num-cpus", "1"],
+                 ["--address", f"127.0.0.1:{port}", "--num-cpus", "1"]):
+        r = subprocess.run([RAY, "start", *args, *common], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, f"ray start {' '.join(args)} failed:\n{r.stderr[-3000:]}"
     yield f"127.0.0.1:{port}"
     ray.shutdown()
     subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def _inputs(tmp: Path, files: int, rows: int) -> list[str]:
