@@ -58,14 +58,7 @@ class LocalExecutor:
         self.retries = retries
 
     def run_pass(self, p: Pass, markers: MarkerStore, progress: Progress) -> dict[str, dict[str, Any]]:
-        results: dict[str, dict[str, Any]] = {}
-        todo: list[Task] = []
-        for t in p.tasks:
-            done = markers.get(p.name, t.id)
-            if done is not None:
-                results[t.id] = done
-            else:
-                todo.append(t)
+        results, todo = markers.split(p.name, p.tasks)
         progress.start_pass(p.name, total=len(p.tasks), done=len(results))
         attempts: dict[str, int] = {}
         ctx = mp.get_context("fork")

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from corpusmill.corpus_stage import Task
+
 
 class MarkerStore:
     def __init__(self, out_dir: Path) -> None:
@@ -27,6 +29,18 @@ class MarkerStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(result))
         os.replace(tmp, path)
+
+    def split(self, pass_name: str, tasks: list[Task]) -> tuple[dict[str, dict[str, Any]], list[Task]]:
+        """Results of the tasks already done (from their markers), and the tasks still to run."""
+        done: dict[str, dict[str, Any]] = {}
+        todo: list[Task] = []
+        for t in tasks:
+            result = self.get(pass_name, t.id)
+            if result is None:
+                todo.append(t)
+            else:
+                done[t.id] = result
+        return done, todo
 
     def all(self, pass_name: str) -> dict[str, dict[str, Any]]:
         d = self.root / pass_name

@@ -47,14 +47,7 @@ class RayExecutor:
     def run_pass(self, p: Pass, markers: MarkerStore, progress: Progress) -> dict[str, dict[str, Any]]:
         import ray
 
-        results: dict[str, dict[str, Any]] = {}
-        todo = []
-        for t in p.tasks:
-            done = markers.get(p.name, t.id)
-            if done is not None:
-                results[t.id] = done
-            else:
-                todo.append(t)
+        results, todo = markers.split(p.name, p.tasks)
         progress.start_pass(p.name, total=len(p.tasks), done=len(results))
         # Keep at most `workers` tasks in flight so --workers means the same as locally.
         queue = list(todo)

@@ -16,7 +16,6 @@ callers need no event loop).
 from __future__ import annotations
 
 import base64
-import email.utils
 import random
 import re
 import threading
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
+
+from corpusmill.retry_after import parse_retry_after
 
 PROMPT = (
     "Below is the image of one page of a document, and the raw text that was extracted from the "
@@ -187,7 +188,7 @@ class LlmPageClient:
                 reason = f"http_{resp.status_code}"
                 if resp.status_code not in _RETRY_STATUS:
                     return None, reason, attempt + 1
-                wait = _retry_after(resp.headers.get("retry-after"))
+                wait = parse_retry_after(resp.headers.get("retry-after"))
             if attempt < self.retries:
                 if wait is None:
                     wait = self.backoff_s * (2 ** attempt) * (0.5 + random.random())
@@ -226,19 +227,6 @@ def is_degenerate(text: str) -> bool:
     grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
     return len(grams) >= 60 and len(set(grams)) < 0.3 * len(grams)
 
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _strip_fence(text: str) -> str:

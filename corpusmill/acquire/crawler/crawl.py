@@ -12,13 +12,14 @@ the kill are fetched again (they are the only ones a server can see twice); no U
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import fcntl
 import logging
 import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from corpusmill.retry_after import parse_retry_after
 
 from .config import CrawlConfig, CrawlResult
 from .fetcher import Exchange, Fetcher, FetchError
@@ -54,19 +55,7 @@ class _Retry(Exception):
 
 
 def _retry_after(ex: Exchange) -> float | None:
-    value = ex.header("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return parse_retry_after(ex.header("retry-after"))
 
 
 class Crawler:
