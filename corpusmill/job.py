@@ -259,7 +259,8 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
             cs = build_stage(seg.after)
             assert isinstance(cs, CorpusStage)
             for gp in cs.passes(ctx, shard_ids):
-                named = Pass(f"s{k}.{cs.name}.{gp.name}", gp.tasks)
+                label = gp.name if gp.name.startswith(cs.name) else f"{cs.name}:{gp.name}"
+                named = Pass(f"s{k}.{label}", gp.tasks)
                 res = executor.run_pass(named, markers, progress)
                 pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
                     float(r.get("seconds", 0.0)) for r in res.values())

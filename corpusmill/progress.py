@@ -87,7 +87,8 @@ class Progress:
         self._done += 1
         self._records += records
         self._fractions.pop(task_id, None)
-        self._show(force=not self.tty)
+        # Plain logs get a line per interval and one when the pass is complete.
+        self._show(force=self._done == self._total)
 
     def _show(self, force: bool = False) -> None:
         if self.quiet:
@@ -95,7 +96,9 @@ class Progress:
         elapsed = max(time.monotonic() - self._t0, 1e-9)
         rate = self._records / elapsed
         done = self._done + sum(self._fractions.values())
-        info = f"{self._done}/{self._total} tasks  {self._records:,} records  {rate:,.0f}/s"
+        info = f"{self._done}/{self._total} tasks"
+        if self._records:  # global passes (dedup buckets, clusters) do not stream records
+            info += f"  {self._records:,} records  {rate:,.0f}/s"
         if self._bar is not None:
             self._bar.update(self._bar_task, completed=done, info=info)
             return
