@@ -5,10 +5,13 @@ size and flags. We keep what later steps need: per line its text, box,
 dominant font size, and whether it is bold, monospaced or set in a math font;
 per block its lines. Ligatures are expanded (the corpus wants "fi", not
 U+FB01) and MuPDF joins words hyphenated at line ends inside a block.
+TeX's separate accent glyphs are composed with their letter, and a subscript
+stacked under a superscript is put back into its formula.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import pymupdf
@@ -35,6 +38,15 @@ _MATH_FONT = re.compile(
     r"math|stix|xits|symbol|txmi|txsy|txex|pxmi|pxsy|pxex|txsys|esint|mnsymbol|euex|eurm",
     re.I,
 )
+# TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
+# glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
+# to its combining mark so NFC can compose "é"; the grave accent doubles as the
+# ASCII backtick, so it only counts between letters.
+_SPACING_ACCENTS = {
+    "\u00b4": "\u0301", "\u00a8": "\u0308", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u02c7": "\u030c",
+    "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u02dd": "\u030b", "\u00af": "\u0304",
+}
+_ACCENTED = re.compile(r"([\u00b4\u00a8\u02c6\u02dc\u02c7\u02d8\u02d9\u02da\u02dd\u00af]|(?<=[^\W\d_])`)([^\W\d_])")
 
 
 @dataclass(slots=True)
@@ -92,15 +104,54 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = page.rect
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     data = page.get_text("dict", flags=TEXT_FLAGS)
-    for raw in data["blocks"]:
-        if raw.get("type") != 0:
-            continue
-        lines = _merge_baselines([_line(raw_line) for raw_line in raw["lines"]])
+    for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
+        lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
         if lines:
             out.blocks.append(Block(lines=lines, bbox=_union(line.bbox for line in lines)))
     out.image_coverage = _image_coverage(page)
     return out
+
+
+def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
+    """Put a subscript set under a superscript back into its line ("CrO4^2-").
+
+    MuPDF starts a new line (often a new block) when the pen moves back left,
+    so a subscript stacked under a superscript becomes a one-glyph line after
+    the formula. A short, smaller line lying inside the previous line's box
+    goes in after the span it follows; a space glyph it overlaps is no word gap.
+    """
+    out: list[list[dict]] = []
+    prev: dict | None = None
+    for raw_lines in blocks:
+        kept: list[dict] = []
+        for raw in raw_lines:
+            if prev is not None and _stacked_under(prev, raw):
+                x0 = raw["bbox"][0]
+                spans = [s for s in prev["spans"]
+                         if s["text"].strip() or not (s["bbox"][0] < raw["bbox"][2] and s["bbox"][2] > x0)]
+                at = sum(1 for s in spans if s["bbox"][2] <= x0 + 0.5)
+                # Mutated in place: prev is already listed in its block.
+                prev["spans"] = spans[:at] + raw["spans"] + spans[at:]
+                prev["bbox"] = _union((prev["bbox"], raw["bbox"]))
+                continue
+            kept.append(raw)
+            prev = raw
+        if kept:
+            out.append(kept)
+    return out
+
+
+def _stacked_under(prev: dict, raw: dict) -> bool:
+    text = "".join(s["text"] for s in raw["spans"]).strip()
+    if not text or len(text) > 3 or not prev["spans"]:
+        return False
+    size = max(s["size"] for s in prev["spans"])
+    if max(s["size"] for s in raw["spans"]) > 0.85 * size:
+        return False
+    px0, py0, px1, py1 = prev["bbox"]
+    x0, y0, x1, y1 = raw["bbox"]
+    return px0 < x0 < px1 - 0.5 and py0 <= (y0 + y1) / 2 <= py1
 
 
 def _line(raw: dict) -> Line:
@@ -133,7 +184,7 @@ def _line(raw: dict) -> Line:
             mono += n
         if _MATH_FONT.search(font):
             math += n
-    text = "".join(parts)
+    text = _compose_accents("".join(parts))
     size = max(weight, key=weight.__getitem__) if weight else 0.0
     return Line(
         text=text.strip(),
@@ -143,6 +194,21 @@ def _line(raw: dict) -> Line:
         mono=total > 0 and mono >= 0.8 * total,
         math_chars=math,
     )
+
+
+def _compose_accents(text: str) -> str:
+    """"priv´e" -> "privé": a spacing accent glyph followed by its base letter."""
+    if not _ACCENTED.search(text):
+        return text
+
+    def compose(m: re.Match) -> str:
+        accent, base = m.group(1), m.group(2)
+        mark = _SPACING_ACCENTS.get(accent, "\u0300")
+        # TeX accents dotless i/j (\'\i); the composed form uses the plain letter.
+        base = {"\u0131": "i", "\u0237": "j"}.get(base, base)
+        return unicodedata.normalize("NFC", base + mark)
+
+    return _ACCENTED.sub(compose, text)
 
 
 def _is_marker(spans: list[dict], parts: list[str], span: dict) -> bool:

@@ -1,0 +1,47 @@
+"""text_layer: TeX-style spacing accents and stacked sub/superscripts read as words."""
+from __future__ import annotations
+
+import pymupdf
+
+from corpusmill.parsers.text_layer import read_page
+
+
+def _page_text(draw) -> str:
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=200)
+    draw(page)
+    data = pymupdf.open("pdf", doc.tobytes())
+    return "\n".join(b.text for b in read_page(data[0]).blocks)
+
+
+def test_spacing_accent_glyph_is_composed_with_its_letter():
+    def draw(page):
+        # Drawn as TeX does: the accent glyph, then the letter under it.
+        page.insert_text((40, 60), "telefoon priv", fontsize=11)
+        x = 40 + pymupdf.get_text_length("telefoon priv", fontsize=11)
+        page.insert_text((x + 1, 60), "\u00b4", fontsize=11)
+        page.insert_text((x, 60), "e: 080", fontsize=11)
+        page.insert_text((40, 90), "co\u00a8ordinator", fontsize=11)
+
+    text = _page_text(draw)
+    assert "telefoon privé: 080" in text
+    assert "coördinator" in text
+    assert "\u00b4" not in text and "\u00a8" not in text
+
+
+def test_backtick_in_code_is_not_taken_for_an_accent():
+    text = _page_text(lambda page: page.insert_text((40, 60), "run `ls` here", fontsize=11))
+    assert "`ls`" in text
+
+
+def test_subscript_stacked_under_a_superscript_stays_in_its_formula():
+    def draw(page):
+        page.insert_text((40, 60), "CrO", fontsize=11)
+        x = 40 + pymupdf.get_text_length("CrO", fontsize=11)
+        page.insert_text((x, 56), "2-", fontsize=8)  # superscript first, as TeX sets it
+        page.insert_text((x, 63), "4", fontsize=8)   # then the pen goes back for the subscript
+        page.insert_text((40, 120), "next paragraph", fontsize=11)
+
+    text = _page_text(draw)
+    assert "CrO42-" in text.replace(" ", "")
+    assert text.splitlines()[0].replace(" ", "") == "CrO42-"
