@@ -15,21 +15,8 @@ import brotli
 import pytest
 
 from corpusmill.acquire.warc_reader import WarcReader
+from tests.acquire.warc_bytes import DEMO, gzip_members
 from corpusmill.record import Record, stable_id
-
-DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "warc" / "demo.warc.gz"
-
-
-def gzip_members(data: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(data):
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        d.decompress(data[pos:])
-        end = len(data) - len(d.unused_data)
-        out.append(data[pos:end])
-        pos = end
-    return out
-
 
 MEMBERS = gzip_members(DEMO.read_bytes())[:22]  # warcinfo + 7 request/response/metadata triples
 PLAIN = [gzip.decompress(m) for m in MEMBERS]

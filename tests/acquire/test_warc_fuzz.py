@@ -3,30 +3,15 @@ from __future__ import annotations
 
 import gzip
 import tempfile
-import zlib
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpusmill.acquire.warc_reader import WarcReader
-
-DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "warc" / "demo.warc.gz"
-
-
-def _members(data: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(data):
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        d.decompress(data[pos:])
-        end = len(data) - len(d.unused_data)
-        out.append(data[pos:end])
-        pos = end
-    return out
-
+from tests.acquire.warc_bytes import DEMO, gzip_members
 
 # Small records only, so each example reads fast: the first 13 members hold few big pages.
-_SMALL = [m for m in _members(DEMO.read_bytes()) if len(gzip.decompress(m)) < 40_000][:16]
+_SMALL = [m for m in gzip_members(DEMO.read_bytes()) if len(gzip.decompress(m)) < 40_000][:16]
 SOURCES = {
     "gz": _SMALL,
     "plain": [gzip.decompress(m) for m in _SMALL],
