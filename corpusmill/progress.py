@@ -105,8 +105,7 @@ class Progress:
         now = time.monotonic()
         if force or now - self._last >= self.interval_s:
             self._last = now
-            eta = max(elapsed / done * (self._total - done), 0.0) if done > 0 else float("nan")
-            eta_s = f"{eta:,.0f}s" if eta == eta else "?"
+            eta_s = f"{max(elapsed / done * (self._total - done), 0.0):,.0f}s" if done > 0 else "?"
             print(f"[{self._pass}] {info}  elapsed {elapsed:,.0f}s  eta {eta_s}", file=self.stream,
                   flush=True)
 
