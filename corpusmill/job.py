@@ -22,7 +22,7 @@ import orjson
 from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
 from corpusmill.executors.markers import MarkerStore
 from corpusmill.progress import Progress, worker_report
-from corpusmill.readers import iter_rows
+from corpusmill.readers import CORPUS_SUFFIXES, iter_rows
 from corpusmill.record import Record
 from corpusmill.registry import build_reader, build_stage, stage_class
 from corpusmill.stage import Stage, StageStats, chain
@@ -30,8 +30,6 @@ from corpusmill.stats import RunStats, StatsError
 from corpusmill.writers import ShardWriter, suffix
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
-PDF_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".zip", ".tar", ".tar.gz",
-                ".tgz", ".tar.bz2", ".tar.xz", ".warc", ".warc.gz")
 
 
 @dataclass
@@ -64,8 +62,13 @@ class JobSpec:
 # ---------------------------------------------------------------- shards
 
 def expand_inputs(inputs: list[str], reader: str) -> list[str]:
-    """Globs and folders -> a sorted, de-duplicated list of files."""
-    suffixes = {"warc": WARC_SUFFIXES, "pdf": PDF_SUFFIXES}.get(reader)
+    """Globs and folders -> a sorted, de-duplicated list of files.
+
+    In a folder, the WARC and corpus readers take the files they can read; the
+    PDF job takes every file, so whatever is not a document is accounted for
+    as a named drop (`no_parser:<type>`) rather than passed over.
+    """
+    suffixes = {"warc": WARC_SUFFIXES, "corpus": CORPUS_SUFFIXES}.get(reader)
     files: list[str] = []
     for arg in inputs:
         matches = sorted(glob.glob(arg)) or [arg]
@@ -73,8 +76,7 @@ def expand_inputs(inputs: list[str], reader: str) -> list[str]:
             p = Path(m)
             if p.is_dir():
                 for f in sorted(p.rglob("*")):
-                    if f.is_file() and (suffixes is None or f.name.lower().endswith(suffixes)
-                                        or reader == "pdf"):
+                    if f.is_file() and (suffixes is None or f.name.lower().endswith(suffixes)):
                         files.append(str(f))
             else:
                 files.append(str(p))

@@ -14,10 +14,6 @@ _OWN = {"id", "text", "media_type", "source", "metadata", "pages", "provenance",
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".parquet", ".json")
 
 
-def is_corpus_file(path: Path) -> bool:
-    return path.name.endswith(CORPUS_SUFFIXES)
-
-
 def _open_binary(path: Path) -> Any:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing as mp
-import os
 import signal
 import time
 import traceback
@@ -21,12 +20,7 @@ from corpusmill.corpus_stage import Pass, Task
 from corpusmill.executors.markers import MarkerStore
 from corpusmill.progress import Progress, worker_report
 
-_queue: Any = None
-
-
 def _init_worker(queue: Any) -> None:
-    global _queue
-    _queue = queue
     worker_report.queue = queue
     # Die with the parent: an orphaned worker of a killed run would race the rerun.
     try:
@@ -100,7 +94,3 @@ class LocalExecutor:
 
 def _tb(e: BaseException) -> str:
     return "".join(traceback.format_exception(e))[-2000:]
-
-
-def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1))

@@ -61,3 +61,14 @@ def test_pii_command_replaces_and_records_positions_not_values(tmp_path: Path) -
     assert {e["type"] for e in edits} == {"EMAIL", "PHONE"}
     for e in edits:
         assert rec["text"][e["start"]:e["end"]] == f"<{e['type']}>"
+
+
+def test_a_corpus_folder_reads_only_corpus_files(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _corpus(folder)
+    (folder / "README.md").write_text("not a corpus file")
+    out = tmp_path / "out"
+    r = cli("pii", str(folder), "-o", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "stats.json").read_text())["input"] == 9
