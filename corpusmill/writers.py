@@ -49,16 +49,10 @@ class RecordFileWriter:
         self.count += 1
         row = record.to_dict()
         if self._fh is not None:
-            try:
-                line = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
-            except orjson.JSONEncodeError:
-                # Lone surrogates (from lenient decoding upstream) are not valid UTF-8.
-                line = orjson.dumps(_valid_utf8(row), option=orjson.OPT_APPEND_NEWLINE)
-            self._fh.write(line)
+            self._fh.write(_dumps(row, orjson.OPT_APPEND_NEWLINE))
             return
-        row = _valid_utf8(row)
         for k in _NESTED:
-            row[k] = orjson.dumps(row[k]).decode()
+            row[k] = _dumps(row[k]).decode()
         self._rows.append(row)
         if len(self._rows) >= self._rows_per_group:
             self._flush_parquet()
@@ -67,7 +61,11 @@ class RecordFileWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(self._rows, schema=_parquet_schema())
+        try:
+            table = pa.Table.from_pylist(self._rows, schema=_parquet_schema())
+        except (UnicodeEncodeError, pa.ArrowInvalid):
+            # Lone surrogates somewhere in the group: clean the rows once, not every row always.
+            table = pa.Table.from_pylist(_valid_utf8(self._rows), schema=_parquet_schema())
         if self._pq_writer is None:
             self._pq_writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
         self._pq_writer.write_table(table)
@@ -90,6 +88,14 @@ class RecordFileWriter:
                 except Exception:  # already failing; the tmp file goes anyway
                     pass
         self._tmp.unlink(missing_ok=True)
+
+
+def _dumps(obj: Any, option: int = 0) -> bytes:
+    try:
+        return orjson.dumps(obj, option=option)
+    except orjson.JSONEncodeError:
+        # Lone surrogates (from lenient decoding upstream) are not valid UTF-8.
+        return orjson.dumps(_valid_utf8(obj), option=option)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

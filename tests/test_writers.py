@@ -62,6 +62,9 @@ def test_lone_surrogates_are_written_as_replacement_chars(tmp_path: Path, fmt: s
     w = RecordFileWriter(path, fmt)
     r = _rec(1)
     r.text = "bad \ud800 text"
+    r.metadata["title"] = "\udc80title"
     w.write(r)
     w.commit()
-    assert list(iter_rows(path))[0]["text"] == "bad \ufffd text"
+    row = list(iter_rows(path))[0]
+    assert row["text"] == "bad \ufffd text"
+    assert "\ufffdtitle" in str(row["metadata"])
