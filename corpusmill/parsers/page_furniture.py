@@ -12,8 +12,11 @@ from collections import Counter
 
 from corpusmill.parsers.text_layer import Block, PageText
 
-# Top/bottom band of the page where running furniture lives.
+# Top/bottom band of the page where running headers and footers live.
 _EDGE = 0.1
+# Page numbers sit further in: LaTeX puts them as high as 0.82 of an A4 page.
+# Only a page's outermost block in this band can be one.
+_NUMBER_EDGE = 0.25
 # How many blocks from each edge are candidates.
 _PER_EDGE = 2
 # A candidate repeated on this share of pages (at least 2) is furniture;
@@ -34,24 +37,40 @@ def mark_furniture(pages: list[PageText]) -> None:
     candidates: list[list[tuple[Block, str, str]]] = [_candidates(p) for p in pages]
     counts: Counter[str] = Counter()
     for cands in candidates:
-        counts.update({key for _, key, _ in cands})
+        counts.update({key for _, key, _, _, in_edge in cands if in_edge})
     threshold = max(2, _MIN_SHARE * len(pages))
     for cands in candidates:
-        for block, key, edge in cands:
-            if _PAGE_NUMBER.match(block.text.strip()):
+        for block, key, edge, outermost, in_edge in cands:
+            # A lone number is a page number only as the page's outermost
+            # block; one further in may be a table cell or a display label.
+            if outermost and _PAGE_NUMBER.match(block.text.strip()):
                 block.kind = "page_number"
-            elif len(pages) >= 2 and counts[key] >= threshold:
+            elif in_edge and len(pages) >= 2 and counts[key] >= threshold:
                 block.kind = "page_header" if edge == "top" else "page_footer"
 
 
-def _candidates(page: PageText) -> list[tuple[Block, str, str]]:
-    top = page.height * _EDGE
-    bottom = page.height * (1 - _EDGE)
+def _candidates(page: PageText) -> list[tuple[Block, str, str, bool, bool]]:
+    """(block, repetition key, edge, outermost, within _EDGE) for the blocks nearest each edge."""
+    top = page.height * _NUMBER_EDGE
+    bottom = page.height * (1 - _NUMBER_EDGE)
     upper = sorted((b for b in page.blocks if b.bbox[3] <= top), key=lambda b: b.bbox[1])
     lower = sorted((b for b in page.blocks if b.bbox[1] >= bottom), key=lambda b: -b.bbox[3])
-    out = [(b, _key(b.text), "top") for b in upper[:_PER_EDGE]]
-    out += [(b, _key(b.text), "bottom") for b in lower[:_PER_EDGE]]
+    out = [(b, _key(b.text), "top", _outermost(b, upper), b.bbox[3] <= page.height * _EDGE)
+           for b in upper[:_PER_EDGE]]
+    out += [(b, _key(b.text), "bottom", _outermost(b, lower), b.bbox[1] >= page.height * (1 - _EDGE))
+            for b in lower[:_PER_EDGE]]
     return out
+
+
+def _outermost(block: Block, edge_blocks: list[Block]) -> bool:
+    """No other block lies between this one and the page edge (side by side counts as level)."""
+    first = edge_blocks[0]
+    return block is first or _same_row(block, first)
+
+
+def _same_row(a: Block, b: Block) -> bool:
+    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    return overlap > 0.5 * min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
 
 
 def _key(text: str) -> str:

@@ -38,6 +38,13 @@ _MATH_FONT = re.compile(
     r"math|stix|xits|symbol|txmi|txsy|txex|pxmi|pxsy|pxex|txsys|esint|mnsymbol|euex|eurm",
     re.I,
 )
+# Symbol fonts without a Unicode map (the non-embedded standard ZapfDingbats
+# that R and old PostScript drivers use for plot marks and bullets, Wingdings
+# in office exports): MuPDF reports their glyphs as ASCII letters or private-use
+# code points, which would read as words ("G GG GGG"). Which symbol it was is
+# not recoverable from the text layer, so each becomes a bullet.
+_DINGBAT_FONT = re.compile(r"dingbat|wingding|webding", re.I)
+_DINGBAT_UNMAPPED = re.compile(r"[A-Za-z0-9\ue000-\uf8ff]")
 # TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
 # glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
 # to its combining mark so NFC can compose "é"; the grave accent doubles as the
@@ -165,6 +172,8 @@ def _line(raw: dict) -> Line:
         text = span["text"]
         if not text:
             continue
+        if _DINGBAT_FONT.search(span["font"]):
+            text = _DINGBAT_UNMAPPED.sub("\u2022", text)
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
         x0 = span["bbox"][0]

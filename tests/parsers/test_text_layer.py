@@ -45,3 +45,16 @@ def test_subscript_stacked_under_a_superscript_stays_in_its_formula():
     text = _page_text(draw)
     assert "CrO42-" in text.replace(" ", "")
     assert text.splitlines()[0].replace(" ", "") == "CrO42-"
+
+
+def test_unmapped_dingbat_glyphs_are_bullets_not_letters():
+    def draw(page):
+        page.insert_text((40, 60), "Figure 1: scatter plot", fontsize=11)
+        # Base-14 ZapfDingbats, not embedded and without a ToUnicode map: the
+        # plot marks R draws; MuPDF reports them as ASCII letters.
+        page.insert_text((40, 90), "lGl", fontsize=8, fontname="zadb")
+
+    text = _page_text(draw)
+    assert "Figure 1: scatter plot" in text
+    marks = text.splitlines()[-1]
+    assert marks.strip() and not any(c.isalnum() for c in marks)
