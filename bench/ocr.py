@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corpusmill.layout.ocr import get_ocr_engine
+from corpusmill.layout.orientation import read_upright
 from corpusmill.layout.reading_order import lines_to_text, order_lines
 
 CORPORA = ROOT / ".." / "shared" / "corpora" / "pdf"
@@ -124,8 +125,9 @@ def corpusmill_ocr(engine_name: str):
     engine = get_ocr_engine(engine_name)
 
     def run(image: np.ndarray) -> str:
-        lines = engine.recognize(image)
-        return lines_to_text(order_lines(lines, page_width=image.shape[1]))
+        # As the PDF job reads a page: quarter turns first, then reading order.
+        read = read_upright(engine, image)
+        return lines_to_text(order_lines(read.lines, page_width=read.image.shape[1]))
 
     return run
 

@@ -33,9 +33,15 @@ class PageReader:
     def read_image(self, image: np.ndarray, info: dict[str, Any], config) -> tuple[str, dict[str, Any]]:
         """OCR one page image; low-confidence pages go to the LLM when one is configured."""
         engine = self._ocr(config.ocr_engine)
+        from corpusmill.layout.orientation import read_upright
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
-        lines = order_lines(engine.recognize(image), image.shape[1])
+        read = read_upright(engine, image)
+        lines = order_lines(read.lines, read.image.shape[1])
+        if read.rotation:
+            # Block boxes below are in the turned page's pixels.
+            info["rotation"] = read.rotation
+            info["route_reason"] += f"; page turned {read.rotation} degrees clockwise to read it"
         if engine.name.startswith("models"):
             info["route"] = page_router.MODEL
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
@@ -47,7 +53,7 @@ class PageReader:
         if lines and confidence < config.min_ocr_confidence:
             info["hard"] = f"low OCR confidence ({confidence:.2f})"
             if config.llm_endpoint and config.llm_model:
-                llm_text, reason = self.transcribe(png_from_array(image), text, config)
+                llm_text, reason = self.transcribe(png_from_array(read.image), text, config)
                 if llm_text is not None:
                     info["route"] = page_router.LLM
                     info["route_reason"] += f"; {info['hard']}"

@@ -70,3 +70,35 @@ def test_scanned_pdf_is_routed_to_ocr_and_read(ocr_stage):
     (info,) = rec.pages
     assert info["route"] == "ocr" and info["route_reason"].startswith("no text layer")
     assert {"granary", "ledger"} <= _words(rec.text)
+
+
+def _paragraph_image() -> Image.Image:
+    doc = pymupdf.open()
+    page = doc.new_page(width=420, height=300)
+    lines = ["Scanned pages come in turned", "by a quarter or a half turn", "from feeders and phones,",
+             "and the reader turns them back."]
+    for i, line in enumerate(lines):
+        page.insert_text((20, 50 + 40 * i), line, fontsize=18)
+    pix = page.get_pixmap(dpi=120)
+    return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+
+
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_page_scanned_sideways_or_upside_down_is_turned_back(ocr_stage, turned):
+    # PIL rotates counter-clockwise, so the reader must turn clockwise by the same angle.
+    content = _bytes([_paragraph_image().rotate(turned, expand=True)], "PNG")
+    (rec,) = ocr_stage([Record(id=f"rot{turned}", media_type="image/png", content=content)])
+    assert rec.ok, rec.reason
+    (page,) = rec.pages
+    assert page["rotation"] == turned
+    assert f"turned {turned} degrees" in page["route_reason"]
+    assert {"scanned", "quarter", "feeders", "phones", "reader"} <= _words(rec.text)
+    assert rec.text.index("Scanned") < rec.text.index("reader")
+
+
+def test_upright_page_is_not_turned(ocr_stage):
+    content = _bytes([_paragraph_image()], "PNG")
+    (rec,) = ocr_stage([Record(id="rot0", media_type="image/png", content=content)])
+    assert rec.ok, rec.reason
+    assert "rotation" not in rec.pages[0]
+    assert {"scanned", "quarter", "feeders", "phones", "reader"} <= _words(rec.text)
