@@ -1,16 +1,26 @@
-"""Ruled tables -> Markdown pipe tables, in place of their text blocks.
+"""Tables -> Markdown pipe tables, in place of their text blocks.
 
-PyMuPDF's `find_tables` is accurate on ruled tables but slow (tenths of a
-second per page), so it only runs on pages whose vector drawings contain a
-grid: three horizontal rules of one width with three
-vertical rules between them (a framed box has two of each). Text blocks inside a
-found table are replaced by one `table` block carrying the Markdown.
+Two kinds, both found from the page's vector rules:
+- Ruled tables (a grid: three horizontal rules of one width with three
+  vertical rules between them; a framed box has two of each) go to PyMuPDF's
+  `find_tables`, accurate on grids but slow (tenths of a second per page),
+  which is why it runs only where a grid is drawn.
+- Borderless tables in the booktabs style of LaTeX (and most journals): a
+  top rule and a mid rule of one width around a header row of at least two
+  cells, then body rows down to a bottom rule of that width (or, for a table
+  continued on the next page, while rows keep to the columns). MuPDF already
+  gives each cell as its own line, so rows are lines on one baseline and
+  columns are the header's cells.
+Text blocks inside a found table are replaced by one `table` block carrying
+the Markdown.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pymupdf
 
-from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, PageText
+from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText
 
 _MIN_RULES = 3
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
@@ -18,10 +28,32 @@ _THIN = 1.5  # a filled rectangle thinner than this is a rule
 _MIN_TABLE_WIDTH = 30.0
 
 
+# Borderless tables: the header sits between two rules at most this far apart.
+_MAX_HEADER_HEIGHT = 40.0
+# A row whose single cell is wider than this share of the table is a paragraph.
+_PARAGRAPH_SHARE = 0.6
+# A vertical gap over this many median row pitches ends a table without a bottom rule.
+_MAX_ROW_GAP = 2.5
+# Share of body rows that must fill two or more columns.
+_MIN_FILLED_ROWS = 0.5
+
+
+@dataclass
+class _Rules:
+    # (left, right) rounded ends -> y positions of horizontal rules with those ends
+    horizontal: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+    vertical: list[tuple[float, float, float]] = field(default_factory=list)  # (x, y0, y1)
+
+
 def find_tables(page: pymupdf.Page, text: PageText) -> None:
-    """Replace the text blocks of ruled tables on `page` with table blocks."""
-    if not _has_grid(page):
-        return
+    """Replace the text blocks of ruled and booktabs tables on `page` with table blocks."""
+    rules = _rules(page)
+    if _has_grid(rules):
+        _find_ruled(page, text)
+    _find_borderless(page, text, rules)
+
+
+def _find_ruled(page: pymupdf.Page, text: PageText) -> None:
     try:
         found = page.find_tables(strategy="lines", use_layout=False)
     except Exception:  # a table finder failure must not lose the page's text
@@ -33,26 +65,24 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
         if words is None:
             words = page.get_text("words", flags=TEXT_FLAGS)
         md = _markdown(_cell_texts(table, words))
-        if not md:
-            continue
-        box = tuple(table.bbox)
-        inside = [b for b in text.blocks if _center_in(b.bbox, box)]
-        if not inside:
-            continue
-        first = text.blocks.index(inside[0])
-        text.blocks = [b for b in text.blocks if not _center_in(b.bbox, box)]
-        text.blocks.insert(min(first, len(text.blocks)),
-                           Block(lines=[ln for b in inside for ln in b.lines], bbox=box, kind="table", markdown=md))
+        if md:
+            _replace_blocks(text, tuple(table.bbox), md)
 
 
-def _has_grid(page: pymupdf.Page) -> bool:
-    """Three or more equally long horizontal rules and vertical rules between them.
+def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
+    inside = [b for b in text.blocks if _center_in(b.bbox, box) and b.kind != "table"]
+    if not inside:
+        return
+    first = text.blocks.index(inside[0])
+    text.blocks = [b for b in text.blocks if b not in inside]
+    text.blocks.insert(min(first, len(text.blocks)),
+                       Block(lines=[ln for b in inside for ln in b.lines], bbox=box, kind="table", markdown=md))
 
-    Chemical formulas and diagrams draw many short axis-parallel strokes;
-    a ruled table's horizontal rules share their left and right ends.
-    """
-    horizontal: dict[tuple[int, int], list[float]] = {}
-    vertical: list[tuple[float, float, float]] = []
+
+def _rules(page: pymupdf.Page) -> _Rules:
+    """Thin axis-parallel strokes and rectangles: the page's rules."""
+    rules = _Rules()
+    horizontal, vertical = rules.horizontal, rules.vertical
     for path in page.get_cdrawings():
         for item in path["items"]:
             if item[0] == "l":
@@ -68,14 +98,134 @@ def _has_grid(page: pymupdf.Page) -> bool:
                 horizontal.setdefault((round(min(x0, x1)), round(max(x0, x1))), []).append((y0 + y1) / 2)
             elif w <= _THIN and h >= _MIN_RULE_LENGTH:
                 vertical.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    for (left, right), ys in horizontal.items():
+    for ys in horizontal.values():
+        ys.sort()
+    return rules
+
+
+def _has_grid(rules: _Rules) -> bool:
+    """Three or more equally long horizontal rules and vertical rules between them.
+
+    Chemical formulas and diagrams draw many short axis-parallel strokes;
+    a ruled table's horizontal rules share their left and right ends.
+    """
+    for (left, right), ys in rules.horizontal.items():
         if len(ys) < _MIN_RULES:
             continue
         top, bottom = min(ys), max(ys)
-        inner = sum(1 for x, y0, y1 in vertical if left - 2 <= x <= right + 2 and y0 >= top - 2 and y1 <= bottom + 2)
-        if inner >= _MIN_RULES:
+        if _verticals_between(rules, left, right, top, bottom) >= _MIN_RULES:
             return True
     return False
+
+
+def _verticals_between(rules: _Rules, left: float, right: float, top: float, bottom: float) -> int:
+    return sum(1 for x, y0, y1 in rules.vertical
+               if left - 2 <= x <= right + 2 and y0 >= top - 2 and y1 <= bottom + 2)
+
+
+def _find_borderless(page: pymupdf.Page, text: PageText, rules: _Rules) -> None:
+    lines: list[Line] | None = None
+    for (left, right), ys in rules.horizontal.items():
+        i = 0
+        while i + 1 < len(ys):
+            top, mid = ys[i], ys[i + 1]
+            if not 0 < mid - top <= _MAX_HEADER_HEIGHT:
+                i += 1
+                continue
+            bottom = ys[i + 2] if i + 2 < len(ys) else None
+            if _verticals_between(rules, left, right, top, bottom or mid):
+                i += 1
+                continue  # a ruled table's business
+            if lines is None:
+                lines = _cell_lines(page)
+            found = _booktabs(lines, left, right, top, mid, bottom)
+            if found is not None:
+                box, md = found
+                _replace_blocks(text, box, md)
+            i += 3 if bottom is not None else 2
+
+
+def _cell_lines(page: pymupdf.Page) -> list[Line]:
+    """MuPDF's lines, unmerged: a table cell is a line of its own."""
+    from corpusmill.parsers.text_layer import _line
+
+    data = page.get_text("dict", flags=TEXT_FLAGS)
+    out = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
+    return [ln for ln in out if ln.text]
+
+
+def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: float,
+              bottom: float | None) -> tuple[tuple[float, float, float, float], str] | None:
+    """The table under a header between rules `top` and `mid`, as (bbox, Markdown), or None."""
+    def within(ln: Line, y0: float, y1: float) -> bool:
+        cx, cy = (ln.bbox[0] + ln.bbox[2]) / 2, (ln.bbox[1] + ln.bbox[3]) / 2
+        return left - 3 <= cx <= right + 3 and y0 <= cy <= y1
+
+    header = _rows([ln for ln in lines if within(ln, top, mid)])
+    columns = _columns(header)
+    if len(columns) < 2:
+        return None
+    below = _rows([ln for ln in lines if within(ln, mid, bottom if bottom is not None else float("inf"))])
+    body: list[list[Line]] = []
+    width = right - left
+    pitches: list[float] = []
+    for row in below:
+        if len(row) == 1 and row[0].bbox[2] - row[0].bbox[0] > _PARAGRAPH_SHARE * width:
+            break
+        if body:
+            pitch = row[0].bbox[1] - body[-1][0].bbox[1]
+            if bottom is None and pitches and pitch > _MAX_ROW_GAP * sorted(pitches)[len(pitches) // 2]:
+                break
+            pitches.append(pitch)
+        body.append(row)
+    cells = [_cells(row, columns) for row in header + body]
+    filled = sum(1 for row in cells[len(header):] if sum(1 for c in row if c) >= 2)
+    if len(body) < 2 or filled < _MIN_FILLED_ROWS * len(body):
+        return None
+    head = [" ".join(c for c in col if c) for col in zip(*cells[:len(header)])]
+    md = _markdown([head] + cells[len(header):])
+    if not md:
+        return None
+    last = max(ln.bbox[3] for row in body for ln in row)
+    return (left, top, right, bottom if bottom is not None else last + 1), md
+
+
+def _rows(lines: list[Line]) -> list[list[Line]]:
+    """Lines grouped into rows (overlapping vertically), top to bottom, cells left to right."""
+    rows: list[list[Line]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
+        cy = (ln.bbox[1] + ln.bbox[3]) / 2
+        if rows and rows[-1][0].bbox[1] <= cy <= rows[-1][0].bbox[3]:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [sorted(row, key=lambda ln: ln.bbox[0]) for row in rows]
+
+
+def _columns(header: list[list[Line]]) -> list[tuple[float, float]]:
+    """Column spans from the header cells: horizontally overlapping cells are one column."""
+    spans = sorted((ln.bbox[0], ln.bbox[2]) for row in header for ln in row)
+    columns: list[tuple[float, float]] = []
+    for x0, x1 in spans:
+        if columns and x0 <= columns[-1][1]:
+            columns[-1] = (columns[-1][0], max(columns[-1][1], x1))
+        else:
+            columns.append((x0, x1))
+    return columns
+
+
+def _cells(row: list[Line], columns: list[tuple[float, float]]) -> list[str]:
+    """Each line of the row in the column it overlaps most (or lies nearest)."""
+    out = [""] * len(columns)
+    for ln in row:
+        def fit(i: int) -> tuple[float, float]:
+            c0, c1 = columns[i]
+            overlap = min(ln.bbox[2], c1) - max(ln.bbox[0], c0)
+            return overlap, -abs((ln.bbox[0] + ln.bbox[2]) / 2 - (c0 + c1) / 2)
+
+        i = max(range(len(columns)), key=fit)
+        out[i] = f"{out[i]} {ln.text}".strip()
+    return out
 
 
 def _cell_texts(table, words: list[tuple]) -> list[list[str | None]]:
