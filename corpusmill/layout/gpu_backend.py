@@ -202,15 +202,21 @@ class ModelOcrEngine:
     """The model pipeline behind the `OcrEngine` interface, for the PDF stage's OCR route.
 
     `get_ocr_engine("models:/path/to/weights")` builds it; pages it reads get
-    the route `model`. Lines of a page are recognised in width-sorted batches.
+    the route `model`. The PDF stage hands it up to `batch_size` pages of a
+    document at once (`recognize_batch`): one layout forward pass per batch,
+    and the lines of all those pages recognised in width-sorted batches.
     """
 
     def __init__(self, models_dir: str | Path, device: str | None = None) -> None:
         self.pipeline = GpuPagePipeline(models_dir, device=device)
         self.name = f"models:{self.pipeline.device.type}"
+        self.batch_size = self.pipeline.page_batch
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         return self.pipeline.run([image])[0].lines
+
+    def recognize_batch(self, images: list[np.ndarray]) -> list[list[OcrLine]]:
+        return [result.lines for result in self.pipeline.run(images)]
 
 
 def ctc_decode(best: np.ndarray, best_p: np.ndarray, charset: list[str]) -> tuple[str, float]:

@@ -35,9 +35,12 @@ class UprightRead:
     lines: list[OcrLine]  # boxes in `image`'s coordinates
 
 
-def read_upright(engine: OcrEngine, image: np.ndarray) -> UprightRead:
-    """OCR `image`, turning it by quarter turns when its text is not upright."""
-    first = UprightRead(0, image, engine.recognize(image))
+def read_upright(engine: OcrEngine, image: np.ndarray, lines: list[OcrLine] | None = None) -> UprightRead:
+    """OCR `image`, turning it by quarter turns when its text is not upright.
+
+    `lines`: the engine's reading of `image` as it is, when already done (in a batch).
+    """
+    first = UprightRead(0, image, engine.recognize(image) if lines is None else lines)
     chars = _chars(first.lines)
     if chars < _MIN_CHARS:
         return first

@@ -30,13 +30,28 @@ class PageReader:
         self._engine_error: str | None = None
         self._llm: Any = None
 
+    def batch_size(self, config) -> int:
+        """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one)."""
+        return max(1, int(getattr(self._ocr(config.ocr_engine), "batch_size", 1)))
+
     def read_image(self, image: np.ndarray, info: dict[str, Any], config) -> tuple[str, dict[str, Any]]:
-        """OCR one page image; low-confidence pages go to the LLM when one is configured."""
+        return self.read_images([image], [info], config)[0]
+
+    def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
+                    config) -> list[tuple[str, dict[str, Any]]]:
+        """OCR page images, in one batch where the engine takes batches."""
         engine = self._ocr(config.ocr_engine)
+        batch = getattr(engine, "recognize_batch", None)
+        firsts = batch(images) if batch is not None and len(images) > 1 else [None] * len(images)
+        return [self._read(engine, image, info, config, first) for image, info, first in zip(images, infos, firsts)]
+
+    def _read(self, engine: Any, image: np.ndarray, info: dict[str, Any], config,
+              first: Any) -> tuple[str, dict[str, Any]]:
+        """One page: turned upright, lines in reading order; low confidence goes to the LLM if configured."""
         from corpusmill.layout.orientation import read_upright
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
-        read = read_upright(engine, image)
+        read = read_upright(engine, image, first)
         lines = order_lines(read.lines, read.image.shape[1])
         if read.rotation:
             # Block boxes below are in the turned page's pixels.

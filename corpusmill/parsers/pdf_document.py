@@ -111,6 +111,7 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
 
         llm = config.llm_endpoint is not None and config.llm_model is not None
         page_parts: list[tuple[str, dict[str, Any]]] = []
+        ocr_pages: list[tuple[int, dict[str, Any]]] = []  # read after the loop, in batches
         for i, pt in enumerate(texts):
             if pt is None:
                 page_parts.append(("", {"number": i + 1, "route": page_router.TEXT_LAYER,
@@ -118,27 +119,48 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
                 continue
             page = doc.load_page(i)
             route = page_router.route_page(page, pt, llm)
-            page_parts.append(_read_routed_page(page, pt, route, config, reader))
+            info: dict[str, Any] = {"number": pt.number, "route": route.route, "route_reason": route.reason}
+            if route.hard:
+                info["hard"] = route.hard
+            if route.route == page_router.OCR:
+                ocr_pages.append((i, info))
+                page_parts.append(("", info))
+            else:
+                page_parts.append(_read_text_page(page, pt, route, info, config, reader))
+        _read_ocr_pages(doc, ocr_pages, page_parts, config, reader)
         result = _assemble(page_parts)
         result.metadata = _metadata(doc)
         result.repaired = repaired
         return result
 
 
-def _read_routed_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, config: ParseConfig,
-                      reader: PageReader) -> tuple[str, dict[str, Any]]:
-    info: dict[str, Any] = {"number": pt.number, "route": route.route, "route_reason": route.reason}
-    if route.hard:
-        info["hard"] = route.hard
-    if route.route == page_router.OCR:
-        try:
-            image = render_page(page, config.dpi, config.max_render_pixels)
-            return reader.read_image(image, info, config)
-        except OcrUnavailable as e:
+def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, Any]]],
+                    page_parts: list[tuple[str, dict[str, Any]]], config: ParseConfig, reader: PageReader) -> None:
+    """Render and OCR the pages routed to OCR, as many at a time as the engine batches.
+
+    The CPU default takes one page at a time, so one rendered page is in memory;
+    a model pipeline on a GPU gets its batch of a document's pages at once.
+    """
+    if not ocr_pages:
+        return
+    try:
+        size = reader.batch_size(config)
+    except OcrUnavailable as e:
+        for i, info in ocr_pages:
             info["route_reason"] += f"; OCR unavailable: {e}"
             info["blocks"] = []
             info["ocr_unavailable"] = True
-            return "", info
+            page_parts[i] = ("", info)
+        return
+    for start in range(0, len(ocr_pages), size):
+        chunk = ocr_pages[start:start + size]
+        images = [render_page(doc.load_page(i), config.dpi, config.max_render_pixels) for i, _ in chunk]
+        for (i, _), part in zip(chunk, reader.read_images(images, [info for _, info in chunk], config)):
+            page_parts[i] = part
+
+
+def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, info: dict[str, Any],
+                    config: ParseConfig, reader: PageReader) -> tuple[str, dict[str, Any]]:
     ordered = order_blocks([b for b in pt.blocks if not b.removed])
     text = render_blocks(ordered)
     info["blocks"] = _blocks(ordered, [b for b in pt.blocks if b.removed])
@@ -162,13 +184,15 @@ def _parse_image(content: bytes, config: ParseConfig, reader: PageReader) -> Par
         raise ParseError("corrupt", f"corrupt image: {type(e).__name__}: {e}") from e
     if not frames:
         raise ParseError("zero_pages", "image has no frames")
+    infos: list[dict[str, Any]] = [{"number": i + 1, "route": page_router.OCR, "route_reason": "raster image"}
+                                   for i in range(len(frames))]
     parts: list[tuple[str, dict[str, Any]]] = []
-    for i, frame in enumerate(frames):
-        info: dict[str, Any] = {"number": i + 1, "route": page_router.OCR, "route_reason": "raster image"}
-        try:
-            parts.append(reader.read_image(frame, info, config))
-        except OcrUnavailable as e:
-            raise ParseError("ocr_unavailable", f"OCR unavailable: {e}") from e
+    try:
+        size = reader.batch_size(config)
+        for start in range(0, len(frames), size):
+            parts += reader.read_images(frames[start:start + size], infos[start:start + size], config)
+    except OcrUnavailable as e:
+        raise ParseError("ocr_unavailable", f"OCR unavailable: {e}") from e
     return _assemble(parts)
 
 

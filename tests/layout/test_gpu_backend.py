@@ -157,3 +157,34 @@ def test_pdf_job_reads_scans_with_the_model_pipeline(tmp_path):
     assert rec["text"].split() == ["III", "II"]
     assert [p["route"] for p in rec["pages"]] == ["model"]
     assert "models:cpu" in rec["pages"][0]["route_reason"]
+
+
+def test_pdf_parser_batches_a_documents_scanned_pages(tmp_path):
+    """The pages of one image-only PDF reach the model pipeline as one batch, in page order."""
+    import cv2
+    import pymupdf
+
+    from corpusmill.layout.ocr import get_ocr_engine
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    models = tmp_path / "models"
+    models.mkdir()
+    _write_models(models)
+    doc = pymupdf.open()
+    for bars in ([3, 1], [2], [1, 4]):
+        page = doc.new_page(width=300, height=400)
+        page.insert_image(page.rect, stream=cv2.imencode(".png", _page(bars))[1].tobytes())
+    config = ParseConfig(ocr_engine=f"models:{models}", dpi=144)
+    engine = get_ocr_engine(config.ocr_engine)
+    batches: list[int] = []
+    run = engine.pipeline.run
+    engine.pipeline.run = lambda pages: batches.append(len(pages)) or run(pages)
+    try:
+        parsed = parse_document(doc.tobytes(), "application/pdf", config, PageReader())
+    finally:
+        engine.pipeline.run = run
+    assert batches == [3]
+    assert [p["route"] for p in parsed.pages] == ["model"] * 3
+    pages = [parsed.text[p["text_span"][0]:p["text_span"][1]].split() for p in parsed.pages]
+    assert pages == [["III", "I"], ["II"], ["I", "IIII"]]
