@@ -1,7 +1,8 @@
 """Ordered, classified blocks -> Markdown.
 
 Headings become `#` lines, bulleted lines `- ` items, monospaced blocks
-fenced code, tables pipe tables (rendered where they were found), formulas
+fenced code (one fence for consecutive code blocks: MuPDF splits a listing
+at blank lines), tables pipe tables (rendered where they were found), formulas
 their text as extracted (flat, never dropped). A word hyphenated across a
 block boundary (a column or a float in between) is joined.
 """
@@ -21,10 +22,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def render_blocks(blocks: list[Block]) -> str:
     """Markdown for one page's blocks, already in reading order, furniture removed."""
     parts: list[str] = []
+    prev_kind = ""
     for b in blocks:
         md = _CONTROL.sub("", _render(b))
         if not md:
             continue
+        if b.kind == "code" and prev_kind == "code":
+            # "```\na\n```" + "```\nb\n```" -> one listing, its blank line kept.
+            parts[-1] = parts[-1][:-len("\n```")] + "\n\n" + md[len("```\n"):]
+            continue
+        prev_kind = b.kind
         # Word split across two blocks: "continu-" + "ation ..." -> one word.
         if parts and b.kind == "paragraph" and _LOWER_START.match(md):
             prev = parts[-1]
