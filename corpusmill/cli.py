@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
     pd.add_argument("--llm-model", default=None)
     pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
+    pd.add_argument("--no-ocr-layout", action="store_true",
+                    help="OCR pages without the layout model (no headings or running headers/footers found)")
     pd.add_argument("--timeout", type=float, default=120.0, help="seconds per document before it is killed")
     pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
     pd.add_argument("--files-per-shard", type=int, default=8)
@@ -141,7 +143,8 @@ def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     parse = pipeline[0]
     assert parse["stage"] == "pdf_parse"
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
-                 ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model)
+                 ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
+                 ocr_layout=not args.no_ocr_layout)
     if args.backend == "mineru":
         parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
     return pipeline

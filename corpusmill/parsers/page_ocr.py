@@ -9,6 +9,7 @@ loaded on first use and kept for the life of the worker process.
 """
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from typing import Any
 
@@ -20,6 +21,17 @@ from corpusmill.parsers.page_images import png_from_array
 
 class OcrUnavailable(RuntimeError):
     pass
+
+
+# Layout-model kinds (corpusmill.layout.layout_model) -> `pages[].blocks[].type`.
+_BLOCK_TYPES = {
+    None: "text_line", "text": "paragraph", "heading": "heading", "caption": "caption", "table": "table",
+    "formula": "formula", "reference": "reference", "figure": "figure_text", "header": "page_header",
+    "footer": "page_footer",
+}
+# A running header or footer is set no larger than the text; a line the model
+# calls a header but set larger is a slide's frame title or a letterhead: kept.
+_MAX_FURNITURE_HEIGHT = 1.1
 
 
 class PageReader:
@@ -62,9 +74,14 @@ class PageReader:
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
         confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
         info["ocr_confidence"] = round(confidence, 4)
-        info["blocks"] = [{"type": "text_line", "bbox": [round(v, 1) for v in line.bbox], "order": i}
-                          for i, line in enumerate(lines)]
-        text = lines_to_text(lines)
+        kinds = self._regions(engine, read.image, lines, info, config)
+        removed = _furniture(lines, kinds)
+        kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, kinds)) if i not in removed]
+        info["blocks"] = [{"type": _BLOCK_TYPES.get(kind, kind), "bbox": [round(v, 1) for v in line.bbox], "order": i}
+                          for i, (line, kind) in enumerate(kept)]
+        info["blocks"] += [{"type": _BLOCK_TYPES[kinds[i]], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
+                           for i in sorted(removed)]
+        text = lines_to_text(_markdown_headings(kept))
         if lines and confidence < config.min_ocr_confidence:
             info["hard"] = f"low OCR confidence ({confidence:.2f})"
             if config.llm_endpoint and config.llm_model:
@@ -75,6 +92,23 @@ class PageReader:
                     return llm_text, info
                 info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
         return text, info
+
+    @staticmethod
+    def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
+        """Layout-model kind of each line; None throughout when the layout model is off or fails.
+
+        The model pipeline (`--backend mineru`) has its own layout model, so the
+        CPU one runs only beside CPU OCR engines.
+        """
+        if not config.ocr_layout or not lines or engine.name.startswith("models"):
+            return [None] * len(lines)
+        try:
+            from corpusmill.layout.layout_model import detect_layout, label_lines
+
+            return label_lines(lines, detect_layout(image))
+        except Exception as e:  # a layout failure costs the labels, not the page
+            info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
+            return [None] * len(lines)
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
         """The LLM's transcription of a page, or (None, why not)."""
@@ -101,3 +135,28 @@ class PageReader:
             raise OcrUnavailable(self._engine_error) from e
         return self._engine
 
+
+
+def _furniture(lines: list, kinds: list[str | None]) -> set[int]:
+    """Indexes of the lines that are running headers or footers (left out of the text)."""
+    heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
+    if not heights:
+        return set()
+    body = heights[len(heights) // 2]
+    return {i for i, (line, kind) in enumerate(zip(lines, kinds))
+            if kind in ("header", "footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body}
+
+
+def _markdown_headings(kept: list[tuple[Any, str | None]]) -> list:
+    """Lines with heading lines as Markdown headings; a heading set on two lines becomes one."""
+    out: list = []
+    previous = None
+    for line, kind in kept:
+        if kind == "heading" and previous == "heading":
+            out[-1] = dataclasses.replace(out[-1], text=f"{out[-1].text} {line.text}")
+        elif kind == "heading":
+            out.append(dataclasses.replace(line, text=f"## {line.text}"))
+        else:
+            out.append(line)
+        previous = kind
+    return out

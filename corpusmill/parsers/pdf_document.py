@@ -43,6 +43,8 @@ class ParseConfig:
     llm_model: str | None = None
     min_ocr_confidence: float = 0.75
     tables: bool = True
+    # Label OCR lines with the bundled layout model (headings, running headers/footers, ...).
+    ocr_layout: bool = True
 
 
 class ParseError(Exception):

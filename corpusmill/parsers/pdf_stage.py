@@ -43,6 +43,7 @@ class PdfParse(Stage):
         tables: bool = True,
         max_image_pixels: int = 80_000_000,
         min_ocr_confidence: float = 0.75,
+        ocr_layout: bool = True,
         media_types: list[str] | None = None,
     ) -> None:
         super().__init__()
@@ -58,6 +59,7 @@ class PdfParse(Stage):
             llm_model=llm_model,
             min_ocr_confidence=min_ocr_confidence,
             tables=tables,
+            ocr_layout=ocr_layout,
         )
         self._worker = ParserProcess(self.config, memory_limit_mb)
 

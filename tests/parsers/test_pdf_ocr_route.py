@@ -102,3 +102,30 @@ def test_upright_page_is_not_turned(ocr_stage):
     assert rec.ok, rec.reason
     assert "rotation" not in rec.pages[0]
     assert {"scanned", "quarter", "feeders", "phones", "reader"} <= _words(rec.text)
+
+
+@pytest.mark.parametrize("with_layout", [True, False])
+def test_layout_model_finds_running_header_and_headings_on_a_scan(ocr_engine_name, with_layout):
+    # A real page's top (acmart sigconf p5 at 200 dpi): running header, a numbered section heading.
+    from tests.conftest import FIXTURES
+
+    content = (FIXTURES / "layout" / "acmart-sigconf-p0005-two-column.png").read_bytes()
+    stage = PdfParse(timeout_s=120, ocr_engine=ocr_engine_name, memory_limit_mb=None, ocr_layout=with_layout)
+    try:
+        (rec,) = stage([Record(id="scan", media_type="image/png", content=content)])
+    finally:
+        stage.close()
+    assert rec.ok, rec.reason
+    (page,) = rec.pages
+    types = [b["type"] for b in page["blocks"]]
+    if with_layout:
+        assert "The Name of the Title Is Hope" not in rec.text
+        removed = [b for b in page["blocks"] if b["order"] is None]
+        assert removed and all(b["type"] == "page_header" for b in removed)
+        assert "SIGCHI EXTENDED ABSTRACTS" in " ".join(ln for ln in rec.text.splitlines() if ln.startswith("## "))
+        assert {"paragraph", "heading"} <= set(types)
+    else:
+        assert "The Name of the Title Is Hope" in rec.text
+        assert not any(ln.startswith("## ") for ln in rec.text.splitlines())
+        assert set(types) == {"text_line"}
+    assert "sidebar: Place formatted text in the margin." in rec.text
