@@ -2,8 +2,11 @@
 
 OCR and layout models belong to `corpusmill.layout` (another module's
 engineer); this only calls its interface:
-`corpusmill.layout.ocr.get_ocr_engine(name).recognize(rgb) -> [OcrLine]` and
-`corpusmill.layout.reading_order.order_lines(lines, page_width)`. The LLM
+`corpusmill.layout.ocr.get_ocr_engine(name).recognize(rgb) -> [OcrLine]`
+(and `recognize_batch` where an engine batches pages),
+`corpusmill.layout.orientation.read_upright` (quarter turns),
+`corpusmill.layout.reading_order.order_lines(lines, page_width)` and
+`corpusmill.layout.layout_model.label_lines` (what each line is). The LLM
 fallback is `corpusmill.parsers.llm_fallback.LlmPageClient`. Engines are
 loaded on first use and kept for the life of the worker process.
 """
