@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from corpusmill.record import DROPPED, ERROR, OK, Record
+from corpusmill.record import DROPPED, ERROR, KEPT, OK, Record
 
 
 @dataclass
@@ -112,7 +112,7 @@ class Stage:
 
     def keep(self, record: Record, scores: dict[str, float] | None = None,
              detail: str | None = None) -> None:
-        record.log(self.name, self.version, "kept", scores=scores, detail=detail)
+        record.log(self.name, self.version, KEPT, scores=scores, detail=detail)
 
 
 def chain(records: Iterable[Record], *stages: Stage) -> Iterator[Record]:
