@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText
+from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
 
 _MIN_RULES = 3
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
@@ -137,21 +137,12 @@ def _find_borderless(page: pymupdf.Page, text: PageText, rules: _Rules) -> None:
                 i += 1
                 continue  # a ruled table's business
             if lines is None:
-                lines = _cell_lines(page)
+                lines = unmerged_lines(page)
             found = _booktabs(lines, left, right, top, mid, bottom)
             if found is not None:
                 box, md = found
                 _replace_blocks(text, box, md)
             i += 3 if bottom is not None else 2
-
-
-def _cell_lines(page: pymupdf.Page) -> list[Line]:
-    """MuPDF's lines, unmerged: a table cell is a line of its own."""
-    from corpusmill.parsers.text_layer import _line
-
-    data = page.get_text("dict", flags=TEXT_FLAGS)
-    out = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
-    return [ln for ln in out if ln.text]
 
 
 def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: float,

@@ -120,6 +120,13 @@ def read_page(page: pymupdf.Page) -> PageText:
     return out
 
 
+def unmerged_lines(page: pymupdf.Page) -> list[Line]:
+    """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
+    data = page.get_text("dict", flags=TEXT_FLAGS)
+    lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
+    return [line for line in lines if line.text]
+
+
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
     """Put a subscript set under a superscript back into its line ("CrO4^2-").
 
