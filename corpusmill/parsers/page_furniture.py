@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import NamedTuple
 
 from corpusmill.parsers.text_layer import Block, PageText
 
@@ -32,32 +33,40 @@ _ROMAN_END = re.compile(r"^[ivxlcdm]+\b|\b[ivxlcdm]+$")
 _SPACES = re.compile(r"\s+")
 
 
+class _Candidate(NamedTuple):
+    block: Block
+    key: str  # the text with digits (and Roman numerals at its ends) masked, for repetition
+    edge: str  # "top" or "bottom"
+    outermost: bool  # no other block between it and the page edge
+    in_edge: bool  # within the _EDGE band, where running headers and footers live
+
+
 def mark_furniture(pages: list[PageText]) -> None:
     """Set `kind` of running headers/footers and page numbers on all pages."""
-    candidates: list[list[tuple[Block, str, str]]] = [_candidates(p) for p in pages]
+    candidates = [_candidates(p) for p in pages]
     counts: Counter[str] = Counter()
     for cands in candidates:
-        counts.update({key for _, key, _, _, in_edge in cands if in_edge})
+        counts.update({c.key for c in cands if c.in_edge})
     threshold = max(2, _MIN_SHARE * len(pages))
     for cands in candidates:
-        for block, key, edge, outermost, in_edge in cands:
+        for c in cands:
             # A lone number is a page number only as the page's outermost
             # block; one further in may be a table cell or a display label.
-            if outermost and _PAGE_NUMBER.match(block.text.strip()):
-                block.kind = "page_number"
-            elif in_edge and len(pages) >= 2 and counts[key] >= threshold:
-                block.kind = "page_header" if edge == "top" else "page_footer"
+            if c.outermost and _PAGE_NUMBER.match(c.block.text.strip()):
+                c.block.kind = "page_number"
+            elif c.in_edge and len(pages) >= 2 and counts[c.key] >= threshold:
+                c.block.kind = "page_header" if c.edge == "top" else "page_footer"
 
 
-def _candidates(page: PageText) -> list[tuple[Block, str, str, bool, bool]]:
-    """(block, repetition key, edge, outermost, within _EDGE) for the blocks nearest each edge."""
+def _candidates(page: PageText) -> list[_Candidate]:
+    """The blocks nearest each edge, within the page-number band."""
     top = page.height * _NUMBER_EDGE
     bottom = page.height * (1 - _NUMBER_EDGE)
     upper = sorted((b for b in page.blocks if b.bbox[3] <= top), key=lambda b: b.bbox[1])
     lower = sorted((b for b in page.blocks if b.bbox[1] >= bottom), key=lambda b: -b.bbox[3])
-    out = [(b, _key(b.text), "top", _outermost(b, upper), b.bbox[3] <= page.height * _EDGE)
+    out = [_Candidate(b, _key(b.text), "top", _outermost(b, upper), b.bbox[3] <= page.height * _EDGE)
            for b in upper[:_PER_EDGE]]
-    out += [(b, _key(b.text), "bottom", _outermost(b, lower), b.bbox[1] >= page.height * (1 - _EDGE))
+    out += [_Candidate(b, _key(b.text), "bottom", _outermost(b, lower), b.bbox[1] >= page.height * (1 - _EDGE))
             for b in lower[:_PER_EDGE]]
     return out
 
