@@ -24,10 +24,11 @@ import numpy as np
 
 from corpusmill.layout.ocr import OcrLine
 
-# CDLA's labels to the block kinds the record's `pages[].blocks` use.
+# CDLA's labels to the block types the record's `pages[].blocks` use (those
+# of text-layer pages where both have one).
 _KINDS = {
-    "text": "text", "title": "heading", "figure": "figure", "figure_caption": "caption",
-    "table": "table", "table_caption": "caption", "header": "header", "footer": "footer",
+    "text": "paragraph", "title": "heading", "figure": "figure_text", "figure_caption": "caption",
+    "table": "table", "table_caption": "caption", "header": "page_header", "footer": "page_footer",
     "reference": "reference", "equation": "formula",
 }
 

@@ -26,12 +26,6 @@ class OcrUnavailable(RuntimeError):
     pass
 
 
-# Layout-model kinds (corpusmill.layout.layout_model) -> `pages[].blocks[].type`.
-_BLOCK_TYPES = {
-    None: "text_line", "text": "paragraph", "heading": "heading", "caption": "caption", "table": "table",
-    "formula": "formula", "reference": "reference", "figure": "figure_text", "header": "page_header",
-    "footer": "page_footer",
-}
 # A running header or footer is set no larger than the text; a line the model
 # calls a header but set larger is a slide's frame title or a letterhead: kept.
 _MAX_FURNITURE_HEIGHT = 1.1
@@ -48,9 +42,6 @@ class PageReader:
     def batch_size(self, config) -> int:
         """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one)."""
         return max(1, int(getattr(self._ocr(config.ocr_engine), "batch_size", 1)))
-
-    def read_image(self, image: np.ndarray, info: dict[str, Any], config) -> tuple[str, dict[str, Any]]:
-        return self.read_images([image], [info], config)[0]
 
     def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
                     config) -> list[tuple[str, dict[str, Any]]]:
@@ -77,12 +68,13 @@ class PageReader:
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
         confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
         info["ocr_confidence"] = round(confidence, 4)
-        kinds = self._regions(engine, read.image, lines, info, config)
-        removed = _furniture(lines, kinds)
-        kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, kinds)) if i not in removed]
-        info["blocks"] = [{"type": _BLOCK_TYPES.get(kind, kind), "bbox": [round(v, 1) for v in line.bbox], "order": i}
+        # Block type of each line: the layout model's region, or a bare text line.
+        types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
+        removed = _furniture(lines, types)
+        kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
+        info["blocks"] = [{"type": kind, "bbox": [round(v, 1) for v in line.bbox], "order": i}
                           for i, (line, kind) in enumerate(kept)]
-        info["blocks"] += [{"type": _BLOCK_TYPES[kinds[i]], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
+        info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
                            for i in sorted(removed)]
         text = lines_to_text(_markdown_headings(kept))
         if lines and confidence < config.min_ocr_confidence:
@@ -95,23 +87,6 @@ class PageReader:
                     return llm_text, info
                 info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
         return text, info
-
-    @staticmethod
-    def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
-        """Layout-model kind of each line; None throughout when the layout model is off or fails.
-
-        The model pipeline (`--backend mineru`) has its own layout model, so the
-        CPU one runs only beside CPU OCR engines.
-        """
-        if not config.ocr_layout or not lines or engine.name.startswith("models"):
-            return [None] * len(lines)
-        try:
-            from corpusmill.layout.layout_model import detect_layout, label_lines
-
-            return label_lines(lines, detect_layout(image))
-        except Exception as e:  # a layout failure costs the labels, not the page
-            info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
-            return [None] * len(lines)
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
         """The LLM's transcription of a page, or (None, why not)."""
@@ -139,18 +114,34 @@ class PageReader:
         return self._engine
 
 
+def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
+    """The layout model's block type for each line; None throughout when the layout model is off or fails.
 
-def _furniture(lines: list, kinds: list[str | None]) -> set[int]:
+    The model pipeline (`--backend mineru`) has its own layout model, so the
+    CPU one runs only beside CPU OCR engines.
+    """
+    if not config.ocr_layout or not lines or engine.name.startswith("models"):
+        return [None] * len(lines)
+    try:
+        from corpusmill.layout.layout_model import detect_layout, label_lines
+
+        return label_lines(lines, detect_layout(image))
+    except Exception as e:  # a layout failure costs the labels, not the page
+        info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
+        return [None] * len(lines)
+
+
+def _furniture(lines: list, types: list[str]) -> set[int]:
     """Indexes of the lines that are running headers or footers (left out of the text)."""
     heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
     if not heights:
         return set()
     body = heights[len(heights) // 2]
-    return {i for i, (line, kind) in enumerate(zip(lines, kinds))
-            if kind in ("header", "footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body}
+    return {i for i, (line, kind) in enumerate(zip(lines, types))
+            if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body}
 
 
-def _markdown_headings(kept: list[tuple[Any, str | None]]) -> list:
+def _markdown_headings(kept: list[tuple[Any, str]]) -> list:
     """Lines with heading lines as Markdown headings; a heading set on two lines becomes one."""
     out: list = []
     previous = None

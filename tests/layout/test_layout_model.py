@@ -16,7 +16,7 @@ def test_finds_text_blocks_in_both_columns_and_the_heading():
     image = np.array(Image.open(FIXTURES / "acmart-sigconf-p0005-two-column.png").convert("RGB"))
     blocks = detect_layout(image)
     gutter = image.shape[1] / 2
-    text = [b for b in blocks if b.type == "text"]
+    text = [b for b in blocks if b.type == "paragraph"]
     assert any(b.bbox[2] < gutter for b in text) and any(b.bbox[0] > gutter for b in text)
     # "17 SIGCHI EXTENDED ABSTRACTS" heads the right column.
     assert any(b.type == "heading" and b.bbox[0] > gutter and b.bbox[1] < 130 for b in blocks)
