@@ -145,7 +145,9 @@ def make_4x(warc: Path) -> Path:
 
 
 def german(rows: list[dict]) -> int:
-    return sum(1 for r in rows if (r.get("metadata") or {}).get("language") == "de")
+    # corpusmill's corpus files hold `metadata` as JSON text, datatrove's as an object.
+    return sum(1 for r in rows if (json.loads(m) if isinstance(m := r.get("metadata"), str) else m or {}
+                                   ).get("language") == "de")
 
 
 def main() -> None:

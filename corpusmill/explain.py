@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-from corpusmill.readers import iter_rows
+from corpusmill.readers import CorpusReader
 from corpusmill.record import Record
 
 
@@ -13,11 +13,13 @@ def output_files(out: Path) -> list[Path]:
 
 
 def iter_output(out: Path) -> Iterator[tuple[Path, Record]]:
+    """Every record of a run's output, read back as the reader of corpus files reads them."""
+    reader = CorpusReader()
     for f in output_files(out):
         if f.name.startswith("."):
             continue  # a partial file of a running shard
-        for row in iter_rows(f):
-            yield f, Record.from_dict(row)
+        for rec in reader.read(f):
+            yield f, rec
 
 
 def find_record(out: Path, record_id: str) -> tuple[Path, Record] | None:

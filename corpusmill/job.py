@@ -187,7 +187,8 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
     ok_path = (out / "data" / f"{sid}{suffix(job.format)}" if last
                else _intermediate(out, seg_index, sid))
     rej_name = f"{sid}.jsonl.gz" if seg_index == 0 else f"{sid}.s{seg_index}.jsonl.gz"
-    writer = ShardWriter(ok_path, out / "rejects" / rej_name, job.format if last else "jsonl")
+    writer = ShardWriter(ok_path, out / "rejects" / rej_name, job.format if last else "jsonl", corpus=last,
+                         column_types=_input_column_types(shard["paths"]) if last else None)
     try:
         writer.write_all(stream)
         for st in stages:
@@ -212,6 +213,22 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         # Peak RSS of this worker process so far (Linux: KiB): per-worker memory, any executor.
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
+
+
+def _input_column_types(paths: list[str]) -> dict[str, Any]:
+    """Arrow types of a Parquet input's columns, so a corpus's own columns keep them in Parquet output."""
+    types: dict[str, Any] = {}
+    for path in paths:
+        if path.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            try:
+                schema = pq.read_schema(path)
+            except Exception:  # unreadable: the reader has made an error record of it
+                continue
+            for f in schema:
+                types.setdefault(f.name, f.type)
+    return types
 
 
 # ---------------------------------------------------------------- the run

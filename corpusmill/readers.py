@@ -8,9 +8,9 @@ from typing import Any, Iterator
 
 import orjson
 
-from corpusmill.record import Record, stable_id
+from corpusmill.record import RECORD_FIELDS, Record, stable_id
+from corpusmill.writers import ADDED_COLUMN
 
-_OWN = {"id", "text", "media_type", "source", "metadata", "pages", "provenance", "status"}
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".parquet", ".json")
 
 
@@ -52,13 +52,19 @@ def iter_rows(path: Path, tolerant: bool = False) -> Iterator[Any]:
 class CorpusReader:
     """Reads a corpus file; every row becomes a record.
 
-    Rows from other tools keep their extra columns in `metadata`; rows without
-    an id get one derived from the file and row number, stable across runs. A
-    row that cannot be parsed becomes an error record, and reading goes on.
+    Our own output rows come back as the records they were. A row of another
+    tool's corpus (a Hugging Face style dataset) keeps its columns: all but the
+    text column go to `metadata` (so stages can use `language`, `url`, ...),
+    and `source["columns"]` lists them in order, so the writer gives the row
+    back as it was with only our column (`corpusmill`, JSON text) added. Rows
+    without an id get one derived from the file and row number, stable across
+    runs. A row that cannot be parsed becomes an error record, and reading
+    goes on.
     """
 
     name = "corpus_reader"
     version = "1"
+    suffixes = CORPUS_SUFFIXES
 
     def __init__(self, text_field: str = "text", id_field: str = "id") -> None:
         self.text_field = text_field
@@ -81,17 +87,42 @@ class CorpusReader:
             yield rec
 
     def _to_record(self, row: dict[str, Any], path: Path, n: int) -> Record:
-        if "provenance" in row and "status" in row:
+        if all(k in row for k in RECORD_FIELDS):
             return Record.from_dict(row)  # our own output
-        text = row.get(self.text_field)
-        rid = row.get(self.id_field)
+        ours = _decode(row.get(ADDED_COLUMN))  # what an earlier corpusmill run added to this row
+        text_field = ours.get("text_field") or self.text_field
+        columns = [k for k in row if k != ADDED_COLUMN]
+        text = row.get(text_field)
+        rid = ours.get("id", row.get(self.id_field))
+        source: dict[str, Any] = {"path": str(path), "row": n}
+        if isinstance(row.get("url"), str):
+            source["uri"] = row["url"]
+        source.update(text_field=text_field, columns=columns)
+        metadata = {k: row[k] for k in columns if k != text_field}
+        metadata.update({k: v for k, v in ours.items() if k not in _ADDED_KEYS})
         rec = Record(
             id=str(rid) if rid is not None else stable_id(str(path), str(n)),
             text=text if isinstance(text, str) else "",
             media_type=str(row.get("media_type") or "text/plain"),
-            source={"path": str(path), "row": n, **({"uri": row["url"]} if "url" in row else {})},
-            metadata={k: v for k, v in row.items() if k not in _OWN and k != self.text_field},
+            source=source,
+            metadata=metadata,
+            provenance=list(ours.get("provenance") or []),
         )
         if not isinstance(text, str):
-            rec.fail(self.name, self.version, f"row {n} has no string field {self.text_field!r}")
+            rec.fail(self.name, self.version, f"row {n} has no string field {text_field!r}"
+                     f" (its columns: {', '.join(columns)}); name the text column with --text-field")
         return rec
+
+
+# Keys of the added column that are not metadata.
+_ADDED_KEYS = ("id", "text_field", "provenance")
+
+
+def _decode(v: Any) -> dict[str, Any]:
+    if isinstance(v, str) and v:
+        try:
+            d = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return {}
+        return d if isinstance(d, dict) else {}
+    return v if isinstance(v, dict) else {}

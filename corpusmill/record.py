@@ -22,6 +22,9 @@ DROP = "dropped"
 DUPLICATE = "duplicate"
 FAILED = "error"
 
+# The fields of a serialised record, in order (`Record.to_dict`).
+RECORD_FIELDS = ("id", "text", "media_type", "source", "metadata", "pages", "provenance", "status")
+
 
 def stable_id(*parts: str) -> str:
     """An id derived from the source, stable across runs (hash of URI + part)."""

@@ -17,19 +17,54 @@ import orjson
 from corpusmill.record import Record
 
 FORMATS = ("jsonl", "parquet")
-# Nested fields whose shape varies per record; Parquet stores them as JSON text
-# so every file has one schema and `datasets.load_dataset("parquet")` reads them.
+# Nested fields whose shape varies per record. Corpus files (both formats) store
+# them as JSON text, so every file has one schema whatever its records carry and
+# `datasets.load_dataset` reads the files of any runs together: its loaders fix
+# the types from the first file and refuse a later struct with other keys.
 _NESTED = ("source", "metadata", "pages", "provenance")
+# A row of another tool's corpus goes back with its own columns as they were,
+# plus this one: what corpusmill learned about it, as JSON text.
+ADDED_COLUMN = "corpusmill"
 
 
 def suffix(fmt: str) -> str:
     return {"jsonl": ".jsonl.gz", "parquet": ".parquet"}[fmt]
 
 
-class RecordFileWriter:
-    """One output file. `commit()` publishes it; `abort()` removes the partial file."""
+def corpus_row(record: Record) -> dict[str, Any]:
+    """The row of a corpus file (`data/`) for a kept record.
 
-    def __init__(self, path: Path, fmt: str = "jsonl", rows_per_group: int = 2000) -> None:
+    A record read from another tool's corpus (`source["columns"]`) is its row
+    as it was, the text column holding the (scrubbed) text, plus
+    `ADDED_COLUMN`: id, text column name, provenance and what stages added to
+    `metadata` (`dedup`, `pii`, ...). Our own records are `Record.to_dict()`
+    with the nested fields as JSON text.
+    """
+    columns = record.source.get("columns")
+    if columns is None:
+        row = record.to_dict()
+        for k in _NESTED:
+            row[k] = _dumps(row[k]).decode()
+        return row
+    text_field = record.source.get("text_field", "text")
+    row = {c: record.text if c == text_field else record.metadata.get(c) for c in columns}
+    added = {"id": record.id, "text_field": text_field, "provenance": record.provenance,
+             **{k: v for k, v in record.metadata.items() if k not in row}}
+    row[ADDED_COLUMN] = _dumps(added).decode()
+    return row
+
+
+class RecordFileWriter:
+    """One output file. `commit()` publishes it; `abort()` removes the partial file.
+
+    A corpus file (`corpus=True`, the run's `data/`) holds `corpus_row`s; other
+    files (rejects, intermediate segments) hold `Record.to_dict()` as it is.
+    Parquet files are always corpus files. `column_types` (name -> Arrow type)
+    keeps the types of another tool's columns as its Parquet input had them.
+    """
+
+    def __init__(self, path: Path, fmt: str = "jsonl", rows_per_group: int = 2000, corpus: bool = False,
+                 column_types: dict[str, Any] | None = None) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
         self.path = path
@@ -41,18 +76,18 @@ class RecordFileWriter:
         self._rows_per_group = rows_per_group
         self._pq_writer: Any = None
         self._fh: Any = None
+        self._corpus = corpus or fmt == "parquet"
+        self._column_types = column_types or {}
         if fmt == "jsonl":
             # Level 3: output compression is on the hot path; 6 costs ~2x for ~5% size.
             self._fh = gzip.open(self._tmp, "wb", compresslevel=3)
 
     def write(self, record: Record) -> None:
         self.count += 1
-        row = record.to_dict()
+        row = corpus_row(record) if self._corpus else record.to_dict()
         if self._fh is not None:
             self._fh.write(_dumps(row, orjson.OPT_APPEND_NEWLINE))
             return
-        for k in _NESTED:
-            row[k] = _dumps(row[k]).decode()
         self._rows.append(row)
         if len(self._rows) >= self._rows_per_group:
             self._flush_parquet()
@@ -62,14 +97,31 @@ class RecordFileWriter:
         import pyarrow.parquet as pq
 
         try:
-            table = pa.Table.from_pylist(self._rows, schema=_parquet_schema())
+            table = self._table(self._rows)
         except (UnicodeEncodeError, pa.ArrowInvalid):
             # Lone surrogates somewhere in the group: clean the rows once, not every row always.
-            table = pa.Table.from_pylist(_valid_utf8(self._rows), schema=_parquet_schema())
-        if self._pq_writer is None:
+            table = self._table(_valid_utf8(self._rows))
+        if self._pq_writer is not None:
+            table = table.cast(self._pq_writer.schema)
+        else:
             self._pq_writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
         self._pq_writer.write_table(table)
         self._rows.clear()
+
+    def _table(self, rows: list[dict[str, Any]]) -> Any:
+        import pyarrow as pa
+
+        if all(ADDED_COLUMN not in r for r in rows):
+            return pa.Table.from_pylist(rows, schema=_parquet_schema())
+        table = pa.Table.from_pylist(rows)
+        for i, name in enumerate(table.column_names):
+            want = self._column_types.get(name)
+            if want is not None and table.schema.field(i).type != want:
+                try:
+                    table = table.set_column(i, pa.field(name, want), table.column(i).cast(want))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass  # a value the input type cannot hold: keep the type Arrow found
+        return table
 
     def commit(self) -> None:
         if self._fh is not None:
@@ -122,8 +174,9 @@ def _parquet_schema() -> Any:
 class ShardWriter:
     """Routes a shard's records: ok ones to `ok_path`, all others to `rejects_path`."""
 
-    def __init__(self, ok_path: Path, rejects_path: Path, fmt: str) -> None:
-        self.ok = RecordFileWriter(ok_path, fmt)
+    def __init__(self, ok_path: Path, rejects_path: Path, fmt: str, corpus: bool = True,
+                 column_types: dict[str, Any] | None = None) -> None:
+        self.ok = RecordFileWriter(ok_path, fmt, corpus=corpus, column_types=column_types)
         # Rejects are always JSONL: they are for `explain` and people, not training.
         self.rejects = RecordFileWriter(rejects_path, "jsonl")
         self.counts = {"ok": 0, "dropped": 0, "error": 0}

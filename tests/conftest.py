@@ -29,11 +29,18 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def read_out(out: Path) -> dict[str, list[dict]]:
-    """All records of a run's output, by where they landed."""
+    """All records of a run's output, by where they landed.
+
+    Our own records come as `Record.to_dict()` (nested fields as dicts, also
+    where the corpus file holds them as JSON text); rows of another tool's
+    corpus come as they are in the file.
+    """
     from corpusmill.readers import iter_rows
+    from corpusmill.record import RECORD_FIELDS, Record
 
     res: dict[str, list[dict]] = {"data": [], "rejects": []}
     for part in res:
         for f in sorted((out / part).glob("[!.]*")):
-            res[part].extend(iter_rows(f))
+            res[part].extend(Record.from_dict(r).to_dict() if all(k in r for k in RECORD_FIELDS) else r
+                             for r in iter_rows(f))
     return res

@@ -5,6 +5,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import read_out, write_jsonl
 from tests.jobs.test_warc_job import cli
 
@@ -40,7 +42,7 @@ def test_dedup_command_and_explain_show_the_cluster(tmp_path: Path) -> None:
     assert removed["near"]["duplicate_of"] == "doc3"
     assert {x["id"] for x in got["data"]} == {"doc0", "doc1", "doc2", "doc3", "doc4", "doc5", "contact"}
     kept = next(x for x in got["data"] if x["id"] == "doc2")
-    assert kept["metadata"]["url"] == "https://example.org/2"  # extra columns kept
+    assert kept["url"] == "https://example.org/2"  # the corpus's own columns kept as they were
     r = cli("explain", str(out), "copy")
     assert r.returncode == 0
     assert "duplicate cluster" in r.stdout and "kept" in r.stdout and "doc2" in r.stdout
@@ -57,7 +59,7 @@ def test_pii_command_replaces_and_records_positions_not_values(tmp_path: Path) -
     rec = next(x for x in read_out(out)["data"] if x["id"] == "contact")
     assert "<EMAIL>" in rec["text"] and "<PHONE>" in rec["text"]
     assert "jane.doe" not in json.dumps(rec)
-    edits = json.loads(rec["metadata"])["pii"]
+    edits = json.loads(rec["corpusmill"])["pii"]
     assert {e["type"] for e in edits} == {"EMAIL", "PHONE"}
     for e in edits:
         assert rec["text"][e["start"]:e["end"]] == f"<{e['type']}>"
@@ -72,3 +74,92 @@ def test_a_corpus_folder_reads_only_corpus_files(tmp_path: Path) -> None:
     r = cli("pii", str(folder), "-o", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     assert json.loads((out / "stats.json").read_text())["input"] == 9
+
+
+def _hf_corpus(tmp: Path, fmt: str, text_field: str = "text") -> tuple[Path, "datasets.Features"]:
+    """A Hugging Face dataset with columns of several types, written by `datasets` itself."""
+    datasets = pytest.importorskip("datasets")
+    texts = [_text(i) for i in range(5)] + [_text(1)]
+    texts[4] = "Write to jane.doe@example.com or call +49 30 12345678 today. " + ARTICLE
+    features = datasets.Features({
+        text_field: datasets.Value("string"), "url": datasets.Value("string"),
+        "meta": {"dump": datasets.Value("string"), "year": datasets.Value("int32")},
+        "score": datasets.Value("float32"), "tags": datasets.List(datasets.Value("string")),
+    })
+    ds = datasets.Dataset.from_dict({
+        text_field: texts, "url": [f"https://example.org/{i}" for i in range(6)],
+        "meta": [{"dump": "CC-MAIN-2024-10", "year": 2020 + i} for i in range(6)],
+        "score": [0.5 + i / 10 for i in range(6)], "tags": [["a"] * i for i in range(6)],
+    }, features=features)
+    path = tmp / f"hf.{fmt}"
+    if fmt == "parquet":
+        ds.to_parquet(str(path))
+    else:
+        ds.to_json(str(path))
+    return path, features
+
+
+def _load(out: Path, fmt: str) -> "datasets.Dataset":
+    """A run's corpus (or, given a file, that file) as `datasets` loads it."""
+    import datasets
+
+    files = sorted(str(p) for p in (out / "data").glob("[!.]*")) if out.is_dir() else [str(out)]
+    return datasets.load_dataset("parquet" if fmt == "parquet" else "json", data_files=files, split="train",
+                                 cache_dir=str(out.parent / "hf-cache"))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_pii_on_a_hf_corpus_keeps_its_columns_and_types(tmp_path: Path, fmt: str) -> None:
+    src, _ = _hf_corpus(tmp_path, fmt, text_field="content")
+    features = _load(src, fmt).features  # JSON has no int32: compare with how the input itself loads
+    out = tmp_path / "pii"
+    r = cli("pii", str(src), "-o", str(out), "--quiet", "--format", fmt, "--text-field", "content")
+    assert r.returncode == 0, r.stderr
+    ds = _load(out, fmt)
+    assert ds.column_names == [*features, "corpusmill"]
+    for name, feature in features.items():
+        assert ds.features[name] == feature, name
+    assert ds.features["corpusmill"] == datasets_value("string")
+    rows = ds.to_list()
+    assert [x["url"] for x in rows] == [f"https://example.org/{i}" for i in range(6)]
+    assert [x["meta"]["year"] for x in rows] == list(range(2020, 2026))
+    assert [x["tags"] for x in rows] == [["a"] * i for i in range(6)]
+    contact = rows[4]
+    assert "<EMAIL>" in contact["content"] and "jane.doe" not in contact["content"]
+    added = json.loads(contact["corpusmill"])
+    assert {e["type"] for e in added["pii"]} == {"EMAIL", "PHONE"}
+    assert added["provenance"][-1]["stage"] == "pii"
+    # explain finds the row by the id the output carries.
+    r = cli("explain", str(out), added["id"])
+    assert r.returncode == 0 and "pii" in r.stdout and "https://example.org/4" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_dedup_then_pii_on_a_hf_corpus_adds_only_one_column(tmp_path: Path, fmt: str) -> None:
+    src, _ = _hf_corpus(tmp_path, fmt)
+    features = _load(src, fmt).features
+    dd = tmp_path / "dd"
+    r = cli("dedup", str(src), "-o", str(dd), "--quiet", "--format", fmt)
+    assert r.returncode == 0, r.stderr
+    ds = _load(dd, fmt)
+    assert ds.column_names == [*features, "corpusmill"] and ds.num_rows == 5  # row 5 copies row 1
+    assert all(ds.features[n] == f for n, f in features.items())
+    kept = json.loads(ds[1]["corpusmill"])
+    assert kept["dedup"]["cluster_size"] == 2
+    # The deduplicated corpus is a corpus like any other: scrub it, the columns stay.
+    pii = tmp_path / "pii"
+    r = cli("pii", *sorted(str(p) for p in (dd / "data").glob("[!.]*")), "-o", str(pii), "--quiet",
+            "--format", fmt)
+    assert r.returncode == 0, r.stderr
+    ds2 = _load(pii, fmt)
+    assert ds2.column_names == ds.column_names
+    assert all(ds2.features[n] == f for n, f in features.items())
+    both = json.loads(ds2[1]["corpusmill"])
+    assert both["id"] == kept["id"] and both["dedup"] == kept["dedup"] and "pii" in both
+    assert [p["stage"] for p in both["provenance"]][-1] == "pii" and len(both["provenance"]) > 1
+
+
+def datasets_value(t: str) -> object:
+    import datasets
+
+    return datasets.Value(t)

@@ -22,6 +22,7 @@ import pytest
 from crawl_site import Site
 
 from corpusmill.acquire.crawler.render import find_chromium
+from corpusmill.record import Record
 
 ROOT = Path(__file__).resolve().parents[3]
 HTML_DEV = ROOT / ".." / "shared" / "corpora" / "html-dev" / "pages"
@@ -145,7 +146,8 @@ def _records(out: Path, folder: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for f in sorted((out / folder).glob("*.jsonl.gz")):
         with gzip.open(f, "rt", encoding="utf-8") as fh:
-            rows += [json.loads(line) for line in fh if line.strip()]
+            # Corpus files hold nested fields as JSON text: read them back as records.
+            rows += [Record.from_dict(json.loads(line)).to_dict() for line in fh if line.strip()]
     return rows
 
 
