@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                            ("pii", "PII scrubbing on an existing JSONL/Parquet corpus")):
         c = sub.add_parser(name, help=helptext)
         c.add_argument("inputs", nargs="+", help="JSONL(.gz)/Parquet files, globs or folders")
-        c.add_argument("--text-field", default="text")
+        c.add_argument("--text-field", default="text",
+                       help="the column holding the text (default: text); every other column is kept as it is")
         _common_run(c)
         if name == "pii":
             c.add_argument("--mode", choices=("replace", "mask", "annotate", "drop"), default="replace")
