@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="why is this record (not) in the corpus")
     e.add_argument("output")
-    e.add_argument("record_id")
+    e.add_argument("record_id", help="a record id as printed (bare or <urn:uuid:...>) or a URL")
     e.add_argument("--json", action="store_true")
 
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
@@ -213,13 +213,14 @@ def _crawl(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "explain":
-        from corpusmill.explain import explain, render
+        from corpusmill.explain import explain_all, render
 
-        info = explain(Path(args.output), args.record_id)
-        if info is None:
+        infos = explain_all(Path(args.output), args.record_id)
+        if not infos:
             print(f"corpusmill: no record {args.record_id!r} in {args.output}", file=sys.stderr)
             return 1
-        print(orjson.dumps(info, option=orjson.OPT_INDENT_2).decode() if args.json else render(info))
+        print(orjson.dumps(infos if len(infos) > 1 else infos[0], option=orjson.OPT_INDENT_2).decode()
+              if args.json else "\n\n".join(render(i) for i in infos))
         return 0
     if args.command == "report":
         from corpusmill.report import write_report

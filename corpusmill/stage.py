@@ -84,6 +84,14 @@ class Stage:
         """
         return True
 
+    def limits(self, record: Record) -> dict[str, str]:
+        """Score name -> the bound a record needs on it to be kept here, as text (">= 50, <= 100000").
+
+        For `corpusmill explain`, which shows each score next to the
+        threshold it was compared with; stages without thresholds have none.
+        """
+        return {}
+
     def process(self, record: Record) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 

@@ -1,7 +1,7 @@
 """Common ground of the quality filters: thresholds resolved per record language."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from corpusmill.curate.filters.languages import language_overrides as builtin_overrides
 from corpusmill.record import Record
@@ -20,6 +20,9 @@ class LanguageAwareFilter(Stage):
     in datatrove.
     """
 
+    # Score name -> (comparison, threshold setting) pairs a record must meet to be kept.
+    score_limits: ClassVar[dict[str, tuple[tuple[str, str], ...]]] = {}
+
     def __init__(self, thresholds: dict[str, Any], language_aware: bool = True,
                  language_overrides: dict[str, dict[str, Any]] | None = None) -> None:
         super().__init__()
@@ -35,6 +38,14 @@ class LanguageAwareFilter(Stage):
     def language(record: Record) -> str | None:
         lang = record.metadata.get("language")
         return lang if isinstance(lang, str) and lang else None
+
+    def limits(self, record: Record) -> dict[str, str]:
+        """The thresholds of this record's language next to the scores they are compared with."""
+        s = self.settings(self.language(record))
+        # A falsy threshold disables its rule.
+        bounds = {score: ", ".join(f"{op} {s[name]}" for op, name in pairs if s.get(name))
+                  for score, pairs in self.score_limits.items()}
+        return {k: v for k, v in bounds.items() if v}
 
     def settings(self, language: str | None) -> dict[str, Any]:
         key = language if self.language_aware else None

@@ -34,6 +34,7 @@ class C4Quality(LanguageAwareFilter):
 
     name = "c4_quality"
     version = "1"
+    score_limits = {"sentences": ((">=", "min_num_sentences"),)}
 
     def __init__(
         self,

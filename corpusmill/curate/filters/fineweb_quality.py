@@ -20,6 +20,12 @@ class FineWebQuality(LanguageAwareFilter):
 
     name = "fineweb_quality"
     version = "1"
+    score_limits = {
+        "line_punct_ratio": ((">=", "line_punct_ratio"),),
+        "short_line_ratio": (("<=", "short_line_ratio"),),
+        "char_dup_ratio": (("<=", "char_dup_ratio"),),
+        "new_line_ratio": (("<=", "new_line_ratio"),),
+    }
 
     def __init__(
         self,

@@ -28,6 +28,16 @@ class GopherQuality(LanguageAwareFilter):
 
     name = "gopher_quality"
     version = "1"
+    score_limits = {
+        "words": ((">=", "min_doc_words"), ("<=", "max_doc_words")),
+        "avg_word_length": ((">=", "min_avg_word_length"), ("<=", "max_avg_word_length")),
+        "hash_word_ratio": (("<=", "max_symbol_word_ratio"),),
+        "ellipsis_word_ratio": (("<=", "max_symbol_word_ratio"),),
+        "bullet_lines_ratio": (("<=", "max_bullet_lines_ratio"),),
+        "ellipsis_lines_ratio": (("<=", "max_ellipsis_lines_ratio"),),
+        "alpha_words_ratio": ((">=", "min_alpha_words_ratio"),),
+        "stop_words": ((">=", "min_stop_words"),),
+    }
 
     def __init__(
         self,

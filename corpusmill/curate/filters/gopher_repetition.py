@@ -28,6 +28,8 @@ class GopherRepetition(LanguageAwareFilter):
 
     name = "gopher_repetition"
     version = "1"
+    score_limits = {k: (("<=", k),) for k in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac",
+                                               "dup_line_char_frac")}
 
     def __init__(
         self,
@@ -53,6 +55,12 @@ class GopherRepetition(LanguageAwareFilter):
             language_aware,
             language_overrides,
         )
+
+    def limits(self, record: Record) -> dict[str, str]:
+        s = self.settings(self.language(record))
+        grams = {f"{kind}_{n}_gram_char_frac": f"<= {limit}"
+                 for kind in ("top", "dup") for n, limit in _int_keys(s[f"{kind}_n_grams"]).items() if limit}
+        return {**super().limits(record), **grams}
 
     def process(self, record: Record) -> None:
         text = record.text

@@ -45,6 +45,9 @@ class LanguageFilter(Stage):
         best = self._detector.detect(sample, model="lite", k=1)
         return (best[0]["lang"], best[0]["score"]) if best else ("unknown", 0.0)
 
+    def limits(self, record: Record) -> dict[str, str]:
+        return {"language_score": f">= {self.min_score}"} if self.min_score else {}
+
     def process(self, record: Record) -> None:
         # Surrogates (from lossy decoding upstream) would make the model's
         # UTF-8 conversion fail: they carry no language anyway.

@@ -52,6 +52,10 @@ class LineCorrections(Stage):
                 return "ui_text"
         return None
 
+    def limits(self, record: Record) -> dict[str, str]:
+        m = self.max_removed_word_frac
+        return {"removed_word_frac": f"<= {m}"} if m is not None else {}
+
     def process(self, record: Record) -> None:
         lang = record.metadata.get("language")
         # Chinese/Japanese lines have no spaces: one whitespace "word" per line.

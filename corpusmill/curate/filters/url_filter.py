@@ -74,6 +74,9 @@ class UrlFilter(Stage):
         self.subword_re = (re.compile("|".join(sorted(map(re.escape, subwords), key=len, reverse=True)))
                            if subwords else None)
 
+    def limits(self, record: Record) -> dict[str, str]:
+        return {"soft_banned_words": f"< {self.soft_word_threshold}"}
+
     def process(self, record: Record) -> None:
         url = record.source.get("uri") or record.source.get("url")
         if not url:
