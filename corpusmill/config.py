@@ -40,7 +40,7 @@ _DEDUP: dict[str, list[dict[str, Any]]] = {
 def parse_stages(kind: str, engine: str = "corpusmill") -> list[dict[str, Any]]:
     """Stages that turn a source's payloads into text, for a reader kind."""
     if kind in ("warc", "crawl"):
-        return [{"stage": "html_extract", "engine": engine},
+        return [{"stage": "html_extract", "engine": engine}, {"stage": "plain_text"},
                 {"stage": "pdf_parse", "media_types": ["application/pdf"]}, {"stage": "media_gate"}]
     if kind == "pdf":
         return [{"stage": "pdf_parse"}, {"stage": "media_gate"}]

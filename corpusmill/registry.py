@@ -14,6 +14,7 @@ from corpusmill.stage import Stage
 # name -> "module:Class"
 STAGES: dict[str, str] = {
     "html_extract": "corpusmill.extract.stage:HtmlExtract",
+    "plain_text": "corpusmill.extract.plain_text:PlainText",
     "pdf_parse": "corpusmill.parsers.pdf_stage:PdfParse",
     "media_gate": "corpusmill.media_gate:MediaGate",
     "pii": "corpusmill.curate.pii:PiiScrub",

@@ -11,6 +11,12 @@ class StatsError(RuntimeError):
     """The run's records do not add up: input != output + dropped + errors."""
 
 
+def not_a_document(reason: str) -> bool:
+    """Whether a drop reason is no decision about a document: a WARC record that carries none
+    (request, metadata, warcinfo, revisit), which the WARC reader passes on only to account for it."""
+    return reason.startswith("warc_type:")
+
+
 @dataclass
 class RunStats:
     input: int = 0
@@ -59,6 +65,11 @@ class RunStats:
                 by_name[name].seconds += secs
         s.stages = [by_name[n] for n in order]
         return s
+
+    @property
+    def not_documents(self) -> int:
+        """Input records that are not documents (counted in `dropped`, shown apart from quality drops)."""
+        return sum(n for st in self.stages for r, n in st.dropped.items() if not_a_document(r))
 
     @property
     def balanced(self) -> bool:

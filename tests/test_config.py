@@ -16,7 +16,7 @@ def test_presets_put_parsing_first_and_curation_after_filters() -> None:
     assert p.index("minhash_dedup") > p.index("language")
     assert p[-1] == "pii"
     bare = [s["stage"] for s in build_pipeline("warc", "none", dedup=False, pii=False)]
-    assert bare == ["html_extract", "pdf_parse", "media_gate", "language"]
+    assert bare == ["html_extract", "plain_text", "pdf_parse", "media_gate", "language"]
     pdf = build_pipeline("pdf", "none")
     assert pdf[0]["stage"] == "pdf_parse" and "media_types" not in pdf[0]
     web_pdf = [s for s in build_pipeline("warc", "fineweb") if s["stage"] == "pdf_parse"][0]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from corpusmill.report import svg
 from corpusmill.report.collect import ReportData, collect
+from corpusmill.stage import StageStats
+from corpusmill.stats import not_a_document
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f8f9fa;color:#212529}
@@ -52,27 +54,44 @@ def render(d: ReportData, out: Path) -> str:
     st = d.stats
     ex = st.extra
     wall = float(ex.get("wall_seconds") or 0)
-    kpis = [("input records", f"{st.input:,}", ""), ("in the corpus", f"{st.output:,}", "ok"),
-            ("dropped", f"{st.dropped:,}", ""), ("errors", f"{st.errors:,}", "bad" if st.errors else ""),
+    not_docs = st.not_documents
+    kpis = [("input records", f"{st.input:,}", ""),
+            *([("not documents", f"{not_docs:,}", ""), ("documents", f"{st.input - not_docs:,}", "")]
+              if not_docs else []),
+            ("in the corpus", f"{st.output:,}", "ok"),
+            ("dropped", f"{st.dropped - not_docs:,}", ""), ("errors", f"{st.errors:,}", "bad" if st.errors else ""),
             ("records/s", f"{st.input / wall:,.1f}" if wall else "-", ""),
             ("accounting", "balanced" if st.balanced else "MISMATCH", "ok" if st.balanced else "bad")]
     kpi_html = "".join(f'<div class="kpi"><b class="{c}">{escape(v)}</b><span>{escape(k)}</span></div>'
                        for k, v, c in kpis)
 
-    funnel = svg.hbars([(s.name, {"in": s.input, "kept": s.output,
-                                  "dropped": sum(s.dropped.values()), "errors": s.errors})
-                        for s in st.stages], ["in", "kept", "dropped", "errors"],
-                       "records through each stage", bar_h=11)
+    # Records that are not documents (WARC requests, metadata) are no quality decision: apart.
+    def split(s: StageStats) -> tuple[int, int]:
+        nd = sum(n for r, n in s.dropped.items() if not_a_document(r))
+        return nd, sum(s.dropped.values()) - nd
+
+    series = ["in", "kept", *(["not documents"] if not_docs else []), "dropped", "errors"]
+    funnel = svg.hbars([(s.name, {"in": s.input, "kept": s.output, "not documents": split(s)[0],
+                                  "dropped": split(s)[1], "errors": s.errors})
+                        for s in st.stages], series, "records through each stage", bar_h=11)
     stage_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{s.input:,}</td><td>{s.output:,}</td>"
-        f"<td>{sum(s.dropped.values()):,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td></tr>"
+        + (f"<td>{split(s)[0]:,}</td>" if not_docs else "")
+        + f"<td>{split(s)[1]:,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td></tr>"
         for s in st.stages)
-    stage_table = ("<table><tr><th>stage</th><th>in</th><th>out</th><th>dropped</th><th>errors</th>"
-                   f"<th>seconds</th></tr>{stage_rows}</table>")
+    stage_table = ("<table><tr><th>stage</th><th>in</th><th>out</th>"
+                   + ("<th>not documents</th>" if not_docs else "")
+                   + f"<th>dropped</th><th>errors</th><th>seconds</th></tr>{stage_rows}</table>")
+    not_doc_kinds = ", ".join(f"{r.split(':', 1)[1]} {n:,}" for r, n in sorted(
+        ((r, n) for s in st.stages for r, n in s.dropped.items() if not_a_document(r)), key=lambda kv: -kv[1]))
+    funnel_note = (f"<p>Not documents: {not_docs:,} WARC records that carry no document ({escape(not_doc_kinds)});"
+                   " they are accounted for, not judged, and left out of the drop reasons.</p>"
+                   if not_docs else "")
     reasons: dict[str, float] = {}
     for s in st.stages:
         for r, n in s.dropped.items():
-            reasons[r] = reasons.get(r, 0) + n
+            if not not_a_document(r):
+                reasons[r] = reasons.get(r, 0) + n
     top = sorted(reasons.items(), key=lambda kv: -kv[1])[:20]
     drop_chart = svg.hbars([(r, {"dropped": n}) for r, n in top], ["dropped"], "drop reasons (top 20)")
 
@@ -106,7 +125,7 @@ def render(d: ReportData, out: Path) -> str:
            f" × {ex.get('workers', '?')} · wall {wall:,.1f}s · written {when}")
     body = "".join([
         f'<div class="kpis">{kpi_html}</div>',
-        _section("Funnel", funnel + stage_table, wide=True),
+        _section("Funnel", funnel + stage_table + funnel_note, wide=True),
         _section("Drop reasons", drop_chart),
         _section("Languages", lang_chart, note="no language was identified in this run"),
         _section("Text length, kept vs dropped", length_chart),

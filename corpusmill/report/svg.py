@@ -5,7 +5,7 @@ import math
 from html import escape
 
 COLORS = {"kept": "#2f9e44", "dropped": "#e03131", "in": "#adb5bd", "value": "#1c7ed6",
-          "errors": "#f08c00"}
+          "errors": "#f08c00", "not documents": "#ced4da"}
 
 
 def _fmt(v: float) -> str:

@@ -72,3 +72,26 @@ def test_report_rebuilds_from_output_alone(run_out: Path) -> None:
     html = (run_out / "report.html").read_text()
     assert "media_gate:empty_text" in html
     assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+def test_the_funnel_shows_warc_records_that_are_not_documents_apart_from_drops(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from tests.jobs.test_warc_job import DEMO, cli
+
+    out = tmp_path / "demo"
+    r = cli("warc", str(DEMO), "-o", str(out), "--no-dedup", "--no-pii", "--quiet")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    reader = stats["stages"][0]["dropped"]
+    not_docs = sum(n for reason, n in reader.items() if reason.startswith("warc_type:"))
+    assert not_docs >= 2
+    html = (out / "report.html").read_text()
+    kpis = dict((k, v) for v, k in re.findall(r'<div class="kpi"><b[^>]*>([^<]*)</b><span>([^<]*)</span>', html))
+    assert kpis["not documents"] == f"{not_docs:,}"
+    assert kpis["documents"] == f"{stats['input'] - not_docs:,}"
+    assert kpis["dropped"] == f"{stats['dropped'] - not_docs:,}"
+    assert "not documents: " in html.lower() and "warc_type:request" not in html.split("Drop reasons")[1]
+    # The funnel has a "not documents" series whose reader bar holds them all.
+    assert f"warc_reader not documents: {not_docs}" in html
