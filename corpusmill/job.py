@@ -22,14 +22,12 @@ import orjson
 from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
 from corpusmill.executors.markers import MarkerStore
 from corpusmill.progress import Progress, worker_report
-from corpusmill.readers import CORPUS_SUFFIXES, iter_rows
+from corpusmill.readers import iter_rows
 from corpusmill.record import Record
-from corpusmill.registry import build_reader, build_stage, stage_class
+from corpusmill.registry import build_reader, build_stage, reader_class, stage_class
 from corpusmill.stage import Stage, StageStats, chain
 from corpusmill.stats import RunStats, StatsError
 from corpusmill.writers import ShardWriter, suffix
-
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
 
 
 @dataclass
@@ -68,7 +66,7 @@ def expand_inputs(inputs: list[str], reader: str) -> list[str]:
     PDF job takes every file, so whatever is not a document is accounted for
     as a named drop (`no_parser:<type>`) rather than passed over.
     """
-    suffixes = {"warc": WARC_SUFFIXES, "corpus": CORPUS_SUFFIXES}.get(reader)
+    takes = reader_class(reader).takes
     files: list[str] = []
     for arg in inputs:
         matches = sorted(glob.glob(arg)) or [arg]
@@ -76,7 +74,7 @@ def expand_inputs(inputs: list[str], reader: str) -> list[str]:
             p = Path(m)
             if p.is_dir():
                 for f in sorted(p.rglob("*")):
-                    if f.is_file() and (suffixes is None or f.name.lower().endswith(suffixes)):
+                    if f.is_file() and takes(f.name):
                         files.append(str(f))
             else:
                 files.append(str(p))
@@ -131,7 +129,7 @@ def _intermediate(out: Path, seg: int, shard_id: str) -> Path:
 def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> Iterator[Record]:
     """The shard's input records, counted as the run's input, with progress ticks."""
     reader = build_reader(job.reader, job.reader_options)
-    stats.name = getattr(reader, "name", job.reader)
+    stats.name = reader.name
     paths = shard["paths"]
     for i, path in enumerate(paths):
         size = max(os.path.getsize(path), 1) if os.path.isfile(path) else 1

@@ -1,17 +1,40 @@
-"""Read existing corpora (corpusmill output or Hugging Face style JSONL/Parquet) as records."""
+"""The reader protocol, and the reader of existing corpora (ours or Hugging Face style JSONL/Parquet)."""
 from __future__ import annotations
 
 import gzip
 import io
+import os
+from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import orjson
 
 from corpusmill.record import RECORD_FIELDS, Record, stable_id
 from corpusmill.writers import ADDED_COLUMN
 
-CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".parquet", ".json")
+
+class Reader(ABC):
+    """Turns one input (a file, or for some readers a folder) into records.
+
+    Every record it reads is yielded: a part it cannot read becomes an error
+    record with a message, and reading goes on. `suffixes` are the file name
+    endings it takes when a job is given a folder (None: every file, so that
+    what is not a document is accounted for by name rather than passed over).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def takes(cls, path: str | os.PathLike[str]) -> bool:
+        """Whether a file found in a folder is one for this reader."""
+        return cls.suffixes is None or os.fspath(path).lower().endswith(cls.suffixes)
+
+    @abstractmethod
+    def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
+        """The records of one input, in a stable order."""
 
 
 def _open_binary(path: Path) -> Any:
@@ -49,7 +72,7 @@ def iter_rows(path: Path, tolerant: bool = False) -> Iterator[Any]:
                 yield e
 
 
-class CorpusReader:
+class CorpusReader(Reader):
     """Reads a corpus file; every row becomes a record.
 
     Our own output rows come back as the records they were. A row of another
@@ -64,13 +87,13 @@ class CorpusReader:
 
     name = "corpus_reader"
     version = "1"
-    suffixes = CORPUS_SUFFIXES
+    suffixes = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".parquet", ".json")
 
     def __init__(self, text_field: str = "text", id_field: str = "id") -> None:
         self.text_field = text_field
         self.id_field = id_field
 
-    def read(self, path: str | Path) -> Iterator[Record]:
+    def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         path = Path(path)
         n = 0
         try:

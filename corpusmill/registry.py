@@ -9,6 +9,7 @@ import importlib
 from typing import Any
 
 from corpusmill.corpus_stage import CorpusStage
+from corpusmill.readers import Reader
 from corpusmill.stage import Stage
 
 # name -> "module:Class"
@@ -57,7 +58,11 @@ def build_stage(spec: dict[str, Any]) -> Stage | CorpusStage:
         raise ValueError(f"bad settings for stage {spec['stage']!r}: {e}") from e
 
 
-def build_reader(kind: str, options: dict[str, Any] | None = None) -> Any:
+def reader_class(kind: str) -> type[Reader]:
     if kind not in READERS:
         raise KeyError(f"unknown reader {kind!r}; use one of {sorted(READERS)}")
-    return _load(READERS[kind])(**(options or {}))
+    return _load(READERS[kind])
+
+
+def build_reader(kind: str, options: dict[str, Any] | None = None) -> Reader:
+    return reader_class(kind)(**(options or {}))

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from corpusmill.parsers.sniff import sniff_media_type
+from corpusmill.acquire.warc_reader import WarcReader
+from corpusmill.readers import Reader
 from corpusmill.record import Record, stable_id
 
 STAGE = "pdf_archive"
 VERSION = "1"
 _SNIFF_BYTES = 4096
 _CHUNK = 1 << 20
-_WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 
@@ -35,8 +36,12 @@ class MemberTooLarge(ValueError):
     pass
 
 
-class PdfArchiveReader:
-    """Records from PDF/image files, folders (recursive) and zip/tar archives."""
+class PdfArchiveReader(Reader):
+    """Records from PDF/image files, folders (recursive), zip/tar archives and WARCs (their PDFs).
+
+    It takes every file of a folder (`suffixes` None): what is not a document
+    is accounted for as a named drop.
+    """
 
     name = STAGE
     version = VERSION
@@ -52,11 +57,9 @@ class PdfArchiveReader:
 
     def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         p = Path(path)
-        if p.name.lower().endswith(_WARC_SUFFIXES):
+        if WarcReader.takes(p):
             # PDFs inside WARC responses: every WARC record is accounted for as usual,
             # and the PDF parser takes the application/pdf ones.
-            from corpusmill.acquire.warc_reader import WarcReader
-
             yield from WarcReader().read(p)
         elif p.is_dir():
             yield from self._read_folder(p)

@@ -42,6 +42,7 @@ from corpusmill.acquire.http_payload import (
     parse_content_type,
 )
 from corpusmill.acquire.media_type import resolve_media_type
+from corpusmill.readers import Reader
 from corpusmill.record import EXTRACTED, Record, stable_id
 
 STAGE = "warc_reader"
@@ -241,11 +242,12 @@ def _only_crlf(b: bytes) -> bool:
     return not b.strip(b"\r\n")
 
 
-class WarcReader:
+class WarcReader(Reader):
     """Reads a WARC/ARC file (plain, gzip per record, whole-file gzip) into one Record per record."""
 
     name = STAGE
     version = VERSION
+    suffixes = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
 
     def __init__(self, max_payload_bytes: int = 50 * 2**20) -> None:
         self.max_payload_bytes = max_payload_bytes
