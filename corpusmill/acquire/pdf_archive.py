@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from corpusmill.parsers.sniff import sniff_media_type
+from corpusmill.acquire.media_type import is_pdf_or_raster_image, sniff_media_type
 from corpusmill.acquire.warc_reader import WarcReader
 from corpusmill.readers import Reader
 from corpusmill.record import Record, stable_id
@@ -94,7 +94,7 @@ class PdfArchiveReader(Reader):
         except (OSError, MemberTooLarge) as e:
             return _error_record(str(resolved), "", uri, f"unreadable file: {e}")
         media_type = sniff_media_type(content[:_SNIFF_BYTES])
-        if not top and self.skip_other_types and not _is_document(media_type):
+        if not top and self.skip_other_types and not is_pdf_or_raster_image(media_type):
             return None
         return _record(str(resolved), "", uri, content, media_type)
 
@@ -175,7 +175,7 @@ class PdfArchiveReader(Reader):
     # -- shared
     def _member_record(self, archive: str, member: str, uri: str, content: bytes) -> Record | None:
         media_type = sniff_media_type(content[:_SNIFF_BYTES])
-        if self.skip_other_types and not _is_document(media_type):
+        if self.skip_other_types and not is_pdf_or_raster_image(media_type):
             return None
         return _record(archive, member, uri, content, media_type)
 
@@ -213,10 +213,6 @@ def _error_record(archive: str, member: str, uri: str, message: str) -> Record:
     rec = Record(id=stable_id(archive, member), source={"uri": uri, "path": archive, "member": member})
     rec.fail(STAGE, VERSION, message)
     return rec
-
-
-def _is_document(media_type: str) -> bool:
-    return media_type == "application/pdf" or media_type.startswith("image/")
 
 
 def _is_tar_name(name: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pymupdf
 
+from corpusmill.acquire.media_type import PDF, sniff_media_type
 from corpusmill.parsers import page_router
 from corpusmill.parsers.block_kinds import classify_blocks
 from corpusmill.parsers.block_order import order_blocks
@@ -22,7 +23,6 @@ from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, image_frames, render_page
 from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
-from corpusmill.parsers.sniff import PDF, sniff_media_type
 from corpusmill.parsers.tables import find_tables
 from corpusmill.parsers.text_layer import PageText, read_page
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from corpusmill.acquire.media_type import is_pdf_or_raster_image
 from corpusmill.parsers.pdf_document import PARSER, ParseConfig
 from corpusmill.parsers.pdf_worker import ParserProcess, WorkerFailure
-from corpusmill.parsers.sniff import is_parseable
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
@@ -64,7 +64,7 @@ class PdfParse(Stage):
         self._worker = ParserProcess(self.config, memory_limit_mb)
 
     def handles(self, record: Record) -> bool:
-        return (is_parseable(record.media_type) and isinstance(record.content, (bytes, bytearray))
+        return (is_pdf_or_raster_image(record.media_type) and isinstance(record.content, (bytes, bytearray))
                 and (self.media_types is None or record.media_type in self.media_types))
 
     def process(self, record: Record) -> None:
