@@ -1,7 +1,8 @@
-"""Names used in pipeline configs -> the classes that implement them.
+"""The one stage registry: names used in pipeline configs -> the classes that implement them.
 
-Imports are lazy so a pipeline that does not use an optional part (PDF
-models, the crawler) does not need its extra installed.
+Every stage a config can name is here, whether per-record (`Stage`) or
+whole-corpus (`CorpusStage`). Imports are lazy, so a pipeline that does not use
+an optional part (PDF models, the crawler) does not need its extra installed.
 """
 from __future__ import annotations
 
@@ -12,12 +13,27 @@ from corpusmill.corpus_stage import CorpusStage
 from corpusmill.readers import Reader
 from corpusmill.stage import Stage
 
-# name -> "module:Class"
+# name -> "module:Class"; each class's `name` is its key.
 STAGES: dict[str, str] = {
+    # payloads -> text
     "html_extract": "corpusmill.extract.stage:HtmlExtract",
     "plain_text": "corpusmill.extract.plain_text:PlainText",
     "pdf_parse": "corpusmill.parsers.pdf_stage:PdfParse",
     "media_gate": "corpusmill.media_gate:MediaGate",
+    # quality filters
+    "url": "corpusmill.curate.filters.url_filter:UrlFilter",
+    "language": "corpusmill.curate.filters.language:LanguageFilter",
+    "gopher_repetition": "corpusmill.curate.filters.gopher_repetition:GopherRepetition",
+    "gopher_quality": "corpusmill.curate.filters.gopher_quality:GopherQuality",
+    "c4_quality": "corpusmill.curate.filters.c4_quality:C4Quality",
+    "fineweb_quality": "corpusmill.curate.filters.fineweb_quality:FineWebQuality",
+    "line_corrections": "corpusmill.curate.filters.line_corrections:LineCorrections",
+    # dedup (corpus stages)
+    "exact_dedup": "corpusmill.curate.dedup.exact:ExactDedup",
+    "minhash_dedup": "corpusmill.curate.dedup.minhash:MinHashDedup",
+    "substring_dedup": "corpusmill.curate.dedup.substring:SubstringDedup",
+    "paragraph_dedup": "corpusmill.curate.dedup.paragraph_bloom:ParagraphBloomDedup",
+    # PII
     "pii": "corpusmill.curate.pii:PiiScrub",
 }
 
@@ -33,19 +49,10 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def stage_class(name: str) -> type:
-    if name in STAGES:
-        return _load(STAGES[name])
-    # Filters and dedup stages register themselves in their packages.
-    from corpusmill.curate.filters.presets import FILTERS
-
-    if name in FILTERS:
-        return FILTERS[name]
-    from corpusmill.curate.dedup import DEDUP_STAGES
-
-    if name in DEDUP_STAGES:
-        return DEDUP_STAGES[name]
-    raise KeyError(f"unknown stage {name!r}")
+def stage_class(name: str) -> type[Stage] | type[CorpusStage]:
+    if name not in STAGES:
+        raise KeyError(f"unknown stage {name!r}; use one of {', '.join(sorted(STAGES))}")
+    return _load(STAGES[name])
 
 
 def build_stage(spec: dict[str, Any]) -> Stage | CorpusStage:

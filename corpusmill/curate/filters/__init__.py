@@ -5,11 +5,10 @@ from corpusmill.curate.filters.gopher_quality import GopherQuality
 from corpusmill.curate.filters.gopher_repetition import GopherRepetition
 from corpusmill.curate.filters.language import LanguageFilter
 from corpusmill.curate.filters.line_corrections import LineCorrections
-from corpusmill.curate.filters.presets import FILTERS, PRESETS, build
+from corpusmill.curate.filters.presets import PRESETS
 from corpusmill.curate.filters.url_filter import UrlFilter
 
 __all__ = [
-           "FILTERS",
            "PRESETS",
            "C4Quality",
            "FineWebQuality",
@@ -18,5 +17,4 @@ __all__ = [
            "LanguageFilter",
            "LineCorrections",
            "UrlFilter",
-           "build",
 ]

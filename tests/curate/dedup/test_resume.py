@@ -10,7 +10,7 @@ from dedup_docs import PARAGRAPHS, body, page
 from dedup_harness import apply, collect, flat, rec, run, run_passes
 
 from corpusmill.corpus_stage import CorpusStage, RunContext
-from corpusmill.curate.dedup import DEDUP_STAGES
+from corpusmill.registry import stage_class
 
 
 def _shards() -> dict[str, list]:
@@ -27,7 +27,7 @@ def _shards() -> dict[str, list]:
     ("substring_dedup", {"partitions": 4}), ("paragraph_dedup", {"expected_items": 1000})])
 def test_restart_in_the_middle_of_the_passes(tmp_path: Path, name: str, kwargs: dict) -> None:
     def fresh() -> CorpusStage:
-        return DEDUP_STAGES[name](**kwargs)
+        return stage_class(name)(**kwargs)
 
     shards = _shards()
     expected = run(fresh(), tmp_path / "full", shards)

@@ -6,14 +6,15 @@ import time
 import pytest
 from filter_helpers import LANGUAGES, article
 
-from corpusmill.curate.filters import FILTERS, PRESETS, build
+from corpusmill.curate.filters import PRESETS
+from corpusmill.registry import STAGES, build_stage, stage_class
 from corpusmill.record import Record
 from corpusmill.stage import Stage
 
 
 def chain(preset: str, records: list[Record]) -> list[Record]:
     stream = iter(records)
-    for stage in build(PRESETS[preset]):
+    for stage in [build_stage(spec) for spec in PRESETS[preset]]:
         stream = stage(stream)
     return list(stream)
 
@@ -26,15 +27,13 @@ def one(preset: str, text: str, uri: str = "https://news.example.org/2024/articl
 def test_registry_and_presets_are_consistent() -> None:
     assert set(PRESETS) == {"fineweb", "refinedweb", "none"}
     assert PRESETS["none"] == []
-    for name, cls in FILTERS.items():
-        assert issubclass(cls, Stage) and cls.name == name
     for specs in PRESETS.values():
         for spec in specs:
-            assert spec["stage"] in FILTERS
+            assert spec["stage"] in STAGES and issubclass(stage_class(spec["stage"]), Stage)
     assert [s["stage"] for s in PRESETS["fineweb"]] == ["url", "language", "gopher_repetition", "gopher_quality",
                                                         "c4_quality", "fineweb_quality"]
-    with pytest.raises(ValueError, match="unknown filter stage"):
-        build([{"stage": "nope"}])
+    with pytest.raises(KeyError, match="unknown stage 'nope'; use one of .*gopher_quality"):
+        build_stage({"stage": "nope"})
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -102,7 +101,7 @@ def test_ten_megabytes_of_text_is_decided_quickly() -> None:
     specs = [dict(s, min_score=0.0) if s["stage"] == "language" else s for s in PRESETS["fineweb"]]
     t0 = time.perf_counter()
     stream = iter([Record("big", text=text)])
-    for stage in build(specs):
+    for stage in [build_stage(spec) for spec in specs]:
         stream = stage(stream)
     (r,) = list(stream)
     elapsed = time.perf_counter() - t0
