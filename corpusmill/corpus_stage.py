@@ -8,8 +8,9 @@ to the next segment's input (or to `data/` after the last one). A
 1. `collect(ctx, shard)` returns a per-record `Stage` appended to the segment
    before it. It passes records through and writes this shard's side data
    (e.g. MinHash signatures) under `ctx.work_dir` in `close()`.
-2. `passes(ctx, shards)` returns global passes, each a list of tasks that the
-   executor runs like any other shard work (markers, resume, workers).
+2. `passes(ctx, shards)` returns global passes (`tasks.Pass`), each a list of
+   tasks that the executor runs like any other shard work (markers, resume,
+   workers).
 3. `apply(ctx, shard)` returns a per-record `Stage` at the start of the next
    segment that marks this shard's records (e.g. `duplicate`) from the
    decisions the passes wrote.
@@ -18,11 +19,11 @@ Memory stays bounded by a shard (or a bucket), never by the corpus.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 from corpusmill.stage import Stage
+from corpusmill.tasks import Pass
 
 
 @dataclass(frozen=True)
@@ -39,27 +40,6 @@ class RunContext:
         d = self.work_dir / stage_name
         d.mkdir(parents=True, exist_ok=True)
         return d
-
-
-@dataclass(frozen=True)
-class Task:
-    """One unit of work in a pass: `fn(*args)` runs in a worker and returns a JSON-able dict.
-
-    `fn` must be a module-level function so it pickles (processes, Ray). It
-    must write its outputs atomically (write to a temporary name, then
-    rename): the executor writes the task's marker after it returns, and a
-    rerun skips tasks with markers.
-    """
-
-    id: str
-    fn: Callable[..., dict[str, Any]]
-    args: tuple[Any, ...] = ()
-
-
-@dataclass
-class Pass:
-    name: str
-    tasks: list[Task] = field(default_factory=list)
 
 
 class CorpusStage:

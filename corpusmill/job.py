@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 import orjson
 
-from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.corpus_stage import CorpusStage, RunContext
+from corpusmill.executors.base import Executor
 from corpusmill.executors.markers import MarkerStore
 from corpusmill.progress import Progress, worker_report
 from corpusmill.readers import iter_rows
@@ -27,6 +28,7 @@ from corpusmill.record import Record
 from corpusmill.registry import build_reader, build_stage, reader_class, stage_class
 from corpusmill.stage import Stage, StageStats, chain
 from corpusmill.stats import RunStats, StatsError
+from corpusmill.tasks import Pass, Task
 from corpusmill.writers import ShardWriter, suffix
 
 
@@ -231,7 +233,7 @@ def _input_column_types(paths: list[str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the run
 
-def make_executor(job: JobSpec) -> Any:
+def make_executor(job: JobSpec) -> Executor:
     if job.executor == "local":
         from corpusmill.executors.local import LocalExecutor
 

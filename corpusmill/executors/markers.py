@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from corpusmill.corpus_stage import Task
+from corpusmill.tasks import Task
 
 
 class MarkerStore:

@@ -8,32 +8,21 @@ filesystem), since tasks write their shard files themselves.
 """
 from __future__ import annotations
 
-import os
-import time
-from typing import Any
+from typing import Any, Iterator
 
-from corpusmill.corpus_stage import Pass, Task
-from corpusmill.executors.markers import MarkerStore
+from corpusmill.executors.base import Executor, run_task
 from corpusmill.progress import Progress
+from corpusmill.tasks import Task
 
 
-def _run(task: Task) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    result = task.fn(*task.args)
-    result.setdefault("seconds", time.perf_counter() - t0)
-    result.setdefault("node", os.uname().nodename)
-    return result
-
-
-class RayExecutor:
+class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, workers: int = 1, address: str | None = None, retries: int = 3,
                  runtime_env: dict[str, Any] | None = None) -> None:
         import ray
 
-        self.workers = max(1, int(workers))
-        self.retries = retries
+        super().__init__(workers, retries)
         if not ray.is_initialized():
             if address:
                 ray.init(address=address, runtime_env=runtime_env, log_to_driver=False,
@@ -42,15 +31,14 @@ class RayExecutor:
                 # No cluster given: a private one on this machine, sized to --workers.
                 ray.init(num_cpus=self.workers, runtime_env=runtime_env, log_to_driver=False,
                          include_dashboard=False)
-        self._remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(_run)
+        self._remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(run_task)
 
-    def run_pass(self, p: Pass, markers: MarkerStore, progress: Progress) -> dict[str, dict[str, Any]]:
+    def run_tasks(self, pass_name: str, tasks: list[Task], progress: Progress
+                  ) -> Iterator[tuple[Task, dict[str, Any]]]:
         import ray
 
-        results, todo = markers.split(p.name, p.tasks)
-        progress.start_pass(p.name, total=len(p.tasks), done=len(results))
         # Keep at most `workers` tasks in flight so --workers means the same as locally.
-        queue = list(todo)
+        queue = list(tasks)
         inflight: dict[Any, Task] = {}
         while queue or inflight:
             while queue and len(inflight) < self.workers:
@@ -59,9 +47,8 @@ class RayExecutor:
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)
             for ref in ready:
                 t = inflight.pop(ref)
-                res = ray.get(ref)  # raises after Ray's retries are spent
-                markers.put(p.name, t.id, res)
-                results[t.id] = res
-                progress.task_done(t.id, res, records=sum((res.get("written") or {}).values()))
-        progress.end_pass(p.name)
-        return results
+                yield t, ray.get(ref)  # raises after Ray's retries are spent
+
+    def records_of(self, result: dict[str, Any]) -> int:
+        # Ray workers cannot send progress ticks: count a shard's records when it is done.
+        return sum((result.get("written") or {}).values())

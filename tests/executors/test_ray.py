@@ -86,7 +86,7 @@ def test_worker_killed_mid_run_is_retried(cluster: str, tmp_path: Path) -> None:
         # Wait until a shard task is running in a worker process, then kill that process.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not killed:
-            ps = subprocess.run(["pgrep", "-f", "ray::_run"], capture_output=True, text=True)
+            ps = subprocess.run(["pgrep", "-f", "ray::run_task"], capture_output=True, text=True)
             pids = [int(p) for p in ps.stdout.split()]
             if pids:
                 time.sleep(0.3)

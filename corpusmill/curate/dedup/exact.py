@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.curate.dedup.shard_stages import (
     DecisionApplier,
     ShardCollector,
@@ -43,6 +43,7 @@ from corpusmill.curate.dedup.side_files import (
 from corpusmill.curate.dedup.text_keys import hash128, normalized_text, normalized_url
 from corpusmill.record import Record
 from corpusmill.stage import Stage
+from corpusmill.tasks import Pass, Task
 
 TEXT, URL = 0, 1
 _KINDS = {TEXT: "text", URL: "url"}

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.curate.dedup.components import component_labels
 from corpusmill.curate.dedup.minhash_signatures import MinHasher
 from corpusmill.curate.dedup.shard_stages import (
@@ -52,6 +52,7 @@ from corpusmill.curate.dedup.side_files import (
 )
 from corpusmill.record import Record
 from corpusmill.stage import Stage
+from corpusmill.tasks import Pass, Task
 
 KEEP_POLICIES = ("first", "longest", "best_quality")
 META_DTYPE = np.dtype([("length", "<u8"), ("score", "<f8")])

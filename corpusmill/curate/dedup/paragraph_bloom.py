@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.curate.dedup.bloom_filter import BloomFilter
 from corpusmill.curate.dedup.shard_stages import DecisionApplier, ShardCollector
 from corpusmill.curate.dedup.side_files import (
@@ -38,6 +38,7 @@ from corpusmill.curate.dedup.side_files import (
 from corpusmill.curate.dedup.text_keys import hash128, normalized_text
 from corpusmill.record import Record
 from corpusmill.stage import Stage
+from corpusmill.tasks import Pass, Task
 
 PARA_DTYPE = np.dtype([("h1", "<u8"), ("h2", "<u8"), ("pos", "<u4"), ("line", "<u4")])
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from corpusmill.corpus_stage import CorpusStage, Pass, RunContext, Task
+from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.curate.dedup.shard_stages import DecisionApplier, ShardCollector
 from corpusmill.curate.dedup.side_files import (
     load_ids,
@@ -42,6 +42,7 @@ from corpusmill.curate.dedup.side_files import (
 from corpusmill.curate.dedup.text_keys import fmix64, hash_tokens
 from corpusmill.record import Record
 from corpusmill.stage import Stage
+from corpusmill.tasks import Pass, Task
 
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]|_")
 WINDOW_DTYPE = np.dtype([("hash", "<u8"), ("pos", "<u4"), ("off", "<u4")])
