@@ -1,8 +1,10 @@
-"""The record: one document on its way to the corpus (see CONVENTIONS.md).
+"""The record: one document on its way to the corpus (its fields: README.md, "Output").
 
 Web pages, PDFs and images all travel as `Record`. Every stage that touches a
-record appends a provenance entry, so `corpusmill explain` can say why a
-document is (not) in the corpus.
+record appends a provenance entry with one of the actions below, so
+`corpusmill explain` can say why a document is (not) in the corpus. A record
+is never removed: a drop, a duplicate or an error changes its `status` (here,
+and only here) and the writers send it to `rejects/`.
 """
 from __future__ import annotations
 
@@ -81,6 +83,13 @@ class Record:
         self.status = DROPPED
         self.content = None
         self.log(stage, version, DROP, reason, scores, detail)
+
+    def mark_duplicate(self, stage: str, version: str, reason: str, scores: dict[str, float] | None = None,
+                       detail: str | None = None) -> None:
+        """A duplicate leaves the corpus like a drop (status `dropped`), logged as `duplicate`."""
+        self.status = DROPPED
+        self.content = None
+        self.log(stage, version, DUPLICATE, reason, scores, detail)
 
     def fail(self, stage: str, version: str, message: str) -> None:
         self.status = ERROR

@@ -1,8 +1,9 @@
-"""The stage protocol (CONVENTIONS.md): a named callable from records to records.
+"""The stage protocol (README.md, "How it is built"): a named callable from records to records.
 
 Most stages decide one record at a time: subclass `Stage` and implement
-`process(record)`, which may change the record, `record.drop(...)` it, or raise
-(the record is then marked `error` with the message and the run goes on).
+`process(record)`, which logs its decision with `keep`, `modify`, `drop` or
+`duplicate`, or raises (the record is then marked `error` with the message and
+the run goes on).
 Stages that need to see many records at once override `__call__` and use
 `self.stats` directly. Either way a stage yields every record it was given and
 passes non-ok records through untouched.
@@ -13,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from corpusmill.record import DROPPED, ERROR, KEPT, OK, Record
+from corpusmill.record import DROPPED, ERROR, KEPT, MODIFIED, OK, Record
 
 
 @dataclass
@@ -118,9 +119,19 @@ class Stage:
         """Drop with a reason namespaced by this stage ("stage:reason")."""
         record.drop(self.name, self.version, f"{self.name}:{reason}", scores, detail)
 
+    def duplicate(self, record: Record, reason: str, scores: dict[str, float] | None = None,
+                  detail: str | None = None) -> None:
+        """Mark a duplicate, with a reason namespaced by this stage ("stage:reason")."""
+        record.mark_duplicate(self.name, self.version, f"{self.name}:{reason}", scores, detail)
+
     def keep(self, record: Record, scores: dict[str, float] | None = None,
              detail: str | None = None) -> None:
         record.log(self.name, self.version, KEPT, scores=scores, detail=detail)
+
+    def modify(self, record: Record, scores: dict[str, float] | None = None,
+               detail: str | None = None) -> None:
+        """Log that this stage changed the record's text (and kept it)."""
+        record.log(self.name, self.version, MODIFIED, scores=scores, detail=detail)
 
 
 def chain(records: Iterable[Record], *stages: Stage) -> Iterator[Record]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from corpusmill.extract import ENGINES, html_to_text
 from corpusmill.extract.charset import decode_html
-from corpusmill.record import Record
+from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
 HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -47,4 +47,4 @@ class HtmlExtract(Stage):
         if len(result.text.strip()) < self.min_chars:
             self.drop(record, "empty_text", scores, detail=result.engine)
             return
-        record.log(self.name, self.version, "extracted", scores=scores, detail=result.engine)
+        record.log(self.name, self.version, EXTRACTED, scores=scores, detail=result.engine)

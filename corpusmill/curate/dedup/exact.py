@@ -203,4 +203,4 @@ class _ExactApplier(DecisionApplier):
             mark_kept(self, record, cluster_id, decision["size"],
                       f"first of {decision['size']} records with this normalised {decision['kind']}")
         else:
-            record.log(self.name, self.version, "kept", detail=f"unique normalised {decision['kind']}")
+            self.keep(record, detail=f"unique normalised {decision['kind']}")

@@ -139,5 +139,5 @@ class _ParagraphApplier(DecisionApplier):
             self.drop(record, "duplicate_paragraphs", scores)
             return
         record.text = "\n".join(line for i, line in enumerate(lines) if i not in remove)
-        record.log(self.name, self.version, "modified", scores=scores,
-                   detail=f"removed {len(remove)} paragraph(s) seen earlier in the corpus")
+        self.modify(record, scores,
+                    detail=f"removed {len(remove)} paragraph(s) seen earlier in the corpus")

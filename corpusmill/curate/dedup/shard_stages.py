@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from corpusmill.curate.dedup.side_files import write_json
-from corpusmill.record import DROPPED, DUPLICATE, Record
+from corpusmill.record import Record
 from corpusmill.stage import Stage
 
 
@@ -81,7 +81,7 @@ def mark_kept(stage: Stage, record: Record, cluster_id: str, cluster_size: int, 
     """Keep `record` as its cluster's representative; `explain` finds the cluster by its id."""
     record.metadata["dedup"] = {"duplicate_of": None, "cluster_id": cluster_id,
                                 "cluster_size": cluster_size, "stage": stage.name}
-    record.log(stage.name, stage.version, "kept", scores=scores, detail=detail)
+    stage.keep(record, scores, detail)
 
 
 def mark_duplicate(stage: Stage, record: Record, duplicate_of: str, cluster_id: str,
@@ -90,7 +90,4 @@ def mark_duplicate(stage: Stage, record: Record, duplicate_of: str, cluster_id: 
     """Mark `record` a duplicate: provenance action `duplicate`, status `dropped`."""
     record.metadata["dedup"] = {"duplicate_of": duplicate_of, "cluster_id": cluster_id,
                                 "cluster_size": cluster_size, "stage": stage.name}
-    record.status = DROPPED
-    record.content = None
-    record.log(stage.name, stage.version, DUPLICATE, f"{stage.name}:{reason}", scores,
-               detail or f"duplicate of {duplicate_of}")
+    stage.duplicate(record, reason, scores, detail or f"duplicate of {duplicate_of}")

@@ -247,6 +247,5 @@ class _SubstringApplier(DecisionApplier):
             self.drop(record, "too_little_left", scores)
             return
         record.text = "".join(pieces).strip()
-        record.log(self.name, self.version, "modified", scores=scores,
-                   detail=f"removed {len(ranges)} span(s) of >= {self.span_tokens} tokens "
-                          f"seen earlier in the corpus")
+        self.modify(record, scores, detail=f"removed {len(ranges)} span(s) of >= {self.span_tokens} tokens "
+                                           f"seen earlier in the corpus")

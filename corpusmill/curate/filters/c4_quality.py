@@ -10,7 +10,7 @@ from typing import Any
 
 from corpusmill.curate.filters.base import LanguageAwareFilter
 from corpusmill.curate.filters.text import CHARACTER_LANGUAGES, CHINESE, count_sentences, is_symbol, split_words
-from corpusmill.record import MODIFIED, Record
+from corpusmill.record import Record
 
 _BLANK_RUNS_RE = re.compile(r"\n{3,}")
 _CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -120,6 +120,6 @@ class C4Quality(LanguageAwareFilter):
         if any(removed.values()):
             # Removed lines leave runs of blank lines behind: one blank line is a paragraph break.
             record.text = _BLANK_RUNS_RE.sub("\n\n", "\n".join(kept)).strip("\n")
-            record.log(self.name, self.version, MODIFIED, scores=scores)
+            self.modify(record, scores)
         else:
             self.keep(record, scores)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from corpusmill.curate.filters.text import CHARACTER_LANGUAGES, CHINESE, is_symbol, split_words
-from corpusmill.record import MODIFIED, Record
+from corpusmill.record import Record
 from corpusmill.stage import Stage
 
 _COUNTER_RE = re.compile(r"^\s*[\d.,]+[kKmM]?\s+\w+\s*$")
@@ -79,6 +79,6 @@ class LineCorrections(Stage):
             return self.drop(record, "too_many_removed_words", scores)
         if removed:
             record.text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
-            record.log(self.name, self.version, MODIFIED, scores=scores)
+            self.modify(record, scores)
         else:
             self.keep(record, scores)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from corpusmill.curate.pii.detector import PiiDetector
 from corpusmill.curate.pii.regions import region_hints
 from corpusmill.curate.pii.span import PiiSpan
-from corpusmill.record import MODIFIED, Record
+from corpusmill.record import Record
 from corpusmill.stage import Stage
 
 MODES = ("replace", "mask", "annotate", "drop")
@@ -73,7 +73,7 @@ class PiiScrub(Stage):
             return
         record.text, out_spans = self._rewrite(text, spans)
         record.metadata["pii"] = _positions(out_spans)
-        record.log(self.name, self.version, MODIFIED, scores=counts)
+        self.modify(record, counts)
 
     def _rewrite(self, text: str, spans: list[PiiSpan]) -> tuple[str, list[PiiSpan]]:
         """The text with each span replaced or masked, and the spans' places in it."""
