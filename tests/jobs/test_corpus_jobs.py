@@ -163,3 +163,27 @@ def datasets_value(t: str) -> object:
     import datasets
 
     return datasets.Value(t)
+
+
+def test_text_field_is_a_reader_option_in_a_config(tmp_path: Path) -> None:
+    rows = [{"content": "Mail jane.doe@example.com for the minutes.", "url": "https://example.org/m"}]
+    src = write_jsonl(tmp_path / "c.jsonl.gz", rows)
+    cfg = tmp_path / "pii.yaml"
+    cfg.write_text(json.dumps({"reader": "corpus", "inputs": [str(src)], "output": str(tmp_path / "out"),
+                               "reader_options": {"text_field": "content"}, "pipeline": [{"stage": "pii"}]}))
+    r = cli("run", str(cfg), "--quiet")
+    assert r.returncode == 0, r.stderr
+    [row] = read_out(tmp_path / "out")["data"]
+    assert row["content"] == "Mail <EMAIL> for the minutes." and row["url"] == "https://example.org/m"
+    assert set(row) == {"content", "url", "corpusmill"}
+
+
+def test_a_missing_text_column_is_named_with_the_fix(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "c.jsonl.gz", [{"content": "Some text.", "url": "https://example.org/"}])
+    out = tmp_path / "out"
+    r = cli("pii", str(src), "-o", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    [err] = read_out(out)["rejects"]
+    assert err["status"] == "error"
+    assert "no string field 'text' (its columns: content, url); name the text column with --text-field" \
+        in err["provenance"][-1]["reason"]
