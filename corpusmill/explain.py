@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import orjson
 
 from corpusmill.readers import CorpusReader
-from corpusmill.record import Record
+from corpusmill.record import OK, Record
 from corpusmill.stage import Stage
 
 # The reason the WARC reader gives records that carry no document (request, metadata, ...).
@@ -116,7 +116,7 @@ def _info(out: Path, f: Path, rec: Record, limits: _Limits) -> dict[str, Any]:
     if dedup.get("cluster_id") is not None:
         info["cluster"] = [
             {"id": m.id, "status": m.status, "uri": m.source.get("uri") or m.source.get("path"),
-             "chars": len(m.text), "kept": m.status == "ok"}
+             "chars": len(m.text), "kept": m.status == OK}
             for m in cluster_members(out, dedup["cluster_id"])
         ]
     return info

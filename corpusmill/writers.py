@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from corpusmill.record import Record
+from corpusmill.record import DROPPED, ERROR, OK, Record
 
 FORMATS = ("jsonl", "parquet")
 # Nested fields whose shape varies per record. Corpus files (both formats) store
@@ -179,13 +179,13 @@ class ShardWriter:
         self.ok = RecordFileWriter(ok_path, fmt, corpus=corpus, column_types=column_types)
         # Rejects are always JSONL: they are for `explain` and people, not training.
         self.rejects = RecordFileWriter(rejects_path, "jsonl")
-        self.counts = {"ok": 0, "dropped": 0, "error": 0}
+        self.counts = {OK: 0, DROPPED: 0, ERROR: 0}
 
     def write_all(self, records: Iterable[Record]) -> None:
         for r in records:
             r.content = None
             self.counts[r.status] = self.counts.get(r.status, 0) + 1
-            (self.ok if r.status == "ok" else self.rejects).write(r)
+            (self.ok if r.status == OK else self.rejects).write(r)
 
     def commit(self) -> None:
         self.ok.commit()

@@ -43,7 +43,7 @@ from corpusmill.acquire.http_payload import (
 )
 from corpusmill.acquire.media_type import resolve_media_type
 from corpusmill.readers import Reader
-from corpusmill.record import EXTRACTED, Record, stable_id
+from corpusmill.record import ERROR, EXTRACTED, Record, stable_id
 
 STAGE = "warc_reader"
 VERSION = "1"
@@ -392,7 +392,7 @@ class WarcReader(Reader):
                 if last is not None:
                     yield last
                 last = rec
-            if problem is not None and last is not None and last.status == "error":
+            if problem is not None and last is not None and last.status == ERROR:
                 # The cut record and the broken stream are one damage: one error Record.
                 last.provenance[-1]["reason"] += f"; {problem[1]}"
             elif problem is not None:

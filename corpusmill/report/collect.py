@@ -15,6 +15,7 @@ import orjson
 
 from corpusmill.explain import iter_output
 from corpusmill.executors.markers import MarkerStore
+from corpusmill.record import DROP, DUPLICATE, ERROR, OK
 from corpusmill.stats import RunStats
 
 RESERVOIR = 5000
@@ -62,7 +63,7 @@ def collect(out: Path) -> ReportData:
     data = ReportData(stats)
     seen_clusters: set[Any] = set()
     for _, rec in iter_output(out):
-        side = "kept" if rec.status == "ok" else "dropped"
+        side = "kept" if rec.status == OK else "dropped"
         wtype = rec.source.get("warc_type")
         # WARC request/metadata/warcinfo records carry no document: name them by type.
         data.media_types[rec.media_type or (f"(WARC {wtype} record)" if wtype else "unknown")] += 1
@@ -73,7 +74,7 @@ def collect(out: Path) -> ReportData:
             data.lengths[side].add(float(len(rec.text)))
         for p in rec.provenance:
             # A score is "dropped" where this very stage dropped the record on it.
-            by = "dropped" if p["action"] in ("dropped", "duplicate") else "kept"
+            by = "dropped" if p["action"] in (DROP, DUPLICATE) else "kept"
             for name, v in (p.get("scores") or {}).items():
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     key = (p["stage"], name)
@@ -89,7 +90,7 @@ def collect(out: Path) -> ReportData:
             data.pii[str(edit.get("type"))] += 1
         for page in rec.pages:
             data.routes[str(page.get("route"))] += 1
-        if rec.status == "error":
+        if rec.status == ERROR:
             msg = rec.reason or "unknown error"
             # Group messages by their stable head, not their per-record tail (offsets, paths).
             head = msg.split(":")[0][:80] if ":" in msg else msg[:80]
