@@ -111,9 +111,11 @@ def render_summary(stats: RunStats, width: int = 110) -> str:
     console.print(t)
     wall = stats.extra.get("wall_seconds")
     rate = f"  {stats.input / wall:,.1f} records/s" if wall else ""
-    console.print(f"input {stats.input:,} = output {stats.output:,} + dropped {stats.dropped:,} + "
-                  f"errors {stats.errors:,}  [{'ok' if stats.balanced else 'MISMATCH'}]"
-                  + (f"  wall {wall:,.1f}s" if wall else "") + rate)
+    not_docs = stats.not_documents
+    console.print(f"input {stats.input:,} = output {stats.output:,} + dropped {stats.dropped:,}"
+                  + (f" ({not_docs:,} of them not documents: WARC requests, metadata)" if not_docs else "")
+                  + f" + errors {stats.errors:,}  [{'ok' if stats.balanced else 'MISMATCH'}]"
+                  + (f"  wall {wall:,.1f}s" if wall else "") + rate, markup=False)
     return console.export_text()
 
 

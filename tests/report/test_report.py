@@ -81,12 +81,14 @@ def test_the_funnel_shows_warc_records_that_are_not_documents_apart_from_drops(t
     from tests.jobs.test_warc_job import DEMO, cli
 
     out = tmp_path / "demo"
-    r = cli("warc", str(DEMO), "-o", str(out), "--no-dedup", "--no-pii", "--quiet")
+    r = cli("warc", str(DEMO), "-o", str(out), "--no-dedup", "--no-pii")
     assert r.returncode == 0, r.stderr
     stats = json.loads((out / "stats.json").read_text())
     reader = stats["stages"][0]["dropped"]
     not_docs = sum(n for reason, n in reader.items() if reason.startswith("warc_type:"))
     assert not_docs >= 2
+    # The end-of-run summary says so too, and that the accounting holds.
+    assert f"({not_docs} of them not documents" in r.stdout and "[ok]" in r.stdout
     html = (out / "report.html").read_text()
     kpis = dict((k, v) for v, k in re.findall(r'<div class="kpi"><b[^>]*>([^<]*)</b><span>([^<]*)</span>', html))
     assert kpis["not documents"] == f"{not_docs:,}"
