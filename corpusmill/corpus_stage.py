@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpusmill.record import Record
 from corpusmill.stage import Stage
 from corpusmill.tasks import Pass
 
@@ -54,3 +55,7 @@ class CorpusStage:
 
     def apply(self, ctx: RunContext, shard_id: str) -> Stage:
         raise NotImplementedError
+
+    def limits(self, record: Record) -> dict[str, str]:
+        """Score name -> the bound a record needs to be kept (as `Stage.limits`), for `explain`."""
+        return {}

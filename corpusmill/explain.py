@@ -9,7 +9,6 @@ import orjson
 
 from corpusmill.readers import CorpusReader
 from corpusmill.record import OK, Record
-from corpusmill.stage import Stage
 
 # The reason the WARC reader gives records that carry no document (request, metadata, ...).
 _NOT_DOCUMENT = "warc_type:"
@@ -80,7 +79,7 @@ class _Limits:
             name = p["stage"]
             if p.get("scores") and name in self._specs and name not in found:
                 stage = self._stage(name)
-                bounds = stage.limits(rec) if isinstance(stage, Stage) else {}
+                bounds = stage.limits(rec) if stage is not None else {}
                 if bounds:
                     found[name] = bounds
         return found

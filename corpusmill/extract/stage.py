@@ -31,6 +31,9 @@ class HtmlExtract(Stage):
     def handles(self, record: Record) -> bool:
         return record.media_type in HTML_MEDIA_TYPES and isinstance(record.content, bytes)
 
+    def limits(self, record: Record) -> dict[str, str]:
+        return {"chars": f">= {self.min_chars}"}
+
     def process(self, record: Record) -> None:
         content = record.content
         assert content is not None  # handles() checked it

@@ -56,3 +56,21 @@ def test_explain_shows_each_threshold_next_to_its_score(demo_out: Path) -> None:
     assert pairs
     for _, value, low, high in pairs:  # a kept record meets every lower (and upper) bound it shows
         assert float(value) >= float(low) and (not high or float(value) <= float(high))
+
+
+def test_explain_shows_the_bounds_of_corpus_stages_too(tmp_path: Path) -> None:
+    from tests.conftest import write_jsonl
+
+    paras = ["The council approved the budget for the new library after a long debate on Tuesday.",
+             "Opening hours will be extended in the evenings from the first of March onwards.",
+             "Residents can comment on the plans at the town hall until the end of the month."]
+    rows = [{"id": "first", "text": "\n".join(paras)},
+            {"id": "second", "text": "\n".join(paras[:2] + ["A new paragraph that nobody has written before."])}]
+    src = write_jsonl(tmp_path / "c.jsonl.gz", rows)
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(json.dumps({"reader": "corpus", "inputs": [str(src)], "output": str(tmp_path / "out"),
+                               "pipeline": [{"stage": "paragraph_dedup", "expected_items": 1000}]}))
+    assert cli("run", str(cfg), "--quiet").returncode == 0
+    r = cli("explain", str(tmp_path / "out"), "second")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"paragraph_dedup v1: modified .*removed_fraction=0\.\d+ \(needs < 0\.8\)", r.stdout), r.stdout

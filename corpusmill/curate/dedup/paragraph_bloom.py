@@ -62,6 +62,9 @@ class ParagraphBloomDedup(CorpusStage):
         self.fp_rate = fp_rate
         self.drop_fraction = drop_fraction
 
+    def limits(self, record: Record) -> dict[str, str]:
+        return {"removed_fraction": f"< {self.drop_fraction}"}
+
     def collect(self, ctx: RunContext, shard_id: str) -> Stage:
         return _ParagraphCollector(self.name, self.version, ctx.stage_dir(self.name), shard_id)
 

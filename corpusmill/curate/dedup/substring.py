@@ -82,6 +82,9 @@ class SubstringDedup(CorpusStage):
         self.min_tokens_left = min_tokens_left
         self.partitions = partitions
 
+    def limits(self, record: Record) -> dict[str, str]:
+        return {"tokens_left": f">= {self.min_tokens_left}"}
+
     def collect(self, ctx: RunContext, shard_id: str) -> Stage:
         return _SubstringCollector(self.name, self.version, ctx.stage_dir(self.name), shard_id,
                                    self.span_tokens)
