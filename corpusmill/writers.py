@@ -10,7 +10,7 @@ import gzip
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -78,6 +78,8 @@ class RecordFileWriter:
         self._fh: Any = None
         self._corpus = corpus or fmt == "parquet"
         self._column_types = column_types or {}
+        self._spool: Any = None
+        self._spool_path = path.with_name(f".{path.name}.{os.getpid()}.rows.tmp")
         if fmt == "jsonl":
             # Level 3: output compression is on the hot path; 6 costs ~2x for ~5% size.
             self._fh = gzip.open(self._tmp, "wb", compresslevel=3)
@@ -88,58 +90,83 @@ class RecordFileWriter:
         if self._fh is not None:
             self._fh.write(_dumps(row, orjson.OPT_APPEND_NEWLINE))
             return
+        if self._spool is None and self._pq_writer is None and not self._rows and ADDED_COLUMN in row:
+            # Another tool's rows: their column types are known only once all rows are seen
+            # (a column null in the first thousand rows, text later), so they wait on disk.
+            self._spool = gzip.open(self._spool_path, "wb", compresslevel=1)
+        if self._spool is not None:
+            self._spool.write(_dumps(row, orjson.OPT_APPEND_NEWLINE))
+            return
         self._rows.append(row)
         if len(self._rows) >= self._rows_per_group:
             self._flush_parquet()
 
     def _flush_parquet(self) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         try:
-            table = self._table(self._rows)
+            table = pa.Table.from_pylist(self._rows, schema=_parquet_schema())
         except (UnicodeEncodeError, pa.ArrowInvalid):
             # Lone surrogates somewhere in the group: clean the rows once, not every row always.
-            table = self._table(_valid_utf8(self._rows))
-        if self._pq_writer is not None:
-            table = table.cast(self._pq_writer.schema)
-        else:
-            self._pq_writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
-        self._pq_writer.write_table(table)
+            table = pa.Table.from_pylist(_valid_utf8(self._rows), schema=_parquet_schema())
+        self._write_table(table)
         self._rows.clear()
 
-    def _table(self, rows: list[dict[str, Any]]) -> Any:
+    def _write_table(self, table: Any) -> None:
+        import pyarrow.parquet as pq
+
+        if self._pq_writer is None:
+            self._pq_writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
+        self._pq_writer.write_table(table)
+
+    def _spooled_groups(self) -> Iterator[list[dict[str, Any]]]:
+        group: list[dict[str, Any]] = []
+        with gzip.open(self._spool_path, "rb") as fh:
+            for line in fh:
+                group.append(orjson.loads(line))
+                if len(group) >= self._rows_per_group:
+                    yield group
+                    group = []
+        if group:
+            yield group
+
+    def _write_spooled(self) -> None:
+        """Another tool's rows, in one schema: the input's column types, else all rows' types unified."""
         import pyarrow as pa
 
-        if all(ADDED_COLUMN not in r for r in rows):
-            return pa.Table.from_pylist(rows, schema=_parquet_schema())
-        table = pa.Table.from_pylist(rows)
-        for i, name in enumerate(table.column_names):
-            want = self._column_types.get(name)
-            if want is not None and table.schema.field(i).type != want:
-                try:
-                    table = table.set_column(i, pa.field(name, want), table.column(i).cast(want))
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    pass  # a value the input type cannot hold: keep the type Arrow found
-        return table
+        self._spool.close()
+        schema = pa.unify_schemas([pa.Table.from_pylist(g).schema for g in self._spooled_groups()],
+                                  promote_options="permissive")
+        schema = pa.schema([pa.field(f.name, self._column_types.get(f.name, f.type)) for f in schema])
+        for group in self._spooled_groups():
+            try:
+                table = pa.Table.from_pylist(group, schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                # A value the input's type cannot hold (the text changed type?): Arrow's own types.
+                table = pa.Table.from_pylist(group).cast(schema)
+            self._write_table(table)
+        self._spool_path.unlink()
 
     def commit(self) -> None:
         if self._fh is not None:
             self._fh.close()
         else:
+            if self._spool is not None:
+                self._write_spooled()
             if self._rows or self._pq_writer is None:
                 self._flush_parquet()
             self._pq_writer.close()
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        for closer in (self._fh, self._pq_writer):
+        for closer in (self._fh, self._pq_writer, self._spool):
             if closer is not None:
                 try:
                     closer.close()
                 except Exception:  # already failing; the tmp file goes anyway
                     pass
         self._tmp.unlink(missing_ok=True)
+        self._spool_path.unlink(missing_ok=True)
 
 
 def _dumps(obj: Any, option: int = 0) -> bytes:

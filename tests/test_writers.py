@@ -68,3 +68,28 @@ def test_lone_surrogates_are_written_as_replacement_chars(tmp_path: Path, fmt: s
     row = list(iter_rows(path))[0]
     assert row["text"] == "bad \ufffd text"
     assert "\ufffdtitle" in str(row["metadata"])
+
+
+def test_another_tools_rows_in_parquet_get_one_schema_over_all_row_groups(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "data" / "0.parquet"
+    w = RecordFileWriter(path, "parquet", rows_per_group=3, column_types={"n": pa.int32()})
+    for i in range(8):  # `note` is null in the first row groups, text in the last one
+        row = {"text": f"doc {i}", "note": None if i < 7 else "late", "n": i}
+        rec = list(CorpusReader().read(_jsonl(tmp_path / f"in{i}.jsonl", [row])))[0]
+        w.write(rec)
+    w.commit()
+    table = pq.read_table(path)
+    assert table.schema.field("note").type == pa.string() and table.schema.field("n").type == pa.int32()
+    assert table.column("note").to_pylist() == [None] * 7 + ["late"]
+    assert table.column_names == ["text", "note", "n", "corpusmill"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["0.parquet"], "no spool left behind"
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    import orjson
+
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return path
