@@ -36,3 +36,19 @@ def test_files_without_a_signature(head: bytes, media: str) -> None:
 def test_what_the_pdf_stage_parses() -> None:
     assert is_pdf_or_raster_image("application/pdf") and is_pdf_or_raster_image("image/png")
     assert not is_pdf_or_raster_image("image/svg+xml") and not is_pdf_or_raster_image("text/html")
+
+
+@pytest.mark.parametrize("content_type, body, html", [
+    ("text/html; charset=utf-8", b"<html><a href=/x>x</a></html>", True),
+    (None, b"\xef\xbb\xbf<!-- generated -->\n<!DOCTYPE html><a href=/x>", True),  # BOM and comment first
+    ("text/html", PDF_BYTES[:2048], False),  # a PDF sent as HTML: no links to look for in it
+    ("text/plain", b"<html><a href=/x>x</a></html>", True),  # mislabelled: read as HTML, links followed
+    ("text/css", b"<div>in a string</div>", False),
+])
+def test_the_crawler_follows_links_in_what_the_warc_job_will_read_as_html(content_type, body, html) -> None:
+    from corpusmill.acquire.crawler.crawl import _is_html
+    from corpusmill.acquire.crawler.fetcher import Exchange
+
+    headers = [("Content-Type", content_type)] if content_type else []
+    ex = Exchange("https://example.org/", b"", 200, "OK", "1.1", headers, body, None, 0.0, 0.0, len(body))
+    assert _is_html(ex) is html

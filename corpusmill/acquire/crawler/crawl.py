@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from corpusmill.acquire.media_type import resolve_media_type
 from corpusmill.retry_after import parse_retry_after
 
 from .config import CrawlConfig, CrawlResult
@@ -41,10 +42,8 @@ _REFILL_BATCH = 5000
 
 
 def _is_html(ex: Exchange) -> bool:
-    if ex.content_type in _HTML_TYPES:
-        return True
-    # no Content-Type at all: sniff like a browser would, from the first bytes
-    return not ex.content_type and ex.payload[:512].lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+    # The same media type the WARC job will give the page: header checked against the bytes.
+    return resolve_media_type(ex.content_type, ex.payload)[0] in _HTML_TYPES
 
 
 class _Retry(Exception):
