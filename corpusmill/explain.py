@@ -9,9 +9,8 @@ import orjson
 
 from corpusmill.readers import CorpusReader
 from corpusmill.record import OK, Record
+from corpusmill.stats import not_a_document
 
-# The reason the WARC reader gives records that carry no document (request, metadata, ...).
-_NOT_DOCUMENT = "warc_type:"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -50,11 +49,6 @@ def find_records(out: Path, query: str) -> list[tuple[Path, Record]]:
     """The records a query names: an id in any form it is printed in, or a URL (all records of it)."""
     key = _id_key(query)
     return [(f, rec) for f, rec in iter_output(out) if _matches(rec, query, key)]
-
-
-def find_record(out: Path, record_id: str) -> tuple[Path, Record] | None:
-    hits = find_records(out, record_id)
-    return hits[0] if hits else None
 
 
 def cluster_members(out: Path, cluster_id: Any) -> list[Record]:
@@ -98,7 +92,7 @@ class _Limits:
 def explain_all(out: Path, query: str) -> list[dict[str, Any]]:
     """What `explain` says about every record the query names; documents before other WARC records."""
     limits = _Limits(out)
-    hits = sorted(find_records(out, query), key=lambda h: _NOT_DOCUMENT in (h[1].reason or ""))
+    hits = sorted(find_records(out, query), key=lambda h: not_a_document(h[1].reason or ""))
     return [_info(out, f, rec, limits) for f, rec in hits]
 
 
