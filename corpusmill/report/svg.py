@@ -123,11 +123,13 @@ def _open(width: int, height: int, title: str) -> str:
 def _legend(series: list[str], width: int) -> str:
     """Series swatches on the line under the title, right-aligned."""
     out = []
-    x = width - 70 * len(series)
-    for s in series:
+    # Each entry as wide as its label (11px text: ~6.5px a character), so long labels do not overlap.
+    steps = [max(70, 14 + round(6.5 * len(s)) + 12) for s in series]
+    x = width - sum(steps)
+    for s, step in zip(series, steps):
         out.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{COLORS.get(s, COLORS["value"])}"/>'
                    f'<text x="{x + 14}" y="33" class="val">{escape(s)}</text>')
-        x += 70
+        x += step
     return "".join(out)
 
 
