@@ -27,3 +27,14 @@ def test_modify_keep_and_duplicate_are_logged_with_the_action_constants() -> Non
     assert dup["reason"] == "edits:same_text" and dup["detail"] == "duplicate of a" and out[2].reason == dup["reason"]
     assert out[1].text == "padded"
     assert stage.stats.to_dict()["dropped"] == {"edits:same_text": 1} and stage.stats.output == 2
+
+
+def test_limits_are_the_thresholds_of_the_records_language() -> None:
+    from corpusmill.curate.filters.fineweb_quality import FineWebQuality
+
+    stage = FineWebQuality()
+    en = stage.limits(Record("e", metadata={"language": "en"}))
+    de = stage.limits(Record("d", metadata={"language": "de"}))
+    assert en["char_dup_ratio"] == "<= 0.01" and en["short_line_ratio"] == "<= 0.67"
+    assert de["char_dup_ratio"] == "<= 0.1" and "short_line_ratio" not in de  # FineWeb-2: rule off for de
+    assert de["new_line_ratio"] != en["new_line_ratio"]
