@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from corpusmill.curate.dedup.text_keys import fmix64
 from corpusmill.curate.filters.base import LanguageAwareFilter
 from corpusmill.curate.filters.text import split_words
 from corpusmill.record import Record
@@ -126,13 +127,22 @@ class _NGrams:
     uint64 arithmetic), built up from the (n-1)-gram hashes. numpy does the
     counting, so a long document costs a few array passes per n instead of a
     Python loop over string tuples.
+
+    Every value here depends on the words alone, never on Python's per-process
+    string hash (PYTHONHASHSEED): a word's id is the position of its first
+    occurrence, mixed to 64 bits by a fixed bijection, and ties between equally
+    frequent n-grams go to the one that occurs first.
     """
 
     _P = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, words: Sequence[str]) -> None:
-        # Python's own string hash as the word id: computed in C, cached on the str.
-        self.ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        # 1 + position of each word's first occurrence (dict.setdefault runs in C), then
+        # a 64-bit finaliser so n-gram hashes of small ids do not collide.
+        first: dict[str, int] = {}
+        ids = np.fromiter(map(first.setdefault, words, range(1, len(words) + 1)), dtype=np.uint64,
+                          count=len(words))
+        self.ids = fmix64(ids)
         # ends[i] = characters in words[:i]
         self.ends = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=self.ends[1:])
@@ -159,7 +169,9 @@ class _NGrams:
         if not len(h):
             return 0
         _, first, counts = np.unique(h, return_index=True, return_counts=True)
-        best = int(np.argmax(counts))
+        # Of the most frequent n-grams, the one that occurs first (as Counter.most_common picks).
+        top = counts == counts.max()
+        best = int(np.flatnonzero(top)[np.argmin(first[top])])
         return (int(self.chars(n)[first[best]]) + n - 1) * int(counts[best])
 
     def dup_chars(self, n: int) -> int:
