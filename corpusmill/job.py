@@ -61,17 +61,31 @@ class JobSpec:
 
 # ---------------------------------------------------------------- shards
 
+class InputError(ValueError):
+    """An input the job cannot read at all; raised before any work starts."""
+
+
 def expand_inputs(inputs: list[str], reader: str) -> list[str]:
     """Globs and folders -> a sorted, de-duplicated list of files.
 
     In a folder, the WARC and corpus readers take the files they can read; the
     PDF job takes every file, so whatever is not a document is accounted for
-    as a named drop (`no_parser:<type>`) rather than passed over.
+    as a named drop (`no_parser:<type>`) rather than passed over. A URL, a path
+    that does not exist or a glob that matches nothing is an `InputError`.
     """
     suffixes = {"warc": WARC_SUFFIXES, "corpus": CORPUS_SUFFIXES}.get(reader)
     files: list[str] = []
+    if not inputs:
+        raise InputError("no inputs given")
     for arg in inputs:
-        matches = sorted(glob.glob(arg)) or [arg]
+        if "://" in arg:
+            raise InputError(f"input {arg!r} is a URL; corpusmill reads local files "
+                             "(download it, or mount the bucket and give the mounted path)")
+        # A literal name may hold glob characters ("scan[1].pdf").
+        matches = sorted(glob.glob(arg)) or ([arg] if os.path.exists(arg) else [])
+        if not matches:
+            what = "glob matches no file" if glob.has_magic(arg) else "no such file or folder"
+            raise InputError(f"input {arg!r}: {what}")
         for m in matches:
             p = Path(m)
             if p.is_dir():
@@ -235,6 +249,9 @@ class OutputInUse(RuntimeError):
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
     progress = progress or Progress()
     out = Path(job.out_dir)
+    files = expand_inputs(job.inputs, job.reader)
+    if not files:
+        raise InputError(f"no readable {job.reader} files in {', '.join(job.inputs)}")
     if overwrite:
         reset_output(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -242,9 +259,6 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     _claim_output(out, job)
     _remove_partial_files(out)
 
-    files = expand_inputs(job.inputs, job.reader)
-    if not files:
-        raise FileNotFoundError(f"no input files found in {job.inputs}")
     shards = make_shards(files, job.files_per_shard)
     shard_ids = [s["id"] for s in shards]
     segments = split_segments(job.pipeline)
@@ -327,4 +341,4 @@ def _claim_output(out: Path, job: JobSpec) -> None:
     path.write_bytes(fp)
 
 
-__all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse"]
+__all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse", "InputError"]
