@@ -249,6 +249,8 @@ class OutputInUse(RuntimeError):
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
     progress = progress or Progress()
     out = Path(job.out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputInUse(f"output {str(out)!r} is a file; name a folder")
     files = expand_inputs(job.inputs, job.reader)
     if not files:
         raise InputError(f"no readable {job.reader} files in {', '.join(job.inputs)}")
@@ -319,6 +321,11 @@ def _remove_partial_files(out: Path) -> None:
 
 def _fingerprint_path(out: Path) -> Path:
     return out / "_markers" / "job.json"
+
+
+def holds_a_run(out: Path) -> bool:
+    """Whether `out` is the output folder of some run (what `report` and `explain` read)."""
+    return _fingerprint_path(out).is_file()
 
 
 def holds_run_of(out: Path, job: JobSpec) -> bool:

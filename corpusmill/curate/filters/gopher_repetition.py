@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,10 @@ from corpusmill.record import Record
 _PARAGRAPH_RE = re.compile(r"\n{2,}")
 _LINE_RE = re.compile(r"\n+")
 
-DEFAULT_TOP_N_GRAMS = {2: 0.20, 3: 0.18, 4: 0.16}
-DEFAULT_DUP_N_GRAMS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+# Read-only, so they can be the settings' defaults (and --print-config shows them).
+DEFAULT_TOP_N_GRAMS: Mapping[int, float] = MappingProxyType({2: 0.20, 3: 0.18, 4: 0.16})
+DEFAULT_DUP_N_GRAMS: Mapping[int, float] = MappingProxyType({5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11,
+                                                             10: 0.10})
 
 
 class GopherRepetition(LanguageAwareFilter):
@@ -37,8 +40,8 @@ class GopherRepetition(LanguageAwareFilter):
         dup_para_frac: float | None = 0.30,
         dup_line_char_frac: float | None = 0.20,
         dup_para_char_frac: float | None = 0.20,
-        top_n_grams: dict[int, float] | None = None,
-        dup_n_grams: dict[int, float] | None = None,
+        top_n_grams: Mapping[int, float] | None = DEFAULT_TOP_N_GRAMS,
+        dup_n_grams: Mapping[int, float] | None = DEFAULT_DUP_N_GRAMS,
         language_aware: bool = True,
         language_overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -97,7 +100,7 @@ class GopherRepetition(LanguageAwareFilter):
         self.keep(record, scores)
 
 
-def _int_keys(d: dict[Any, float]) -> dict[int, float]:
+def _int_keys(d: Mapping[Any, float]) -> dict[int, float]:
     # YAML/JSON configs give the n of an n-gram as a string key.
     return {int(k): v for k, v in d.items()}
 
