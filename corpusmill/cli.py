@@ -244,6 +244,12 @@ def _crawl(args: argparse.Namespace) -> int:
               f"({result.pages_total_archived} in all), {result.pages_failed} failed, "
               f"{result.pages_disallowed} disallowed by robots.txt, {result.rendered} rendered, "
               f"{result.queued_left} left in the frontier; WARC files in {Path(args.output) / 'warc'}")
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if result.pages_refused and not result.pages_total_archived:
+        print(f"corpusmill: the crawl fetched nothing: {result.pages_refused} URLs refused because they are "
+              "on private, loopback or link-local addresses (--allow-private allows them)", file=sys.stderr)
+        return 1
     if args.crawl_only or not result.warc_files:
         return 0
     args.inputs = [str(f) for f in result.warc_files]

@@ -270,18 +270,23 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     t0 = time.monotonic()
     seg_results: list[dict[str, dict[str, Any]]] = []
     pass_seconds: dict[str, float] = {}
-    for k, seg in enumerate(segments):
-        p = Pass(f"segment{k}", [Task(s["id"], run_segment, (job_d, k, s)) for s in shards])
-        seg_results.append(executor.run_pass(p, markers, progress))
-        if seg.after is not None:
-            cs = build_stage(seg.after)
-            assert isinstance(cs, CorpusStage)
-            for gp in cs.passes(ctx, shard_ids):
-                label = gp.name if gp.name.startswith(cs.name) else f"{cs.name}:{gp.name}"
-                named = Pass(f"s{k}.{label}", gp.tasks)
-                res = executor.run_pass(named, markers, progress)
-                pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
-                    float(r.get("seconds", 0.0)) for r in res.values())
+    try:
+        for k, seg in enumerate(segments):
+            p = Pass(f"segment{k}", [Task(s["id"], run_segment, (job_d, k, s)) for s in shards])
+            seg_results.append(executor.run_pass(p, markers, progress))
+            if seg.after is not None:
+                cs = build_stage(seg.after)
+                assert isinstance(cs, CorpusStage)
+                for gp in cs.passes(ctx, shard_ids):
+                    label = gp.name if gp.name.startswith(cs.name) else f"{cs.name}:{gp.name}"
+                    named = Pass(f"s{k}.{label}", gp.tasks)
+                    res = executor.run_pass(named, markers, progress)
+                    pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
+                        float(r.get("seconds", 0.0)) for r in res.values())
+    except KeyboardInterrupt:
+        # The executor stopped its workers; what they left half-written goes, their markers never came.
+        _remove_partial_files(out)
+        raise
 
     peak_kb = max((int(r.get("max_rss_kb") or 0) for res in seg_results for r in res.values()), default=0)
     stats = RunStats.from_segments(seg_results, pass_seconds, wall_seconds=time.monotonic() - t0,
