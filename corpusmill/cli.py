@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--llm-endpoint", default=None,
                     help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
     pd.add_argument("--llm-model", default=None)
+    pd.add_argument("--llm-concurrency", type=_positive_int, default=4, help="pages in flight to the LLM server")
+    pd.add_argument("--llm-budget-pages", type=_positive_int, default=None,
+                    help="most pages sent to the LLM, per parser process (one per worker)")
+    pd.add_argument("--llm-budget-tokens", type=_positive_int, default=None,
+                    help="stop sending pages once the LLM has used this many tokens, per parser process")
     pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
@@ -186,6 +191,8 @@ def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     assert parse["stage"] == "pdf_parse"
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
+                 llm_concurrency=args.llm_concurrency, llm_budget_pages=args.llm_budget_pages,
+                 llm_budget_tokens=args.llm_budget_tokens,
                  ocr_layout=not args.no_ocr_layout)
     if args.backend == "mineru":
         parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
