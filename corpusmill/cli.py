@@ -10,6 +10,7 @@ import orjson
 
 from corpusmill import __version__
 from corpusmill import config as cfgmod
+from corpusmill.logs import LEVELS, configure
 from corpusmill.job import InputError, JobSpec, OutputInUse, holds_a_run, run_job
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
@@ -55,10 +56,28 @@ def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
-    p.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    _output_options(p)
     p.add_argument("--overwrite", action="store_true", help="delete OUTPUT first instead of resuming")
     p.add_argument("--print-config", action="store_true",
                    help="print the pipeline as a config file for `corpusmill run` and exit")
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress or summary output; log errors only (also from libraries)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v info, -vv debug")
+    p.add_argument("--log-level", type=str.upper, choices=LEVELS, default=None,
+                   help="log this level and above, from corpusmill and the libraries it uses")
+    p.add_argument("--limit", type=_positive_int, default=None,
+                   help="read only the first N documents of each input file (to try a pipeline)")
+
+
+def _log_level(args: argparse.Namespace) -> str | None:
+    if args.log_level:
+        return args.log_level
+    if args.quiet:
+        return "ERROR"
+    return {0: None, 1: "INFO"}.get(args.verbose, "DEBUG")
 
 
 def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> None:
@@ -126,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a pipeline config file")
     r.add_argument("config")
     r.add_argument("--workers", type=_positive_int, default=None)
-    r.add_argument("--quiet", action="store_true")
+    _output_options(r)
     r.add_argument("--overwrite", action="store_true")
 
     e = sub.add_parser("explain", help="why is this record (not) in the corpus")
@@ -159,7 +178,7 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
 
 
 def _raw_job(args: argparse.Namespace) -> JobSpec:
-    common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers,
+    common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers, limit=args.limit,
                                   executor=args.executor,
                                   executor_options={"address": args.address} if args.address else {})
     if args.command in ("warc", "crawl"):
@@ -268,6 +287,8 @@ def _crawl(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "quiet"):
+        configure(_log_level(args))
     try:
         return _dispatch(args)
     except _USER_ERRORS as e:
@@ -305,6 +326,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         job = cfgmod.load_config(args.config)
         if args.workers:
             job.workers = args.workers
+        if args.limit:
+            job.limit = args.limit
         return _execute(job, args.quiet, args.overwrite)
     if args.command == "crawl":
         return _crawl(args)

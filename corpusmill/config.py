@@ -33,7 +33,8 @@ PRESET_NAMES = ("fineweb", "refinedweb", "none")
 FORMATS = ("jsonl", "parquet")
 EXECUTORS = ("local", "ray")
 _CONFIG_KEYS = ("reader", "inputs", "output", "format", "workers", "preset", "dedup", "pii", "engine",
-                "overrides", "pipeline", "reader_options", "executor", "executor_options", "files_per_shard")
+                "overrides", "pipeline", "reader_options", "executor", "executor_options", "files_per_shard",
+                "limit")
 
 
 class ConfigError(ValueError):
@@ -219,6 +220,7 @@ def job_from_config(cfg: dict[str, Any]) -> JobSpec:
         executor=executor,
         executor_options=cfg.get("executor_options") or {},
         files_per_shard=_positive(cfg, "files_per_shard", 8 if reader == "pdf" else 1),
+        limit=None if cfg.get("limit") is None else _positive(cfg, "limit", 1),
     ))
 
 
@@ -253,6 +255,6 @@ def dump_config(job: JobSpec) -> str:
     return yaml.safe_dump({
         "reader": job.reader, "reader_options": job.reader_options, "inputs": job.inputs,
         "output": job.out_dir, "format": job.format, "workers": job.workers,
-        "files_per_shard": job.files_per_shard, "executor": job.executor,
+        "files_per_shard": job.files_per_shard, "limit": job.limit, "executor": job.executor,
         "executor_options": job.executor_options, "pipeline": job.pipeline,
     }, sort_keys=False, allow_unicode=True)

@@ -44,6 +44,7 @@ class JobSpec:
     executor: str = "local"
     executor_options: dict[str, Any] = field(default_factory=dict)
     files_per_shard: int = 1
+    limit: int | None = None  # documents read from each input file (None: all)
     keep_work: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +57,7 @@ class JobSpec:
     def fingerprint(self) -> dict[str, Any]:
         """What must match for a rerun to resume instead of mixing two different runs."""
         return {"reader": self.reader, "inputs": self.inputs, "pipeline": self.pipeline,
-                "format": self.format, "reader_options": self.reader_options}
+                "format": self.format, "reader_options": self.reader_options, "limit": self.limit}
 
 
 # ---------------------------------------------------------------- shards
@@ -150,7 +151,13 @@ def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> I
     for i, path in enumerate(paths):
         size = max(os.path.getsize(path), 1) if os.path.isfile(path) else 1
         t0 = time.perf_counter()
+        documents = 0
         for rec in reader.read(path):
+            if job.limit is not None and rec.status != "dropped":
+                # Records the reader drops (WARC requests, metadata) are not documents.
+                if documents == job.limit:
+                    break
+                documents += 1
             stats.seconds += time.perf_counter() - t0
             stats.count(rec)
             off = rec.source.get("warc_offset")

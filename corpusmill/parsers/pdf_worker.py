@@ -178,6 +178,9 @@ def _main(fd: int) -> None:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
     except OSError:
         pass
+    from corpusmill.logs import configure_from_environment
+
+    configure_from_environment()
     _serve(Connection(fd))
 
 
