@@ -10,8 +10,8 @@ import orjson
 
 from corpusmill import __version__
 from corpusmill import config as cfgmod
-from corpusmill.logs import LEVELS, configure
 from corpusmill.job import InputError, JobSpec, OutputInUse, holds_a_run, run_job
+from corpusmill.logs import LEVELS, configure
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
 
@@ -252,10 +252,13 @@ def _crawl(args: argparse.Namespace) -> int:
                                    delay=args.delay, quiet=args.quiet)
     if args.user_agent:
         options["user_agent"] = args.user_agent
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise OutputInUse(f"output {args.output!r} is a file; name a folder")
+    # The job reads whatever the crawl archives; built (and checked) before crawling.
+    args.inputs = [str(Path(args.output) / "warc")]
+    planned = _job_for(args)
     if args.print_config:
-        # The job reads whatever the crawl archives: print it without crawling.
-        args.inputs = [str(Path(args.output) / "warc")]
-        print(cfgmod.dump_config(_job_for(args)), end="")
+        print(cfgmod.dump_config(planned), end="")
         return 0
     if not args.quiet:
         logging.basicConfig(format="%(message)s", stream=sys.stderr)

@@ -54,10 +54,13 @@ def test_missing_config_file(tmp_path: Path) -> None:
     _one_line(cli("run", str(tmp_path / "nope.yaml")), "nope.yaml", "not found")
 
 
-def test_output_that_is_a_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["warc", "crawl"])
+def test_output_that_is_a_file(tmp_path: Path, command: str) -> None:
     f = tmp_path / "out.txt"
     f.write_text("x")
-    _one_line(cli("warc", DEMO, "-o", str(f)), "is a file")
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("http://example.org/\n")
+    _one_line(cli(command, DEMO if command == "warc" else str(seeds), "-o", str(f)), "is a file")
 
 
 @pytest.mark.parametrize("command", [["report"], ["explain", "--json"]])
