@@ -8,22 +8,76 @@ from typing import Any
 
 import orjson
 
+from corpusmill import __version__
 from corpusmill import config as cfgmod
-from corpusmill.job import JobSpec, OutputInUse, run_job
+from corpusmill.job import InputError, JobSpec, OutputInUse, holds_a_run, run_job
+from corpusmill.logs import LEVELS, configure
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
+
+# Mistakes a user can fix: one line, exit 2, no traceback.
+_USER_ERRORS = (cfgmod.ConfigError, InputError, OutputInUse)
+_OCR_ENGINES = ("default", "rapidocr", "tesseract")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line that says where the help is."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"corpusmill: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
+def _ocr_engine(text: str) -> str:
+    """An OCR engine name, with optional `+step` preprocessing (`tesseract+deskew`)."""
+    from corpusmill.layout.preprocess import STEPS
+
+    base, *steps = text.split("+")
+    if base not in _OCR_ENGINES:
+        raise argparse.ArgumentTypeError(f"unknown OCR engine {base!r}; use one of {', '.join(_OCR_ENGINES)}")
+    for step in steps:
+        if step not in STEPS:
+            raise argparse.ArgumentTypeError(f"unknown preprocessing step {step!r}; use {', '.join(sorted(STEPS))}")
+    return text
 
 
 def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
-    p.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    _output_options(p)
     p.add_argument("--overwrite", action="store_true", help="delete OUTPUT first instead of resuming")
     p.add_argument("--print-config", action="store_true",
                    help="print the pipeline as a config file for `corpusmill run` and exit")
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress or summary output; log errors only (also from libraries)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v info, -vv debug")
+    p.add_argument("--log-level", type=str.upper, choices=LEVELS, default=None,
+                   help="log this level and above, from corpusmill and the libraries it uses")
+    p.add_argument("--limit", type=_positive_int, default=None,
+                   help="read only the first N documents of each input file (to try a pipeline)")
+
+
+def _log_level(args: argparse.Namespace) -> str | None:
+    if args.log_level:
+        return args.log_level
+    if args.quiet:
+        return "ERROR"
+    return {0: None, 1: "INFO"}.get(args.verbose, "DEBUG")
 
 
 def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> None:
@@ -34,7 +88,8 @@ def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="corpusmill", description=__doc__)
+    ap = _Parser(prog="corpusmill", description=__doc__)
+    ap.add_argument("--version", action="version", version=f"corpusmill {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     w = sub.add_parser("warc", help="WARC/ARC dumps -> clean text corpus (FineWeb/RefinedWeb style)")
@@ -46,19 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     pd = sub.add_parser("pdf", help="PDF files, folders, zip/tar archives, images, WARCs -> text/Markdown corpus")
     pd.add_argument("inputs", nargs="+", help="PDFs, images, folders, .zip/.tar(.gz), WARC files")
-    pd.add_argument("--ocr-engine", default="default", help="CPU OCR engine: default, rapidocr, tesseract")
+    pd.add_argument("--ocr-engine", type=_ocr_engine, default="default",
+                    help="CPU OCR engine: default, rapidocr, tesseract (+step preprocessing, e.g. tesseract+deskew)")
     pd.add_argument("--backend", choices=("cpu", "mineru"), default="cpu",
                     help="mineru: the torch layout+OCR model pipeline (GPU if present), weights from --models")
     pd.add_argument("--models", default=None, help="local folder with the model weights (--backend mineru)")
     pd.add_argument("--llm-endpoint", default=None,
                     help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
     pd.add_argument("--llm-model", default=None)
+    pd.add_argument("--llm-concurrency", type=_positive_int, default=4, help="pages in flight to the LLM server")
+    pd.add_argument("--llm-budget-pages", type=_positive_int, default=None,
+                    help="most pages sent to the LLM, per parser process (one per worker)")
+    pd.add_argument("--llm-budget-tokens", type=_positive_int, default=None,
+                    help="stop sending pages once the LLM has used this many tokens, per parser process")
     pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
     pd.add_argument("--timeout", type=float, default=120.0, help="seconds per document before it is killed")
     pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
-    pd.add_argument("--files-per-shard", type=int, default=8)
+    pd.add_argument("--files-per-shard", type=_positive_int, default=8)
     _curation(pd, default_preset="none")
     _common_run(pd)
 
@@ -83,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a pipeline config file")
     r.add_argument("config")
-    r.add_argument("--workers", type=int, default=None)
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--workers", type=_positive_int, default=None)
+    _output_options(r)
     r.add_argument("--overwrite", action="store_true")
 
     e = sub.add_parser("explain", help="why is this record (not) in the corpus")
@@ -113,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _job_for(args: argparse.Namespace) -> JobSpec:
-    common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers,
+    """The job the command line describes, with every setting spelled out and checked."""
+    return cfgmod.complete_job(_raw_job(args))
+
+
+def _raw_job(args: argparse.Namespace) -> JobSpec:
+    common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers, limit=args.limit,
                                   executor=args.executor,
                                   executor_options={"address": args.address} if args.address else {})
     if args.command in ("warc", "crawl"):
@@ -137,14 +203,16 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
 
 def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.backend == "mineru" and not args.models:
-        raise SystemExit("corpusmill: --backend mineru needs --models /path/to/weights")
+        raise cfgmod.ConfigError("--backend mineru needs --models /path/to/weights")
     if bool(args.llm_endpoint) != bool(args.llm_model):
-        raise SystemExit("corpusmill: --llm-endpoint and --llm-model go together")
+        raise cfgmod.ConfigError("--llm-endpoint and --llm-model go together")
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
     parse = pipeline[0]
     assert parse["stage"] == "pdf_parse"
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
+                 llm_concurrency=args.llm_concurrency, llm_budget_pages=args.llm_budget_pages,
+                 llm_budget_tokens=args.llm_budget_tokens,
                  ocr_layout=not args.no_ocr_layout)
     if args.backend == "mineru":
         parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
@@ -158,9 +226,6 @@ def _execute(job: JobSpec, quiet: bool, overwrite: bool) -> int:
     except StatsError as e:
         print(f"corpusmill: {e}", file=sys.stderr)
         return 3
-    except (OutputInUse, FileNotFoundError, ValueError, KeyError) as e:
-        print(f"corpusmill: {e}", file=sys.stderr)
-        return 2
     if not quiet:
         print(render_summary(stats))
         print(f"corpus: {Path(job.out_dir) / 'data'}   rejects: {Path(job.out_dir) / 'rejects'}   "
@@ -175,7 +240,12 @@ def _crawl(args: argparse.Namespace) -> int:
     from corpusmill.acquire.crawler import CrawlConfig, crawl
     from corpusmill.job import holds_run_of
 
-    seeds = [line.split("#", 1)[0].strip() for line in Path(args.seeds).read_text().splitlines()]
+    try:
+        text = Path(args.seeds).read_text()
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as e:
+        raise InputError(f"seeds file {args.seeds!r} cannot be read ({type(e).__name__}); "
+                         "give a text file with one URL per line") from None
+    seeds = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     seeds = [s for s in seeds if s]
     options: dict[str, Any] = dict(max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                    include=args.include, exclude=args.exclude, render=args.render,
@@ -183,10 +253,13 @@ def _crawl(args: argparse.Namespace) -> int:
                                    delay=args.delay, quiet=args.quiet)
     if args.user_agent:
         options["user_agent"] = args.user_agent
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise OutputInUse(f"output {args.output!r} is a file; name a folder")
+    # The job reads whatever the crawl archives; built (and checked) before crawling.
+    args.inputs = [str(Path(args.output) / "warc")]
+    planned = _job_for(args)
     if args.print_config:
-        # The job reads whatever the crawl archives: print it without crawling.
-        args.inputs = [str(Path(args.output) / "warc")]
-        print(cfgmod.dump_config(_job_for(args)), end="")
+        print(cfgmod.dump_config(planned), end="")
         return 0
     if not args.quiet:
         logging.basicConfig(format="%(message)s", stream=sys.stderr)
@@ -201,6 +274,12 @@ def _crawl(args: argparse.Namespace) -> int:
               f"({result.pages_total_archived} in all), {result.pages_failed} failed, "
               f"{result.pages_disallowed} disallowed by robots.txt, {result.rendered} rendered, "
               f"{result.queued_left} left in the frontier; WARC files in {Path(args.output) / 'warc'}")
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if result.pages_refused and not result.pages_total_archived:
+        print(f"corpusmill: the crawl fetched nothing: {result.pages_refused} URLs refused because they are "
+              "on private, loopback or link-local addresses (--allow-private allows them)", file=sys.stderr)
+        return 1
     if args.crawl_only or not result.warc_files:
         return 0
     args.inputs = [str(f) for f in result.warc_files]
@@ -212,6 +291,27 @@ def _crawl(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "quiet"):
+        configure(_log_level(args))
+    try:
+        return _dispatch(args)
+    except _USER_ERRORS as e:
+        print(f"corpusmill: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ncorpusmill: interrupted; finished shards are kept and nothing half-done was written: "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+def _require_run(out: str) -> None:
+    if not holds_a_run(Path(out)):
+        raise InputError(f"{out!r} is not the output folder of a corpusmill run (no {Path(out) / '_markers'})")
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("explain", "report"):
+        _require_run(args.output)
     if args.command == "explain":
         from corpusmill.explain import explain_all, render
 
@@ -231,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         job = cfgmod.load_config(args.config)
         if args.workers:
             job.workers = args.workers
+        if args.limit:
+            job.limit = args.limit
         return _execute(job, args.quiet, args.overwrite)
     if args.command == "crawl":
         return _crawl(args)

@@ -44,6 +44,7 @@ class JobSpec:
     executor: str = "local"
     executor_options: dict[str, Any] = field(default_factory=dict)
     files_per_shard: int = 1
+    limit: int | None = None  # documents read from each input file (None: all)
     keep_work: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,22 +57,36 @@ class JobSpec:
     def fingerprint(self) -> dict[str, Any]:
         """What must match for a rerun to resume instead of mixing two different runs."""
         return {"reader": self.reader, "inputs": self.inputs, "pipeline": self.pipeline,
-                "format": self.format, "reader_options": self.reader_options}
+                "format": self.format, "reader_options": self.reader_options, "limit": self.limit}
 
 
 # ---------------------------------------------------------------- shards
+
+class InputError(ValueError):
+    """An input the job cannot read at all; raised before any work starts."""
+
 
 def expand_inputs(inputs: list[str], reader: str) -> list[str]:
     """Globs and folders -> a sorted, de-duplicated list of files.
 
     In a folder, the WARC and corpus readers take the files they can read; the
     PDF job takes every file, so whatever is not a document is accounted for
-    as a named drop (`no_parser:<type>`) rather than passed over.
+    as a named drop (`no_parser:<type>`) rather than passed over. A URL, a path
+    that does not exist or a glob that matches nothing is an `InputError`.
     """
     takes = reader_class(reader).takes
     files: list[str] = []
+    if not inputs:
+        raise InputError("no inputs given")
     for arg in inputs:
-        matches = sorted(glob.glob(arg)) or [arg]
+        if "://" in arg:
+            raise InputError(f"input {arg!r} is a URL; corpusmill reads local files "
+                             "(download it, or mount the bucket and give the mounted path)")
+        # A literal name may hold glob characters ("scan[1].pdf").
+        matches = sorted(glob.glob(arg)) or ([arg] if os.path.exists(arg) else [])
+        if not matches:
+            what = "glob matches no file" if glob.has_magic(arg) else "no such file or folder"
+            raise InputError(f"input {arg!r}: {what}")
         for m in matches:
             p = Path(m)
             if p.is_dir():
@@ -136,7 +151,13 @@ def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> I
     for i, path in enumerate(paths):
         size = max(os.path.getsize(path), 1) if os.path.isfile(path) else 1
         t0 = time.perf_counter()
+        documents = 0
         for rec in reader.read(path):
+            if job.limit is not None and rec.status != "dropped":
+                # Records the reader drops (WARC requests, metadata) are not documents.
+                if documents == job.limit:
+                    break
+                documents += 1
             stats.seconds += time.perf_counter() - t0
             stats.count(rec)
             off = rec.source.get("warc_offset")
@@ -252,6 +273,11 @@ class OutputInUse(RuntimeError):
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
     progress = progress or Progress()
     out = Path(job.out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputInUse(f"output {str(out)!r} is a file; name a folder")
+    files = expand_inputs(job.inputs, job.reader)
+    if not files:
+        raise InputError(f"no readable {job.reader} files in {', '.join(job.inputs)}")
     if overwrite:
         reset_output(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -259,9 +285,6 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     _claim_output(out, job)
     _remove_partial_files(out)
 
-    files = expand_inputs(job.inputs, job.reader)
-    if not files:
-        raise FileNotFoundError(f"no input files found in {job.inputs}")
     shards = make_shards(files, job.files_per_shard)
     shard_ids = [s["id"] for s in shards]
     segments = split_segments(job.pipeline)
@@ -271,18 +294,23 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     t0 = time.monotonic()
     seg_results: list[dict[str, dict[str, Any]]] = []
     pass_seconds: dict[str, float] = {}
-    for k, seg in enumerate(segments):
-        p = Pass(f"segment{k}", [Task(s["id"], run_segment, (job_d, k, s)) for s in shards])
-        seg_results.append(executor.run_pass(p, markers, progress))
-        if seg.after is not None:
-            cs = build_stage(seg.after)
-            assert isinstance(cs, CorpusStage)
-            for gp in cs.passes(ctx, shard_ids):
-                label = gp.name if gp.name.startswith(cs.name) else f"{cs.name}:{gp.name}"
-                named = Pass(f"s{k}.{label}", gp.tasks)
-                res = executor.run_pass(named, markers, progress)
-                pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
-                    float(r.get("seconds", 0.0)) for r in res.values())
+    try:
+        for k, seg in enumerate(segments):
+            p = Pass(f"segment{k}", [Task(s["id"], run_segment, (job_d, k, s)) for s in shards])
+            seg_results.append(executor.run_pass(p, markers, progress))
+            if seg.after is not None:
+                cs = build_stage(seg.after)
+                assert isinstance(cs, CorpusStage)
+                for gp in cs.passes(ctx, shard_ids):
+                    label = gp.name if gp.name.startswith(cs.name) else f"{cs.name}:{gp.name}"
+                    named = Pass(f"s{k}.{label}", gp.tasks)
+                    res = executor.run_pass(named, markers, progress)
+                    pass_seconds[cs.name] = pass_seconds.get(cs.name, 0.0) + sum(
+                        float(r.get("seconds", 0.0)) for r in res.values())
+    except KeyboardInterrupt:
+        # The executor stopped its workers; what they left half-written goes, their markers never came.
+        _remove_partial_files(out)
+        raise
 
     peak_kb = max((int(r.get("max_rss_kb") or 0) for res in seg_results for r in res.values()), default=0)
     stats = RunStats.from_segments(seg_results, pass_seconds, wall_seconds=time.monotonic() - t0,
@@ -324,6 +352,11 @@ def _fingerprint_path(out: Path) -> Path:
     return out / "_markers" / "job.json"
 
 
+def holds_a_run(out: Path) -> bool:
+    """Whether `out` is the output folder of some run (what `report` and `explain` read)."""
+    return _fingerprint_path(out).is_file()
+
+
 def holds_run_of(out: Path, job: JobSpec) -> bool:
     """Whether `out` holds (part of) a run of this very job, so running it resumes."""
     path = _fingerprint_path(out)
@@ -344,4 +377,4 @@ def _claim_output(out: Path, job: JobSpec) -> None:
     path.write_bytes(fp)
 
 
-__all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse"]
+__all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse", "InputError"]

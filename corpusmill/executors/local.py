@@ -41,20 +41,24 @@ class LocalExecutor(Executor):
                                      initargs=(queue,)) as pool:
                 futures: dict[Future[dict[str, Any]], Task] = {pool.submit(run_task, t): t for t in todo}
                 pending = set(futures)
-                while pending:
-                    done_set, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    progress.drain(queue)
-                    for f in done_set:
-                        t = futures[f]
-                        try:
-                            res = f.result()
-                        except BrokenProcessPool:
-                            failed.append((t, "worker process died"))
-                            continue
-                        except Exception as e:
-                            failed.append((t, f"{type(e).__name__}: {e}\n{_tb(e)}"))
-                            continue
-                        yield t, res
+                try:
+                    while pending:
+                        done_set, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                        progress.drain(queue)
+                        for f in done_set:
+                            t = futures[f]
+                            try:
+                                res = f.result()
+                            except BrokenProcessPool:
+                                failed.append((t, "worker process died"))
+                                continue
+                            except Exception as e:
+                                failed.append((t, f"{type(e).__name__}: {e}\n{_tb(e)}"))
+                                continue
+                            yield t, res
+                except KeyboardInterrupt:
+                    _stop_now(pool)
+                    raise
             progress.drain(queue)
             # A crashed worker breaks the whole pool: every unfinished task
             # counts an attempt and goes to a fresh pool.
@@ -64,6 +68,17 @@ class LocalExecutor(Executor):
                     raise TaskFailed(f"{pass_name} task {t.id} failed {attempts[t.id]} times: {why}")
                 progress.log(f"{pass_name} task {t.id} failed ({why.splitlines()[0]}); retrying")
             todo = [t for t, _ in failed]
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: kill the workers at once (their tasks have no marker and rerun on resume), drop queued tasks.
+
+    Without this, leaving the `with` block would wait for every queued task
+    while no marker is written any more.
+    """
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _tb(e: BaseException) -> str:

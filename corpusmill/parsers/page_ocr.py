@@ -90,14 +90,18 @@ class PageReader:
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
         """The LLM's transcription of a page, or (None, why not)."""
+        return self.transcribe_many([(png, anchor_text)], config)[0]
+
+    def transcribe_many(self, pages: list[tuple[bytes, str]], config) -> list[tuple[str | None, str]]:
+        """(png, anchor text) pages, up to `llm_concurrency` at once: each one's text, or (None, why not)."""
         if self._llm is None:
             from corpusmill.parsers.llm_fallback import LlmPageClient
 
-            self._llm = LlmPageClient(config.llm_endpoint, config.llm_model)
-        result = self._llm.transcribe(png, anchor_text)
-        if result.ok and result.text.strip():
-            return result.text, "ok"
-        return None, result.reason or "empty answer"
+            # The budget is this client's: one per parser process, for the life of the process.
+            self._llm = LlmPageClient(config.llm_endpoint, config.llm_model, concurrency=config.llm_concurrency,
+                                      budget_pages=config.llm_budget_pages, budget_tokens=config.llm_budget_tokens)
+        return [(r.text, "ok") if r.ok and r.text.strip() else (None, r.reason or "empty answer")
+                for r in self._llm.transcribe_many(pages)]
 
     def _ocr(self, name: str) -> Any:
         if self._engine is not None:

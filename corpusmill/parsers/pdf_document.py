@@ -41,6 +41,9 @@ class ParseConfig:
     ocr_engine: str = "default"
     llm_endpoint: str | None = None
     llm_model: str | None = None
+    llm_concurrency: int = 4  # pages in flight to the LLM server
+    llm_budget_pages: int | None = None  # per parser process
+    llm_budget_tokens: int | None = None
     min_ocr_confidence: float = 0.75
     tables: bool = True
     # Label OCR lines with the bundled layout model (headings, running headers/footers, ...).
@@ -114,6 +117,7 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
         llm = config.llm_endpoint is not None and config.llm_model is not None
         page_parts: list[tuple[str, dict[str, Any]]] = []
         ocr_pages: list[tuple[int, dict[str, Any]]] = []  # read after the loop, in batches
+        llm_pages: list[tuple[int, bytes]] = []  # sent to the LLM together, `llm_concurrency` at a time
         for i, pt in enumerate(texts):
             if pt is None:
                 page_parts.append(("", {"number": i + 1, "route": page_router.TEXT_LAYER,
@@ -128,7 +132,12 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
                 ocr_pages.append((i, info))
                 page_parts.append(("", info))
             else:
-                page_parts.append(_read_text_page(page, pt, route, info, config, reader))
+                page_parts.append(_read_text_page(page, pt, info))
+                if route.route == page_router.LLM:
+                    llm_pages.append((i, render_page(page, config.dpi, config.max_render_pixels, as_png=True)))
+                    if len(llm_pages) >= config.llm_concurrency:
+                        _transcribe(llm_pages, page_parts, config, reader)
+        _transcribe(llm_pages, page_parts, config, reader)
         _read_ocr_pages(doc, ocr_pages, page_parts, config, reader)
         result = _assemble(page_parts)
         result.metadata = _metadata(doc)
@@ -161,20 +170,27 @@ def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, 
             page_parts[i] = part
 
 
-def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, info: dict[str, Any],
-                    config: ParseConfig, reader: PageReader) -> tuple[str, dict[str, Any]]:
+def _read_text_page(page: pymupdf.Page, pt: PageText, info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ordered = order_blocks([b for b in pt.blocks if not b.removed])
     text = render_blocks(ordered)
     info["blocks"] = _blocks(ordered, [b for b in pt.blocks if b.removed])
-    if route.route == page_router.LLM:
-        png = render_page(page, config.dpi, config.max_render_pixels, as_png=True)
-        llm_text, reason = reader.transcribe(png, text, config)
+    return text, info
+
+
+def _transcribe(llm_pages: list[tuple[int, bytes]], page_parts: list[tuple[str, dict[str, Any]]],
+                config: ParseConfig, reader: PageReader) -> None:
+    """LLM-routed pages (their text layer is the anchor and the fallback), concurrently; empties the list."""
+    if not llm_pages:
+        return
+    answers = reader.transcribe_many([(png, page_parts[i][0]) for i, png in llm_pages], config)
+    for (i, _), (llm_text, reason) in zip(llm_pages, answers):
+        text, info = page_parts[i]
         if llm_text is None:
             info["route"] = page_router.TEXT_LAYER
             info["route_reason"] += f"; LLM failed ({reason}), text layer kept"
         else:
-            text = llm_text
-    return text, info
+            page_parts[i] = (llm_text, info)
+    llm_pages.clear()
 
 
 def _parse_image(content: bytes, config: ParseConfig, reader: PageReader) -> ParsedDocument:

@@ -68,3 +68,5 @@ class CrawlResult:
     seconds: float
     state_dir: Path
     status_counts: dict[int, int] = field(default_factory=dict)
+    pages_refused: int = 0       # refused for their address (private/loopback without allow_private)
+    interrupted: bool = False    # stopped by SIGINT/SIGTERM: queued URLs wait for a rerun

@@ -24,7 +24,7 @@ from corpusmill.retry_after import parse_retry_after
 
 from .config import CrawlConfig, CrawlResult
 from .fetcher import Exchange, Fetcher, FetchError
-from .frontier import Frontier, Item, Kind, State
+from .frontier import REFUSED_NOTE, Frontier, Item, Kind, State
 from .links import decode_page, extract_links
 from .politeness import HostScheduler
 from .render import Renderer, needs_render
@@ -70,7 +70,7 @@ class Crawler:
         self.robots: dict[str, RobotsRules] = {}
         self._robots_loading: dict[str, asyncio.Future[RobotsRules]] = {}
         self.stats: dict[str, int] = {"archived": 0, "failed": 0, "disallowed": 0, "rendered": 0,
-                                      "robots": 0, "retries": 0}
+                                      "robots": 0, "retries": 0, "refused": 0}
         self.status_counts: dict[int, int] = {}
         self._pages_used = 0
         self._inflight_pages = 0
@@ -281,7 +281,8 @@ class Crawler:
             # robots.txt was just fetched: the page request keeps the host's delay after it
             await self.sched.wait_until_ready(item.host)
         if rules.blocked:
-            self._finish(item, State.FAILED, None, "blocked-address", [], [], None)
+            self.stats["refused"] += 1
+            self._finish(item, State.FAILED, None, REFUSED_NOTE, [], [], None)
             return 0.0
         if not rules.allowed(item.url, c.user_agent):
             self._finish(item, State.DISALLOWED, None, "robots.txt" + (f" ({rules.note})" if rules.note else ""),
@@ -415,6 +416,9 @@ class Crawler:
         t0 = time.monotonic()
         self._lock()
         self._recover()
+        requeued = self.frontier.requeue_refused()
+        if requeued:
+            log.info("crawl: %d URLs refused for their address before are judged again", requeued)
         session = self.frontier.start_session()
         self._pages_used = self.frontier.pages_used()
         self._max_id = self.frontier.max_id()
@@ -437,9 +441,16 @@ class Crawler:
             log.warning("crawl: no chromium found (apt-get install chromium): --render auto renders nothing")
         loop = asyncio.get_running_loop()
         stoppable = []
+        interrupted = False
+
+        def stop() -> None:
+            nonlocal interrupted
+            interrupted = True
+            self.sched.close()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, self.sched.close)
+                loop.add_signal_handler(sig, stop)
                 stoppable.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
@@ -462,7 +473,8 @@ class Crawler:
             pages_disallowed=self.stats["disallowed"], pages_total_archived=counts[State.ARCHIVED],
             queued_left=counts[State.QUEUED], requests=self.fetcher.requests, rendered=self.stats["rendered"],
             robots_fetched=self.stats["robots"], retries=self.stats["retries"],
-            seconds=time.monotonic() - t0, state_dir=self.state_dir, status_counts=dict(self.status_counts))
+            seconds=time.monotonic() - t0, state_dir=self.state_dir, status_counts=dict(self.status_counts),
+            interrupted=interrupted, pages_refused=self.stats["refused"])
         self.frontier.close()
         self._lock_file.close()
         if not c.quiet:

@@ -23,6 +23,10 @@ class State(IntEnum):
     REDIRECTED = 4    # an intermediate hop of a chain archived under another row
 
 
+# The note of a URL refused for its address (see ssrf.py), re-judged on every run.
+REFUSED_NOTE = "blocked-address"
+
+
 class Kind(IntEnum):
     PAGE = 0
     SITEMAP = 1
@@ -91,6 +95,16 @@ class Frontier:
             if cur.rowcount:
                 new.append(Item(int(cur.lastrowid or 0), url, host, depth, kind))
         return new
+
+    def requeue_refused(self) -> int:
+        """Put URLs refused for their address back in the queue, to be judged under this run's settings.
+
+        A refusal (private address without allow_private) is a decision about
+        the settings, not about the URL: a rerun with other settings decides again.
+        """
+        cur = self.db.execute(f"UPDATE urls SET state=0, note=NULL WHERE state=? AND note='{REFUSED_NOTE}'",
+                              (int(State.FAILED),))
+        return cur.rowcount
 
     def seen(self, url: str) -> bool:
         return self.db.execute("SELECT 1 FROM urls WHERE url=?", (url,)).fetchone() is not None

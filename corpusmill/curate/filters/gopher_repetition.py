@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from corpusmill.curate.dedup.text_keys import fmix64
 from corpusmill.curate.filters.base import LanguageAwareFilter
 from corpusmill.curate.filters.text import split_words
 from corpusmill.record import Record
@@ -14,8 +16,10 @@ from corpusmill.record import Record
 _PARAGRAPH_RE = re.compile(r"\n{2,}")
 _LINE_RE = re.compile(r"\n+")
 
-DEFAULT_TOP_N_GRAMS = {2: 0.20, 3: 0.18, 4: 0.16}
-DEFAULT_DUP_N_GRAMS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+# Read-only, so they can be the settings' defaults (and --print-config shows them).
+DEFAULT_TOP_N_GRAMS: Mapping[int, float] = MappingProxyType({2: 0.20, 3: 0.18, 4: 0.16})
+DEFAULT_DUP_N_GRAMS: Mapping[int, float] = MappingProxyType({5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11,
+                                                             10: 0.10})
 
 
 class GopherRepetition(LanguageAwareFilter):
@@ -38,8 +42,8 @@ class GopherRepetition(LanguageAwareFilter):
         dup_para_frac: float | None = 0.30,
         dup_line_char_frac: float | None = 0.20,
         dup_para_char_frac: float | None = 0.20,
-        top_n_grams: dict[int, float] | None = None,
-        dup_n_grams: dict[int, float] | None = None,
+        top_n_grams: Mapping[int, float] | None = DEFAULT_TOP_N_GRAMS,
+        dup_n_grams: Mapping[int, float] | None = DEFAULT_DUP_N_GRAMS,
         language_aware: bool = True,
         language_overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -104,7 +108,7 @@ class GopherRepetition(LanguageAwareFilter):
         self.keep(record, scores)
 
 
-def _int_keys(d: dict[Any, float]) -> dict[int, float]:
+def _int_keys(d: Mapping[Any, float]) -> dict[int, float]:
     # YAML/JSON configs give the n of an n-gram as a string key.
     return {int(k): v for k, v in d.items()}
 
@@ -134,13 +138,22 @@ class _NGrams:
     uint64 arithmetic), built up from the (n-1)-gram hashes. numpy does the
     counting, so a long document costs a few array passes per n instead of a
     Python loop over string tuples.
+
+    Every value here depends on the words alone, never on Python's per-process
+    string hash (PYTHONHASHSEED): a word's id is the position of its first
+    occurrence, mixed to 64 bits by a fixed bijection, and ties between equally
+    frequent n-grams go to the one that occurs first.
     """
 
     _P = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, words: Sequence[str]) -> None:
-        # Python's own string hash as the word id: computed in C, cached on the str.
-        self.ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+        # 1 + position of each word's first occurrence (dict.setdefault runs in C), then
+        # a 64-bit finaliser so n-gram hashes of small ids do not collide.
+        first: dict[str, int] = {}
+        ids = np.fromiter(map(first.setdefault, words, range(1, len(words) + 1)), dtype=np.uint64,
+                          count=len(words))
+        self.ids = fmix64(ids)
         # ends[i] = characters in words[:i]
         self.ends = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=self.ends[1:])
@@ -167,7 +180,9 @@ class _NGrams:
         if not len(h):
             return 0
         _, first, counts = np.unique(h, return_index=True, return_counts=True)
-        best = int(np.argmax(counts))
+        # Of the most frequent n-grams, the one that occurs first (as Counter.most_common picks).
+        top = counts == counts.max()
+        best = int(np.flatnonzero(top)[np.argmin(first[top])])
         return (int(self.chars(n)[first[best]]) + n - 1) * int(counts[best])
 
     def dup_chars(self, n: int) -> int:

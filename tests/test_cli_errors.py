@@ -1,0 +1,89 @@
+"""A user's mistake: one line saying what is wrong, a non-zero exit, no traceback, no work started."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+DEMO = str(FIXTURES / "warc" / "demo.warc.gz")
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "corpusmill.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+
+
+def _one_line(r: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "retrying" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("corpusmill: "), r.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+CONFIGS = {
+    "malformed": ("reader: warc\ninputs: [a\n  b: c", ["not valid YAML", "line"]),
+    "unknown_preset": (f"inputs: [{DEMO}]\npreset: finweb\n", ["'finweb'", "fineweb, refinedweb, none"]),
+    "unknown_stage": (f"inputs: [{DEMO}]\npipeline:\n  - {{stage: html_extract}}\n  - {{stage: gopher_qualty}}\n",
+                      ["'gopher_qualty'", "gopher_quality"]),
+    "unknown_setting": (f"inputs: [{DEMO}]\noverrides:\n  gopher_quality: {{min_doc_wordz: 30}}\n",
+                        ["'min_doc_wordz'", "min_doc_words"]),
+    "bad_setting_value": (f"inputs: [{DEMO}]\npipeline:\n  - {{stage: pii, types: [EMAIL, NOPE]}}\n",
+                          ["NOPE"]),
+    "unknown_key": (f"inputs: [{DEMO}]\nwrokers: 2\n", ["'wrokers'", "workers"]),
+    "workers_zero": (f"inputs: [{DEMO}]\nworkers: 0\n", ["workers"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIGS))
+def test_bad_config_file(tmp_path: Path, case: str) -> None:
+    text, needles = CONFIGS[case]
+    path = tmp_path / "p.yaml"
+    path.write_text(text + f"\noutput: {tmp_path / 'out'}\n")
+    _one_line(cli("run", str(path)), *needles)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    _one_line(cli("run", str(tmp_path / "nope.yaml")), "nope.yaml", "not found")
+
+
+@pytest.mark.parametrize("command", ["warc", "crawl"])
+def test_output_that_is_a_file(tmp_path: Path, command: str) -> None:
+    f = tmp_path / "out.txt"
+    f.write_text("x")
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("http://example.org/\n")
+    _one_line(cli(command, DEMO if command == "warc" else str(seeds), "-o", str(f)), "is a file")
+
+
+@pytest.mark.parametrize("command", [["report"], ["explain", "--json"]])
+def test_report_and_explain_on_a_folder_that_is_not_a_run(tmp_path: Path, command: list[str]) -> None:
+    args = [command[0], str(tmp_path)] + (["some-id"] if command[0] == "explain" else [])
+    _one_line(cli(*args), "not the output folder of a corpusmill run")
+
+
+def test_crawl_with_a_missing_seeds_file(tmp_path: Path) -> None:
+    _one_line(cli("crawl", str(tmp_path / "seeds.txt"), "-o", str(tmp_path / "out")), "seeds.txt")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["pii", DEMO, "--types", "EMAIL,NOPE"], ["NOPE", "EMAIL"]),
+    (["pdf", DEMO, "--ocr-engine", "easyocr"], ["easyocr", "tesseract"]),
+    (["pdf", DEMO, "--ocr-engine", "tesseract+sharpen"], ["sharpen"]),
+    (["warc", DEMO, "--engine", "readability"], ["readability", "trafilatura"]),
+    (["pdf", DEMO, "--backend", "gpu"], ["gpu", "mineru"]),
+    (["warc", DEMO, "--workers", "0"], ["--workers", "at least 1"]),
+    (["run", "p.yaml", "--workers", "0"], ["--workers"]),
+    (["pdf", DEMO, "--backend", "mineru"], ["--models"]),
+])
+def test_bad_option_values(tmp_path: Path, args: list[str], needles: list[str]) -> None:
+    _one_line(cli(*args, *([] if args[0] == "run" else ["-o", str(tmp_path / "out")])), *needles)
+    assert not (tmp_path / "out").exists()
