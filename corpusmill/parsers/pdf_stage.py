@@ -1,12 +1,18 @@
 """The PDF stage: PDFs and page images (bytes) -> Markdown text, per-page routes, metadata.
 
 Records of other media types pass through untouched. Each document is parsed
-in a child process with a time limit and a memory limit (`pdf_worker.py`).
+in a child process, each page within a time budget and the memory limit, the
+document within a budget that grows with its page count (`pdf_worker.py`).
 
 Outcomes by cause:
+- a page over its time budget or the memory limit, a page MuPDF cannot read,
+  a corrupt image inside a page, an OCR error on a page -> that page's route
+  is `failed` with the reason; the rest of the document is kept and the
+  record's `pages_failed` score counts them.
 - corrupt or truncated PDF, broken image, not a PDF behind a PDF media type,
-  image over the pixel cap, timeout, memory limit, parser crash -> `error`
-  with a message ("corrupt PDF: ...", "timeout after 60s", ...).
+  image over the pixel cap, every page failed, the child dying before it
+  reached the first page -> `error` with a message ("corrupt PDF: ...",
+  "timeout after 60s", ...).
 - encrypted PDF (a password is needed), zero pages, no text on any page,
   pages needing OCR with no OCR engine installed -> `dropped` with reason
   `pdf_parse:encrypted`, `pdf_parse:zero_pages`, `pdf_parse:no_text`,
@@ -15,17 +21,20 @@ Outcomes by cause:
 """
 from __future__ import annotations
 
-from typing import Any
-
-from corpusmill.parsers.pdf_document import PARSER, ParseConfig
-from corpusmill.parsers.pdf_worker import ParserProcess, WorkerFailure
+from corpusmill.parsers.pdf_document import FAILED, PARSER, ParseConfig, ParseError, assemble
+from corpusmill.parsers.pdf_worker import Budget, Parsed, ParserProcess, WorkerFailure
 from corpusmill.parsers.sniff import is_parseable
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
 _DROP_KINDS = frozenset({"encrypted", "zero_pages", "no_text", "ocr_unavailable"})
 # "model" (a layout-model reading) is part of the record schema; no path here produces it yet.
-_ROUTES = ("text-layer", "ocr", "model", "llm")
+_ROUTES = ("text-layer", "ocr", "model", "llm", FAILED)
+# The default OCR route reads a degraded page in about 7 s on one shared core
+# (bench/results/ocr.md, worst pages ~11 s): a page gets 90 s, about 8 times
+# the worst measured, and a document 30 s a page on top of its base budget.
+PAGE_TIMEOUT_S = 90.0
+DOCUMENT_S_PER_PAGE = 30.0
 
 
 class PdfParse(Stage):
@@ -35,6 +44,7 @@ class PdfParse(Stage):
     def __init__(
         self,
         timeout_s: float = 120.0,
+        page_timeout_s: float = PAGE_TIMEOUT_S,
         memory_limit_mb: int | None = 4096,
         dpi: int = 200,
         ocr_engine: str = "default",
@@ -48,6 +58,7 @@ class PdfParse(Stage):
     ) -> None:
         super().__init__()
         self.timeout_s = timeout_s
+        self.page_timeout_s = page_timeout_s
         # None: PDFs and every image type. The WARC job passes ["application/pdf"]:
         # images on web pages are logos and photos, not scanned documents.
         self.media_types = set(media_types) if media_types is not None else None
@@ -69,33 +80,32 @@ class PdfParse(Stage):
 
     def process(self, record: Record) -> None:
         assert record.content is not None  # handles() checked it
-        content = bytes(record.content)
+        budget = Budget(page_s=self.page_timeout_s, base_s=self.timeout_s,
+                        per_page_s=max(DOCUMENT_S_PER_PAGE, self.page_timeout_s / 3))
         try:
-            answer = self._worker.parse(content, record.media_type, self.timeout_s)
+            parsed = self._worker.parse(bytes(record.content), record.media_type, budget)
+            self._apply(record, parsed)
         except WorkerFailure as e:
             record.fail(self.name, self.version, str(e))
-            return
-        if not answer["ok"]:
-            if answer["kind"] in _DROP_KINDS:
-                self.drop(record, answer["kind"], {"seconds": answer["seconds"]}, detail=answer["message"])
+        except ParseError as e:
+            if e.kind in _DROP_KINDS:
+                self.drop(record, e.kind, detail=str(e))
             else:
-                record.fail(self.name, self.version, answer["message"])
-            return
-        self._apply(record, answer)
+                record.fail(self.name, self.version, str(e))
 
-    def _apply(self, record: Record, answer: dict[str, Any]) -> None:
-        record.text = answer["text"]
-        record.pages = answer["pages"]
-        record.source["page_count"] = answer["page_count"]
-        if answer["repaired"]:
+    def _apply(self, record: Record, parsed: Parsed) -> None:
+        doc = assemble(parsed.parts, parsed.page_count)
+        record.text = doc.text
+        record.pages = doc.pages
+        record.source["page_count"] = doc.page_count
+        if parsed.repaired:
             record.source["pdf_repaired"] = True
-        for key, value in answer["metadata"].items():
+        for key, value in parsed.metadata.items():
             record.metadata.setdefault(key, value)
         record.content = None
-        counts = answer["route_counts"]
-        scores: dict[str, float] = {"pages": answer["page_count"], "seconds": answer["seconds"]}
+        scores: dict[str, float] = {"pages": doc.page_count, "seconds": round(parsed.seconds, 3)}
         for route in _ROUTES:
-            scores[f"pages_{route.replace('-', '_')}"] = counts.get(route, 0)
+            scores[f"pages_{route.replace('-', '_')}"] = doc.route_counts.get(route, 0)
         record.log(self.name, self.version, EXTRACTED, scores=scores, detail=PARSER)
 
     def close(self) -> None:
