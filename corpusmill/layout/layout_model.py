@@ -56,6 +56,11 @@ def detect_layout(image: np.ndarray, min_score: float = 0.5) -> list[LayoutBlock
     return sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))
 
 
+def load_layout_model(min_score: float = 0.5) -> None:
+    """Load the model now (it stays loaded for the process), not on the first page."""
+    _model(min_score)
+
+
 @functools.lru_cache(maxsize=4)
 def _model(min_score: float):
     import rapid_layout

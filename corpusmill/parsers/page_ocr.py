@@ -40,8 +40,20 @@ class PageReader:
         self._llm: Any = None
 
     def batch_size(self, config) -> int:
-        """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one)."""
-        return max(1, int(getattr(self._ocr(config.ocr_engine), "batch_size", 1)))
+        """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one).
+
+        Loads the engine (and the layout model where it runs) on first use, so
+        that loading is not charged to the time budget of the first page.
+        """
+        engine = self._ocr(config.ocr_engine)
+        if config.ocr_layout and not engine.name.startswith("models"):
+            try:
+                from corpusmill.layout.layout_model import load_layout_model
+
+                load_layout_model()
+            except Exception:  # a layout failure is reported on the pages that need it
+                pass
+        return max(1, int(getattr(engine, "batch_size", 1)))
 
     def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
                     config) -> list[tuple[str, dict[str, Any]]]:

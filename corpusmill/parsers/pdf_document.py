@@ -61,6 +61,10 @@ class ParseConfig:
     ocr_layout: bool = True
 
 
+class CorruptPageImage(RuntimeError):
+    """An image inside a page that MuPDF could not decode (the page fails, not the document)."""
+
+
 class ParseError(Exception):
     """A document the parser cannot turn into text, with the cause's kind."""
 
@@ -248,17 +252,19 @@ def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, 
                 images.append(_render_checked(doc.load_page(i), config))
                 infos.append(info)
                 indexes.append(i)
+            except CorruptPageImage as e:
+                yield ("page", i, *failed_page(i, str(e)))
             except Exception as e:
                 yield ("page", i, *failed_page(i, f"page error: {type(e).__name__}: {e}"[:200]))
         yield from _ocr(images, infos, indexes, config, reader)
 
 
-class CorruptPageImage(RuntimeError):
-    pass
-
-
 def _render_checked(page: pymupdf.Page, config: ParseConfig) -> np.ndarray:
     """The page's pixels; a page whose embedded image MuPDF could not decode fails."""
+    # Decoded images are cached across pages (a corrupt logo on every page is
+    # decoded, and warned about, once): empty the cache so each page's warnings
+    # are its own. Against an OCR pass per page the cost is nil.
+    pymupdf.TOOLS.store_shrink(100)
     pymupdf.TOOLS.reset_mupdf_warnings()
     image = render_page(page, config.dpi, config.max_render_pixels)
     warnings = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if _IMAGE_WARNING.search(w)]

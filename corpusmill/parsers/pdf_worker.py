@@ -96,6 +96,8 @@ class ParserProcess:
         self._proc: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self.restarts = 0
+        # The largest resident size polled in any child: what the memory limit is held against.
+        self.peak_rss = 0
 
     def parse(self, source: bytes | str, media_type: str, budget: Budget,
               pages: tuple[int, int] | None = None) -> Parsed:
@@ -172,6 +174,7 @@ class ParserProcess:
                 self._kill()
                 return "timeout", f"page timeout after {run.budget.page_s * len(current):g}s", current
             rss = _rss(self._proc.pid)
+            self.peak_rss = max(self.peak_rss, rss)
             if self.memory_limit and rss > self.memory_limit:
                 self._kill()
                 return "memory", f"memory limit exceeded ({rss >> 20} MB > {self.memory_limit >> 20} MB)", current
