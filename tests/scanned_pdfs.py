@@ -105,3 +105,23 @@ def add_poster_page(doc: pymupdf.Document, jpeg: bytes, copies: int = 40) -> Non
     buf = io.BytesIO()
     tall.save(buf, format="JPEG", quality=85)
     add_scan_page(doc, buf.getvalue())
+
+
+def scrawled(jpeg: bytes, amplitude: float = 7.0, seed: int = 0) -> bytes:
+    """The strip with its strokes bent by a smooth random field and blurred, like a hasty hand:
+    still ink on paper, but the recogniser reads it as near-garbage at low confidence."""
+    import cv2
+    import numpy as np
+
+    with Image.open(io.BytesIO(jpeg)) as img:
+        page = np.asarray(img.convert("L"))
+    h, w = page.shape
+    rng = np.random.default_rng(seed)
+    field = [cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), 3) for _ in range(2)]
+    dx, dy = (f * amplitude / (np.abs(f).max() + 1e-9) for f in field)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    bent = cv2.remap(page, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=255)
+    bent = cv2.GaussianBlur(bent, (0, 0), 1.5)
+    buf = io.BytesIO()
+    Image.fromarray(bent).save(buf, format="JPEG", quality=85)
+    return buf.getvalue()

@@ -40,6 +40,13 @@ class OcrLine:
     confidence: float
 
 
+def page_confidence(lines: list[OcrLine]) -> float:
+    """Character-weighted confidence of a page's lines (0.0 without any): long lines count for more
+    than stray specks read as a letter or two."""
+    chars = sum(len(line.text) for line in lines)
+    return sum(line.confidence * len(line.text) for line in lines) / chars if chars else 0.0
+
+
 class OcrEngine(Protocol):
     name: str
 

@@ -13,7 +13,6 @@ loaded on first use and kept for the life of the worker process.
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from typing import Any
 
 import numpy as np
@@ -66,9 +65,15 @@ class PageReader:
     def _read(self, engine: Any, image: np.ndarray, info: dict[str, Any], config,
               first: Any) -> tuple[str, dict[str, Any]]:
         """One page: turned upright, lines in reading order; low confidence goes to the LLM if configured."""
+        from corpusmill.layout.ocr import page_confidence
         from corpusmill.layout.orientation import read_upright
+        from corpusmill.layout.preprocess import is_blank
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
+        if first is None and is_blank(image):
+            info["route_reason"] += "; blank page (no ink), not OCRed"
+            info["blocks"] = []
+            return "", info
         read = read_upright(engine, image, first)
         lines = order_lines(read.lines, read.image.shape[1])
         if read.rotation:
@@ -78,7 +83,7 @@ class PageReader:
         if engine.name.startswith("models"):
             info["route"] = page_router.MODEL
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
-        confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
+        confidence = page_confidence(lines)
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
@@ -89,15 +94,31 @@ class PageReader:
         info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
                            for i in sorted(removed)]
         text = lines_to_text(_markdown_headings(kept))
-        if lines and confidence < config.min_ocr_confidence:
-            info["hard"] = f"low OCR confidence ({confidence:.2f})"
-            if config.llm_endpoint and config.llm_model:
-                llm_text, reason = self.transcribe(png_from_array(read.image), text, config)
-                if llm_text is not None:
-                    info["route"] = page_router.LLM
-                    info["route_reason"] += f"; {info['hard']}"
-                    return llm_text, info
-                info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+        if lines and confidence < config.low_ocr_confidence:
+            return self._low_confidence(png_from_array(read.image), text, confidence, info, config)
+        return text, info
+
+    def _low_confidence(self, png: bytes, text: str, confidence: float, info: dict[str, Any],
+                        config) -> tuple[str, dict[str, Any]]:
+        """A page OCR barely read (handwriting, a ruined scan): the LLM's reading, else flagged or dropped.
+
+        Never kept silently: `low_confidence` marks it, and under
+        `min_ocr_confidence` its text is left out with the reason on the page.
+        """
+        info["low_confidence"] = True
+        info["hard"] = f"low OCR confidence ({confidence:.2f})"
+        if config.llm_endpoint and config.llm_model:
+            llm_text, reason = self.transcribe(png, text, config)
+            if llm_text is not None:
+                info["route"] = page_router.LLM
+                info["route_reason"] += f"; {info['hard']}"
+                return llm_text, info
+            info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+        else:
+            info["route_reason"] += f"; {info['hard']}, no LLM configured"
+        if config.min_ocr_confidence is not None and confidence < config.min_ocr_confidence:
+            info["dropped"] = f"OCR confidence {confidence:.2f} below the minimum {config.min_ocr_confidence:g}"
+            return "", info
         return text, info
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:

@@ -55,7 +55,12 @@ class ParseConfig:
     ocr_engine: str = "default"
     llm_endpoint: str | None = None
     llm_model: str | None = None
-    min_ocr_confidence: float = 0.75
+    # An OCR'd page whose character-weighted confidence is below this is flagged
+    # `low_confidence` and goes to the LLM when one is configured (upright dev
+    # scans, degraded ones too, read at >= 0.98; garbled handwriting-like
+    # text reads at 0.7-0.88). Below `min_ocr_confidence` its text is dropped.
+    low_ocr_confidence: float = 0.9
+    min_ocr_confidence: float | None = None
     tables: bool = True
     # Label OCR lines with the bundled layout model (headings, running headers/footers, ...).
     ocr_layout: bool = True
@@ -385,6 +390,10 @@ def assemble(parts: list[Part], page_count: int) -> ParsedDocument:
         pages.append(info)
     text = "\n\n".join(chunks)
     if not text.strip():
+        dropped = [p for p in pages if p.get("dropped")]
+        if dropped:
+            raise ParseError("low_ocr_confidence", f"no text kept: {len(dropped)} of {len(pages)} pages dropped; "
+                                                   f"page {dropped[0]['number']}: {dropped[0]['dropped']}")
         failed = [p for p in pages if p["route"] == FAILED]
         if failed and len(failed) == len(pages):
             raise ParseError("failed", f"all {len(pages)} pages failed; page {failed[0]['number']}: "

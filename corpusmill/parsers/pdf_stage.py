@@ -14,9 +14,10 @@ Outcomes by cause:
   reached the first page -> `error` with a message ("corrupt PDF: ...",
   "timeout after 60s", ...).
 - encrypted PDF (a password is needed), zero pages, no text on any page,
-  pages needing OCR with no OCR engine installed -> `dropped` with reason
-  `pdf_parse:encrypted`, `pdf_parse:zero_pages`, `pdf_parse:no_text`,
-  `pdf_parse:ocr_unavailable`: these are properties of the document (or of
+  pages needing OCR with no OCR engine installed, every page's OCR below
+  `min_ocr_confidence` -> `dropped` with reason `pdf_parse:encrypted`,
+  `pdf_parse:zero_pages`, `pdf_parse:no_text`, `pdf_parse:ocr_unavailable`,
+  `pdf_parse:low_ocr_confidence`: these are properties of the document (or of
   the installation), not failures, and the corpus cannot use them as is.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from corpusmill.parsers.sniff import is_parseable
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
-_DROP_KINDS = frozenset({"encrypted", "zero_pages", "no_text", "ocr_unavailable"})
+_DROP_KINDS = frozenset({"encrypted", "zero_pages", "no_text", "ocr_unavailable", "low_ocr_confidence"})
 # "model" (a layout-model reading) is part of the record schema; no path here produces it yet.
 _ROUTES = ("text-layer", "ocr", "model", "llm", FAILED)
 # The default OCR route reads a degraded page in about 7 s on one shared core
@@ -52,7 +53,8 @@ class PdfParse(Stage):
         llm_model: str | None = None,
         tables: bool = True,
         max_image_pixels: int = 80_000_000,
-        min_ocr_confidence: float = 0.75,
+        low_ocr_confidence: float = 0.9,
+        min_ocr_confidence: float | None = None,
         ocr_layout: bool = True,
         media_types: list[str] | None = None,
     ) -> None:
@@ -68,6 +70,7 @@ class PdfParse(Stage):
             ocr_engine=ocr_engine,
             llm_endpoint=llm_endpoint,
             llm_model=llm_model,
+            low_ocr_confidence=low_ocr_confidence,
             min_ocr_confidence=min_ocr_confidence,
             tables=tables,
             ocr_layout=ocr_layout,
@@ -106,6 +109,8 @@ class PdfParse(Stage):
         scores: dict[str, float] = {"pages": doc.page_count, "seconds": round(parsed.seconds, 3)}
         for route in _ROUTES:
             scores[f"pages_{route.replace('-', '_')}"] = doc.route_counts.get(route, 0)
+        scores["pages_low_confidence"] = sum(1 for p in doc.pages if p.get("low_confidence"))
+        scores["pages_dropped"] = sum(1 for p in doc.pages if p.get("dropped"))
         record.log(self.name, self.version, EXTRACTED, scores=scores, detail=PARSER)
 
     def close(self) -> None:
