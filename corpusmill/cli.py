@@ -56,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
-    pd.add_argument("--timeout", type=float, default=120.0, help="seconds per document before it is killed")
+    pd.add_argument("--timeout", type=float, default=120.0,
+                    help="seconds to open a document, plus 30 s for each of its pages; pages not read by then fail")
+    pd.add_argument("--page-timeout", type=float, default=None,
+                    help="seconds one page may take before it is killed and recorded as failed "
+                         "(route failed; default 90, ~8x the slowest measured OCR page)")
+    pd.add_argument("--min-ocr-confidence", type=float, default=None,
+                    help="drop the text of OCR'd pages read below this confidence (0-1); they are flagged anyway")
     pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
     pd.add_argument("--files-per-shard", type=int, default=8)
     _curation(pd, default_preset="none")
@@ -142,6 +148,13 @@ def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
     parse = pipeline[0]
     assert parse["stage"] == "pdf_parse"
+    if args.min_ocr_confidence is not None and not 0 <= args.min_ocr_confidence <= 1:
+        raise SystemExit("corpusmill: --min-ocr-confidence is a confidence between 0 and 1")
+    if args.timeout <= 0 or (args.page_timeout is not None and args.page_timeout <= 0):
+        raise SystemExit("corpusmill: --timeout and --page-timeout are seconds, above 0")
+    if args.page_timeout is not None:
+        parse["page_timeout_s"] = args.page_timeout
+    parse["min_ocr_confidence"] = args.min_ocr_confidence
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
                  ocr_layout=not args.no_ocr_layout)

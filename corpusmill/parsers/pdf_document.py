@@ -132,6 +132,16 @@ def parse_events(source: bytes | str, media_type: str, config: ParseConfig, read
         yield from _parse_image(source, config, reader, pages, skip, done)
 
 
+def probe_pdf(path: str) -> tuple[int, int]:
+    """(pages, pages without a text layer) of the PDF at `path`, without reading the pages' content."""
+    doc = _open_pdf(path)
+    with doc:
+        if doc.needs_pass:
+            raise ParseError("encrypted", "encrypted PDF: a password is required")
+        textless = sum(1 for page in doc if len(page.get_text("text").strip()) < page_router.MIN_TEXT_CHARS)
+        return doc.page_count, textless
+
+
 def failed_page(index: int, reason: str) -> Part:
     """The part of a page that could not be read."""
     return "", {"number": index + 1, "route": FAILED, "route_reason": reason, "blocks": []}

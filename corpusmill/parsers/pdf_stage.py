@@ -22,9 +22,14 @@ Outcomes by cause:
 """
 from __future__ import annotations
 
+import hashlib
+from typing import Any, Callable
+
+from corpusmill.corpus_stage import Pass, RunContext
+from corpusmill.parsers import page_ranges
 from corpusmill.parsers.pdf_document import FAILED, PARSER, ParseConfig, ParseError, assemble
 from corpusmill.parsers.pdf_worker import Budget, Parsed, ParserProcess, WorkerFailure
-from corpusmill.parsers.sniff import is_parseable
+from corpusmill.parsers.sniff import PDF, is_parseable
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
@@ -57,10 +62,12 @@ class PdfParse(Stage):
         min_ocr_confidence: float | None = None,
         ocr_layout: bool = True,
         media_types: list[str] | None = None,
+        range_pages: int = page_ranges.RANGE_PAGES,
     ) -> None:
         super().__init__()
         self.timeout_s = timeout_s
         self.page_timeout_s = page_timeout_s
+        self.range_pages = max(1, range_pages)  # pages per range of a long scan (see page_ranges.py)
         # None: PDFs and every image type. The WARC job passes ["application/pdf"]:
         # images on web pages are logos and photos, not scanned documents.
         self.media_types = set(media_types) if media_types is not None else None
@@ -76,17 +83,39 @@ class PdfParse(Stage):
             ocr_layout=ocr_layout,
         )
         self._worker = ParserProcess(self.config, memory_limit_mb)
+        self._run: RunContext | None = None
 
     def handles(self, record: Record) -> bool:
         return (is_parseable(record.media_type) and isinstance(record.content, (bytes, bytearray))
                 and (self.media_types is None or record.media_type in self.media_types))
 
+    @staticmethod
+    def prepare(ctx: RunContext, files: list[str], spec: dict[str, Any], reader: str,
+                run_pass: Callable[[Pass], dict[str, dict[str, Any]]]) -> None:
+        """Before the job's first segment: long scans are read in page ranges on all workers."""
+        page_ranges.prepare(ctx, files, spec, reader, run_pass)
+
+    def bind_run(self, ctx: RunContext) -> None:
+        """In a job: where `prepare` left the page ranges of long scans."""
+        self._run = ctx
+
+    def probe(self, path: str) -> tuple[int, int]:
+        return self._worker.probe(path, self.timeout_s)
+
+    def parse_range(self, path: str, pages: tuple[int, int]) -> Parsed:
+        """Pages [start, stop) of the PDF at `path`, under the same budgets as a whole document."""
+        return self._worker.parse(path, PDF, self._budget(), pages)
+
+    def _budget(self) -> Budget:
+        return Budget(page_s=self.page_timeout_s, base_s=self.timeout_s,
+                      per_page_s=max(DOCUMENT_S_PER_PAGE, self.page_timeout_s / 3))
+
     def process(self, record: Record) -> None:
         assert record.content is not None  # handles() checked it
-        budget = Budget(page_s=self.page_timeout_s, base_s=self.timeout_s,
-                        per_page_s=max(DOCUMENT_S_PER_PAGE, self.page_timeout_s / 3))
         try:
-            parsed = self._worker.parse(bytes(record.content), record.media_type, budget)
+            parsed = self._joined(record)
+            if parsed is None:
+                parsed = self._worker.parse(bytes(record.content), record.media_type, self._budget())
             self._apply(record, parsed)
         except WorkerFailure as e:
             record.fail(self.name, self.version, str(e))
@@ -95,6 +124,13 @@ class PdfParse(Stage):
                 self.drop(record, e.kind, detail=str(e))
             else:
                 record.fail(self.name, self.version, str(e))
+
+    def _joined(self, record: Record) -> Parsed | None:
+        """A long scan's pages, read in ranges by `prepare`; None for any other document."""
+        if self._run is None or record.media_type != PDF:
+            return None
+        sha1 = record.source.get("payload_sha1") or hashlib.sha1(record.content or b"").hexdigest()
+        return page_ranges.joined(page_ranges.folder_for(self._run, sha1))
 
     def _apply(self, record: Record, parsed: Parsed) -> None:
         doc = assemble(parsed.parts, parsed.page_count)

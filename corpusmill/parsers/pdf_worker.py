@@ -126,6 +126,21 @@ class ParserProcess:
         assert run.count is not None
         return Parsed(parts, run.count, metadata, repaired, time.monotonic() - run.t0)
 
+    def probe(self, path: str, timeout_s: float) -> tuple[int, int]:
+        """(pages, pages without a text layer) of the PDF at `path`, read in the child under `timeout_s`."""
+        self._ensure()
+        assert self._conn is not None and self._proc is not None
+        self._conn.send(("probe", path))
+        deadline = time.monotonic() + timeout_s
+        while not self._conn.poll(_POLL_S):
+            if not self._proc.is_alive() or time.monotonic() > deadline:
+                self._kill()
+                raise WorkerFailure("timeout", f"probing {path} took over {timeout_s:g}s or crashed")
+        answer = self._conn.recv()
+        if answer[0] == "error":
+            raise ParseError(answer[1], answer[2])
+        return answer[1], answer[2]
+
     def _run_once(self, source: bytes | str, media_type: str, run: _Run) -> tuple[str, str, list[int]] | None:
         """One child's go at the document: None when it finished, else (kind, message, pages under way)."""
         self._ensure()
@@ -220,7 +235,7 @@ class ParserProcess:
 def _serve(conn: Connection, config: dict[str, Any]) -> None:
     """Child main loop: parse documents, reporting each page, until told to stop (None)."""
     from corpusmill.parsers.page_ocr import PageReader
-    from corpusmill.parsers.pdf_document import parse_events
+    from corpusmill.parsers.pdf_document import parse_events, probe_pdf
 
     cfg = ParseConfig(**config)
     reader = PageReader()
@@ -231,6 +246,14 @@ def _serve(conn: Connection, config: dict[str, Any]) -> None:
             return
         if job is None:
             return
+        if job[0] == "probe":
+            try:
+                conn.send(("probe", *probe_pdf(job[1])))
+            except ParseError as e:
+                conn.send(("error", e.kind, str(e)))
+            except Exception as e:
+                conn.send(("error", "corrupt", f"corrupt PDF: {type(e).__name__}: {e}"[:500]))
+            continue
         _, source, media_type, pages, skip, done = job
         try:
             for event in parse_events(source, media_type, cfg, reader, pages, skip, done):
