@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import orjson
 
 from corpusmill import config as cfgmod
 from corpusmill.job import JobSpec, OutputInUse, run_job
+from corpusmill.parsers.pdf_document import OCR_THREADS_ENV
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
 
@@ -47,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     pd = sub.add_parser("pdf", help="PDF files, folders, zip/tar archives, images, WARCs -> text/Markdown corpus")
     pd.add_argument("inputs", nargs="+", help="PDFs, images, folders, .zip/.tar(.gz), WARC files")
     pd.add_argument("--ocr-engine", default="default", help="CPU OCR engine: default, rapidocr, tesseract")
-    pd.add_argument("--backend", choices=("cpu", "mineru"), default="cpu",
-                    help="mineru: the torch layout+OCR model pipeline (GPU if present), weights from --models")
-    pd.add_argument("--models", default=None, help="local folder with the model weights (--backend mineru)")
+    pd.add_argument("--backend", choices=("cpu", "onnx-gpu", "torch"), default="cpu",
+                    help="onnx-gpu: the CPU default's OCR and layout models on onnxruntime's CUDA provider "
+                         "(onnxruntime-gpu; falls back to the CPU with a message); torch: our torch layout+OCR "
+                         "pipeline (GPU if present) on TorchScript weights from --models")
+    pd.add_argument("--models", default=None, help="local folder with the model weights (--backend torch)")
     pd.add_argument("--llm-endpoint", default=None,
                     help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
     pd.add_argument("--llm-model", default=None)
@@ -141,8 +145,8 @@ def _job_for(args: argparse.Namespace) -> JobSpec:
 
 
 def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
-    if args.backend == "mineru" and not args.models:
-        raise SystemExit("corpusmill: --backend mineru needs --models /path/to/weights")
+    if args.backend == "torch" and not args.models:
+        raise SystemExit("corpusmill: --backend torch needs --models /path/to/weights")
     if bool(args.llm_endpoint) != bool(args.llm_model):
         raise SystemExit("corpusmill: --llm-endpoint and --llm-model go together")
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
@@ -155,10 +159,15 @@ def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.page_timeout is not None:
         parse["page_timeout_s"] = args.page_timeout
     parse["min_ocr_confidence"] = args.min_ocr_confidence
+    # Each worker's OCR models get its share of the cores, not all of them each. An
+    # environment setting, not a pipeline one: a rerun with other --workers resumes.
+    os.environ.setdefault(OCR_THREADS_ENV, str(max(1, len(os.sched_getaffinity(0)) // max(1, args.workers))))
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
                  ocr_layout=not args.no_ocr_layout)
-    if args.backend == "mineru":
+    if args.backend == "onnx-gpu":
+        parse.update(ocr_engine="onnx-gpu")
+    if args.backend == "torch":
         parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
     return pipeline
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpusmill.layout.ocr import OcrEngine, OcrLine, page_confidence
+from corpusmill.layout.ocr_lines import OcrEngine, OcrLine, page_confidence
 
 # Character-weighted confidence below which the page may be upside down.
 _UPRIGHT_CONFIDENCE = 0.8

@@ -44,12 +44,12 @@ class PageReader:
         Loads the engine (and the layout model where it runs) on first use, so
         that loading is not charged to the time budget of the first page.
         """
-        engine = self._ocr(config.ocr_engine)
+        engine = self._ocr(config)
         if config.ocr_layout and not engine.name.startswith("models"):
             try:
                 from corpusmill.layout.layout_model import load_layout_model
 
-                load_layout_model()
+                load_layout_model(device=getattr(engine, "device", "cpu"))
             except Exception:  # a layout failure is reported on the pages that need it
                 pass
         return max(1, int(getattr(engine, "batch_size", 1)))
@@ -57,7 +57,7 @@ class PageReader:
     def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
                     config) -> list[tuple[str, dict[str, Any]]]:
         """OCR page images, in one batch where the engine takes batches."""
-        engine = self._ocr(config.ocr_engine)
+        engine = self._ocr(config)
         batch = getattr(engine, "recognize_batch", None)
         firsts = batch(images) if batch is not None and len(images) > 1 else [None] * len(images)
         return [self._read(engine, image, info, config, first) for image, info, first in zip(images, infos, firsts)]
@@ -65,7 +65,7 @@ class PageReader:
     def _read(self, engine: Any, image: np.ndarray, info: dict[str, Any], config,
               first: Any) -> tuple[str, dict[str, Any]]:
         """One page: turned upright, lines in reading order; low confidence goes to the LLM if configured."""
-        from corpusmill.layout.ocr import page_confidence
+        from corpusmill.layout.ocr_lines import page_confidence
         from corpusmill.layout.orientation import read_upright
         from corpusmill.layout.preprocess import is_blank
         from corpusmill.layout.reading_order import lines_to_text, order_lines
@@ -83,6 +83,8 @@ class PageReader:
         if engine.name.startswith("models"):
             info["route"] = page_router.MODEL
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
+        elif getattr(engine, "device", "cpu") != "cpu":
+            info["route_reason"] += f"; read on {engine.device} ({engine.name})"
         confidence = page_confidence(lines)
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
@@ -132,7 +134,7 @@ class PageReader:
             return result.text, "ok"
         return None, result.reason or "empty answer"
 
-    def _ocr(self, name: str) -> Any:
+    def _ocr(self, config) -> Any:
         if self._engine is not None:
             return self._engine
         if self._engine_error is not None:
@@ -140,7 +142,7 @@ class PageReader:
         try:
             from corpusmill.layout.ocr import get_ocr_engine
 
-            self._engine = get_ocr_engine(name)
+            self._engine = get_ocr_engine(config.ocr_engine, threads=config.ocr_threads)
         except Exception as e:  # missing module, missing weights, no device
             self._engine_error = f"{type(e).__name__}: {e}"[:300]
             raise OcrUnavailable(self._engine_error) from e
@@ -150,7 +152,7 @@ class PageReader:
 def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
     """The layout model's block type for each line; None throughout when the layout model is off or fails.
 
-    The model pipeline (`--backend mineru`) has its own layout model, so the
+    The torch model pipeline (`--backend torch`) has its own layout model, so the
     CPU one runs only beside CPU OCR engines.
     """
     if not config.ocr_layout or not lines or engine.name.startswith("models"):
@@ -158,7 +160,7 @@ def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], 
     try:
         from corpusmill.layout.layout_model import detect_layout, label_lines
 
-        return label_lines(lines, detect_layout(image))
+        return label_lines(lines, detect_layout(image, device=getattr(engine, "device", "cpu")))
     except Exception as e:  # a layout failure costs the labels, not the page
         info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
         return [None] * len(lines)

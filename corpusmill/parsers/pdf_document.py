@@ -16,6 +16,7 @@ reason; the other pages are kept.
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -36,6 +37,9 @@ from corpusmill.parsers.tables import find_tables
 from corpusmill.parsers.text_layer import PageText, read_page
 
 PARSER = f"pymupdf-{pymupdf.VersionBind}"
+# Threads of the OCR models in each parser process; `corpusmill pdf` sets it to
+# the cores divided by --workers unless it is set already.
+OCR_THREADS_ENV = "CORPUSMILL_OCR_THREADS"
 # The route of a page that could not be read (its reason says why); the rest of the document is kept.
 FAILED = "failed"
 # MuPDF reports a broken embedded image as a warning and renders what it decoded;
@@ -53,6 +57,8 @@ class ParseConfig:
     max_image_pixels: int = 80_000_000
     max_render_pixels: int = 25_000_000
     ocr_engine: str = "default"
+    # onnxruntime threads of the OCR models: the worker's share of the cores (0: all of them).
+    ocr_threads: int = field(default_factory=lambda: int(os.environ.get(OCR_THREADS_ENV, "0") or 0))
     llm_endpoint: str | None = None
     llm_model: str | None = None
     # An OCR'd page whose character-weighted confidence is below this is flagged
