@@ -208,10 +208,9 @@ def summarise(rows, systems, sets) -> str:
 
 NOTES = """## What is compared
 - corpusmill (default): `get_ocr_engine("default", threads=1)` = rapidocr's bundled PP-OCRv6 small
-  det/rec on onnxruntime (one thread; detection on the page scaled to <= 1600 px, recognition in
-  batches of 3 lines; no line-direction classifier), after projection-profile deskew, with quarter
-  turns tried only when the page reads badly; blank pages are not OCRed; then `order_lines`
-  (column-aware) and `lines_to_text` (joins words hyphenated across lines).
+  det/rec on onnxruntime (one thread; recognition in batches of 3 lines; no line-direction
+  classifier), after projection-profile deskew, with quarter turns tried only when the page reads
+  badly; then `order_lines` (column-aware) and `lines_to_text` (joins words hyphenated across lines).
 - tesseract (plain): `tesseract page stdout` with Debian's Tesseract 5.3 defaults (eng, psm 3,
   its own layout analysis and order), OMP_THREAD_LIMIT=1 like our engine runs it.
 
