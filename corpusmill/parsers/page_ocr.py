@@ -2,8 +2,9 @@
 
 OCR and layout models belong to `corpusmill.layout` (another module's
 engineer); this only calls its interface:
-`corpusmill.layout.ocr.get_ocr_engine(name).recognize(rgb) -> [OcrLine]`
+`corpusmill.layout.ocr.get_ocr_engine(name, threads=n).recognize(rgb) -> [OcrLine]`
 (and `recognize_batch` where an engine batches pages),
+`corpusmill.layout.ocr_lines.page_confidence`, `corpusmill.layout.preprocess.is_blank`,
 `corpusmill.layout.orientation.read_upright` (quarter turns),
 `corpusmill.layout.reading_order.order_lines(lines, page_width)` and
 `corpusmill.layout.layout_model.label_lines` (what each line is). The LLM
