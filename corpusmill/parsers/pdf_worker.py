@@ -2,9 +2,11 @@
 
 MuPDF is C code: a malicious or broken page can loop forever or allocate
 without bound, and no Python timeout can interrupt it in-process. So the
-stage sends each document to a long-lived child process (spawned, so no
-inherited threads or locks; the OCR engine stays loaded between documents)
-that reports every page it starts and finishes (`pdf_document.parse_events`).
+stage sends each document to a long-lived child process (a fresh interpreter
+running this module, so no inherited threads or locks, and never a re-import
+of the caller's `__main__` as multiprocessing's spawn does: a user's script
+without an `if __name__ == "__main__"` guard must not run again; the OCR
+engine stays loaded between documents) that reports every page it starts and finishes (`pdf_document.parse_events`).
 The parent holds the page being worked on to the page budget and the child's
 resident size (polled, which works alongside GPU libraries that reserve huge
 virtual address ranges) to the memory limit. A page that overruns either is
@@ -15,11 +17,16 @@ pages not yet read fail and the ones read are kept.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
+import ctypes
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from corpusmill.parsers.pdf_document import ParseConfig, ParseError, Part, failed_page
@@ -93,7 +100,7 @@ class ParserProcess:
     def __init__(self, config: ParseConfig, memory_limit_mb: int | None) -> None:
         self.config = config
         self.memory_limit = memory_limit_mb * 1024 * 1024 if memory_limit_mb else None
-        self._proc: mp.process.BaseProcess | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.restarts = 0
         # The largest resident size polled in any child: what the memory limit is held against.
@@ -133,7 +140,7 @@ class ParserProcess:
         self._conn.send(("probe", path))
         deadline = time.monotonic() + timeout_s
         while not self._conn.poll(_POLL_S):
-            if not self._proc.is_alive() or time.monotonic() > deadline:
+            if self._proc.poll() is not None or time.monotonic() > deadline:
                 self._kill()
                 raise WorkerFailure("timeout", f"probing {path} took over {timeout_s:g}s or crashed")
         answer = self._conn.recv()
@@ -176,7 +183,7 @@ class ParserProcess:
                 elif tag == "error":
                     raise ParseError(event[1], event[2])
                 continue
-            if not self._proc.is_alive():
+            if self._proc.poll() is not None:
                 return self._died(current)
             now = time.monotonic()
             if now > run.deadline():
@@ -195,49 +202,58 @@ class ParserProcess:
                 return "memory", f"memory limit exceeded ({rss >> 20} MB > {self.memory_limit >> 20} MB)", current
 
     def _died(self, current: list[int]) -> tuple[str, str, list[int]]:
-        code = self._proc.exitcode if self._proc else None
+        code = self._proc.poll() if self._proc else None
         self._kill()
         return "crashed", f"parser process died (exit code {code})", current
 
     def close(self) -> None:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
+        if self._conn is not None and self._proc is not None and self._proc.poll() is None:
             try:
                 self._conn.send(None)
-                self._proc.join(2)
-            except (BrokenPipeError, OSError):
+                self._proc.wait(2)
+            except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
 
     def _ensure(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and self._proc.poll() is None:
             return
         self._kill()
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, asdict(self.config)), daemon=True,
-                                 name="corpusmill-pdf-parser")
-        self._proc.start()
+        parent, child = socket.socketpair()
+        # The child imports corpusmill from where this process did, whatever its sys.path.
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+        self._proc = subprocess.Popen([sys.executable, "-m", "corpusmill.parsers.pdf_worker", str(child.fileno())],
+                                      pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL)
         child.close()
-        self._conn = parent
+        self._conn = Connection(parent.detach())
+        self._conn.send(asdict(self.config))
         self.restarts += 1
 
     def _kill(self) -> None:
         if self._proc is not None:
-            if self._proc.is_alive():
+            if self._proc.poll() is None:
                 self._proc.kill()
-            self._proc.join(5)
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
         if self._conn is not None:
             self._conn.close()
         self._proc = None
         self._conn = None
 
 
-def _serve(conn: Connection, config: dict[str, Any]) -> None:
-    """Child main loop: parse documents, reporting each page, until told to stop (None)."""
+def _serve(conn: Connection) -> None:
+    """Child main loop: the config, then documents, reporting each page, until told to stop (None)."""
     from corpusmill.parsers.page_ocr import PageReader
     from corpusmill.parsers.pdf_document import parse_events, probe_pdf
 
-    cfg = ParseConfig(**config)
+    try:
+        cfg = ParseConfig(**conn.recv())
+    except EOFError:
+        return
     reader = PageReader()
     while True:
         try:
@@ -273,3 +289,18 @@ def _rss(pid: int) -> int:
             return int(f.read().split()[1]) * _PAGE_SIZE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _main(fd: int) -> None:
+    """Entry point of the child process (`python -m corpusmill.parsers.pdf_worker FD`)."""
+    # Ctrl-C reaches the whole process group: the parent decides when this child stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+    except OSError:
+        pass
+    _serve(Connection(fd))
+
+
+if __name__ == "__main__":
+    _main(int(sys.argv[1]))

@@ -45,14 +45,14 @@ def _kept_pages_read(rec: Record, numbers: list[int]) -> None:
 
 def test_page_over_its_time_budget_fails_and_the_rest_is_kept(strips):
     content = _pdf(lambda d: (add_scan_page(d, strips[0]), add_slow_page(d, strips[1]), add_scan_page(d, strips[2])))
-    stage = PdfParse(page_timeout_s=10, timeout_s=120, memory_limit_mb=None)
+    stage = PdfParse(page_timeout_s=20, timeout_s=120, memory_limit_mb=None)
     try:
         rec = _parse(stage, content)
     finally:
         stage.close()
     assert rec.ok, rec.reason
     assert [p["route"] for p in rec.pages] == ["ocr", "failed", "ocr"]
-    assert rec.pages[1]["route_reason"] == "page timeout after 10s"
+    assert rec.pages[1]["route_reason"] == "page timeout after 20s"
     assert rec.pages[1]["chars"] == 0
     _kept_pages_read(rec, [1, 3])
     scores = rec.provenance[-1]["scores"]
@@ -91,19 +91,19 @@ def test_page_over_the_memory_limit_fails_and_the_rest_is_kept(strips):
 
 
 def test_document_budget_fails_the_pages_it_did_not_reach(strips):
-    """Opening plus the first page fit in the document's budget; a 60-strip poster page does not."""
+    """Opening plus the first page fit in the document's 30 s; a 54-MP poster page does not (~1 min)."""
     content = _pdf(lambda d: (add_scan_page(d, strips[0]), add_poster_page(d, strips[1], copies=60),
                               add_scan_page(d, strips[2])))
-    worker = ParserProcess(ParseConfig(), memory_limit_mb=None)
+    worker = ParserProcess(ParseConfig(max_render_pixels=60_000_000), memory_limit_mb=None)
     try:
-        parsed = worker.parse(content, PDF, Budget(page_s=600, base_s=10, per_page_s=0))
+        parsed = worker.parse(content, PDF, Budget(page_s=600, base_s=30, per_page_s=0))
     finally:
         worker.close()
     (first, *rest) = parsed.parts
     assert first[1]["route"] == "ocr" and len(first[0]) > 40
     for text, info in rest:
         assert info["route"] == "failed" and text == ""
-        assert info["route_reason"].startswith("document time budget (10s for 3 pages) spent")
+        assert info["route_reason"].startswith("document time budget (30s for 3 pages) spent")
 
 
 def test_all_pages_failing_is_an_error_with_the_first_reason(strips):
