@@ -43,6 +43,7 @@ test: install system-deps
 test-gpu: install
 	$(PIP) install -q "torch==2.13.0"
 	$(PY) -m pytest -q -p no:cacheprovider tests/layout/test_gpu_backend.py
+	CORPUSMILL_DEV_SCANS=all $(PY) -m pytest -q -p no:cacheprovider tests/layout/test_onnx_gpu_backend.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from corpusmill import __version__
 from corpusmill import config as cfgmod
 from corpusmill.job import InputError, JobSpec, OutputInUse, holds_a_run, run_job
 from corpusmill.logs import LEVELS, configure
+from corpusmill.parsers.pdf_document import OCR_THREADS_ENV
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
 
@@ -101,11 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     pd = sub.add_parser("pdf", help="PDF files, folders, zip/tar archives, images, WARCs -> text/Markdown corpus")
     pd.add_argument("inputs", nargs="+", help="PDFs, images, folders, .zip/.tar(.gz), WARC files")
-    pd.add_argument("--ocr-engine", type=_ocr_engine, default="default",
-                    help="CPU OCR engine: default, rapidocr, tesseract (+step preprocessing, e.g. tesseract+deskew)")
-    pd.add_argument("--backend", choices=("cpu", "mineru"), default="cpu",
-                    help="mineru: the torch layout+OCR model pipeline (GPU if present), weights from --models")
-    pd.add_argument("--models", default=None, help="local folder with the model weights (--backend mineru)")
+    pd.add_argument("--ocr-engine", type=_ocr_engine, default="default", help="CPU OCR engine: default, rapidocr, tesseract")
+    pd.add_argument("--backend", choices=("cpu", "onnx-gpu", "torch"), default="cpu",
+                    help="onnx-gpu: the CPU default's OCR and layout models on onnxruntime's CUDA provider "
+                         "(onnxruntime-gpu; falls back to the CPU with a message); torch: our torch layout+OCR "
+                         "pipeline (GPU if present) on TorchScript weights from --models")
+    pd.add_argument("--models", default=None, help="local folder with the model weights (--backend torch)")
     pd.add_argument("--llm-endpoint", default=None,
                     help="OpenAI-compatible server for hard pages, e.g. http://host:8000/v1")
     pd.add_argument("--llm-model", default=None)
@@ -117,7 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
-    pd.add_argument("--timeout", type=float, default=120.0, help="seconds per document before it is killed")
+    pd.add_argument("--timeout", type=float, default=120.0,
+                    help="seconds to open a document, plus 30 s for each of its pages; pages not read by then fail")
+    pd.add_argument("--page-timeout", type=float, default=None,
+                    help="seconds one page may take before it is killed and recorded as failed "
+                         "(route failed; default 90, ~8x the slowest measured OCR page)")
+    pd.add_argument("--min-ocr-confidence", type=float, default=None,
+                    help="drop the text of OCR'd pages read below this confidence (0-1); they are flagged anyway")
     pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
     pd.add_argument("--files-per-shard", type=_positive_int, default=8)
     _curation(pd, default_preset="none")
@@ -202,19 +211,31 @@ def _raw_job(args: argparse.Namespace) -> JobSpec:
 
 
 def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
-    if args.backend == "mineru" and not args.models:
-        raise cfgmod.ConfigError("--backend mineru needs --models /path/to/weights")
+    if args.backend == "torch" and not args.models:
+        raise cfgmod.ConfigError("--backend torch needs --models /path/to/weights")
     if bool(args.llm_endpoint) != bool(args.llm_model):
         raise cfgmod.ConfigError("--llm-endpoint and --llm-model go together")
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
     parse = pipeline[0]
     assert parse["stage"] == "pdf_parse"
+    if args.min_ocr_confidence is not None and not 0 <= args.min_ocr_confidence <= 1:
+        raise cfgmod.ConfigError("--min-ocr-confidence is a confidence between 0 and 1")
+    if args.timeout <= 0 or (args.page_timeout is not None and args.page_timeout <= 0):
+        raise cfgmod.ConfigError("--timeout and --page-timeout are seconds, above 0")
+    if args.page_timeout is not None:
+        parse["page_timeout_s"] = args.page_timeout
+    parse["min_ocr_confidence"] = args.min_ocr_confidence
+    # Each worker's OCR models get its share of the cores, not all of them each. An
+    # environment setting, not a pipeline one: a rerun with other --workers resumes.
+    os.environ.setdefault(OCR_THREADS_ENV, str(max(1, len(os.sched_getaffinity(0)) // max(1, args.workers))))
     parse.update(timeout_s=args.timeout, memory_limit_mb=args.memory_mb, dpi=args.dpi,
                  ocr_engine=args.ocr_engine, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model,
                  llm_concurrency=args.llm_concurrency, llm_budget_pages=args.llm_budget_pages,
                  llm_budget_tokens=args.llm_budget_tokens,
                  ocr_layout=not args.no_ocr_layout)
-    if args.backend == "mineru":
+    if args.backend == "onnx-gpu":
+        parse.update(ocr_engine="onnx-gpu")
+    if args.backend == "torch":
         parse.update(ocr_engine=f"models:{Path(args.models).resolve()}")
     return pipeline
 

@@ -190,6 +190,10 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         assert isinstance(cs, CorpusStage)
         stages.append(cs.apply(ctx, sid))
     stages += [build_stage(s) for s in seg.stages]  # type: ignore[misc]
+    for st in stages:
+        bind = getattr(st, "bind_run", None)  # stages that find what their `prepare` left in the run's folder
+        if bind is not None:
+            bind(ctx)
     collect: Stage | None = None
     if seg.after is not None:
         cs = build_stage(seg.after)
@@ -292,6 +296,12 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
     ctx = RunContext(out)
     job_d = job.to_dict()
     t0 = time.monotonic()
+    # A stage may prepare work on all workers before the first segment (the PDF
+    # stage reads long scans in page ranges): `prepare(ctx, files, spec, reader, run_pass)`.
+    for spec in segments[0].stages:
+        prepare = getattr(stage_class(spec["stage"]), "prepare", None)
+        if prepare is not None:
+            prepare(ctx, files, spec, job.reader, lambda p: executor.run_pass(p, markers, progress))
     seg_results: list[dict[str, dict[str, Any]]] = []
     pass_seconds: dict[str, float] = {}
     try:

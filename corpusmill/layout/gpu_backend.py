@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from corpusmill.layout.layout_model import LayoutBlock
-from corpusmill.layout.ocr import OcrLine
+from corpusmill.layout.ocr_lines import OcrLine
 from corpusmill.layout.reading_order import order_lines
 
 # A text row needs this share of ink pixels to count as part of a line, and

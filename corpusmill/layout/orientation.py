@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpusmill.layout.ocr import OcrEngine, OcrLine
+from corpusmill.layout.ocr_lines import OcrEngine, OcrLine, page_confidence
 
 # Character-weighted confidence below which the page may be upside down.
 _UPRIGHT_CONFIDENCE = 0.8
@@ -45,7 +45,7 @@ def read_upright(engine: OcrEngine, image: np.ndarray, lines: list[OcrLine] | No
     if chars < _MIN_CHARS:
         return first
     sideways = _tall_share(first.lines) >= _SIDEWAYS_SHARE
-    if not sideways and _confidence(first.lines) >= _UPRIGHT_CONFIDENCE:
+    if not sideways and page_confidence(first.lines) >= _UPRIGHT_CONFIDENCE:
         return first
     turns = (90, 270) if sideways else (180,)
     reads = [first] + [_read_turned(engine, image, t) for t in turns]
@@ -62,10 +62,6 @@ def _read_turned(engine: OcrEngine, image: np.ndarray, degrees: int) -> UprightR
 
 def _chars(lines: list[OcrLine]) -> int:
     return sum(len(line.text) for line in lines)
-
-
-def _confidence(lines: list[OcrLine]) -> float:
-    return _score(lines) / max(1, _chars(lines))
 
 
 def _score(lines: list[OcrLine]) -> float:

@@ -25,6 +25,19 @@ _ESTIMATE_WIDTH = 1000
 _MIN_CORRECTION_DEG = 0.1
 
 
+# A page with fewer ink pixels than this share is blank: dust and speckle on a
+# degraded scan's empty half-page stay under 1e-6; a lone page number at
+# 200 dpi is ~4e-5; a page of text is 1e-2.
+_BLANK_INK_SHARE = 1e-5
+_INK_LEVEL = 128
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """No ink on the page: nothing for OCR or the layout model to find."""
+    gray = to_gray(image)
+    return np.count_nonzero(gray < _INK_LEVEL) < max(1.0, _BLANK_INK_SHARE * gray.size)
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """(H, W) uint8 grey from an (H, W, 3) RGB or an (H, W) grey image."""
     if image.ndim == 2:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from corpusmill.layout.ocr import OcrLine
+from corpusmill.layout.ocr_lines import OcrLine
 
 # The gutter is searched in this middle part of the region (as a share of its
 # width): a column narrower than a quarter of the text is a margin note.

@@ -8,11 +8,10 @@ maps, pages with absurd MediaBoxes).
 from __future__ import annotations
 
 import io
-from typing import Iterator
 
 import numpy as np
 import pymupdf
-from PIL import Image, ImageSequence
+from PIL import Image
 
 
 class ImageTooLarge(ValueError):
@@ -32,20 +31,12 @@ def render_page(page: pymupdf.Page, dpi: int, max_pixels: int, as_png: bool = Fa
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
 
 
-def image_frames(content: bytes, max_pixels: int) -> Iterator[np.ndarray]:
-    """Each frame of an image file (multi-page TIFFs have several) as RGB arrays."""
-    # PIL's own bomb guard, set to our cap, catches what the size check below misses.
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    try:
-        img = Image.open(io.BytesIO(content))
-    except Image.DecompressionBombError as e:
-        raise ImageTooLarge(f"image too large: {e}") from e
-    with img:
-        for frame in ImageSequence.Iterator(img):
-            w, h = frame.size
-            if w * h > max_pixels:
-                raise ImageTooLarge(f"image too large: {w}x{h} px exceeds the {max_pixels:,} px limit")
-            yield np.asarray(frame.convert("RGB"))
+def frame_pixels(frame: Image.Image, max_pixels: int) -> np.ndarray:
+    """One frame of an image file (multi-page TIFFs have several) as an RGB array, size checked first."""
+    w, h = frame.size
+    if w * h > max_pixels:
+        raise ImageTooLarge(f"image too large: {w}x{h} px exceeds the {max_pixels:,} px limit")
+    return np.asarray(frame.convert("RGB"))
 
 
 def png_from_array(image: np.ndarray) -> bytes:

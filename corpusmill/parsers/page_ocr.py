@@ -2,8 +2,9 @@
 
 OCR and layout models belong to `corpusmill.layout` (another module's
 engineer); this only calls its interface:
-`corpusmill.layout.ocr.get_ocr_engine(name).recognize(rgb) -> [OcrLine]`
+`corpusmill.layout.ocr.get_ocr_engine(name, threads=n).recognize(rgb) -> [OcrLine]`
 (and `recognize_batch` where an engine batches pages),
+`corpusmill.layout.ocr_lines.page_confidence`, `corpusmill.layout.preprocess.is_blank`,
 `corpusmill.layout.orientation.read_upright` (quarter turns),
 `corpusmill.layout.reading_order.order_lines(lines, page_width)` and
 `corpusmill.layout.layout_model.label_lines` (what each line is). The LLM
@@ -13,7 +14,6 @@ loaded on first use and kept for the life of the worker process.
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from typing import Any
 
 import numpy as np
@@ -40,13 +40,25 @@ class PageReader:
         self._llm: Any = None
 
     def batch_size(self, config) -> int:
-        """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one)."""
-        return max(1, int(getattr(self._ocr(config.ocr_engine), "batch_size", 1)))
+        """Pages the OCR engine wants at once (model pipelines batch; the CPU default reads one).
+
+        Loads the engine (and the layout model where it runs) on first use, so
+        that loading is not charged to the time budget of the first page.
+        """
+        engine = self._ocr(config)
+        if config.ocr_layout and not engine.name.startswith("models"):
+            try:
+                from corpusmill.layout.layout_model import load_layout_model
+
+                load_layout_model(device=getattr(engine, "device", "cpu"))
+            except Exception:  # a layout failure is reported on the pages that need it
+                pass
+        return max(1, int(getattr(engine, "batch_size", 1)))
 
     def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
                     config) -> list[tuple[str, dict[str, Any]]]:
         """OCR page images, in one batch where the engine takes batches."""
-        engine = self._ocr(config.ocr_engine)
+        engine = self._ocr(config)
         batch = getattr(engine, "recognize_batch", None)
         firsts = batch(images) if batch is not None and len(images) > 1 else [None] * len(images)
         return [self._read(engine, image, info, config, first) for image, info, first in zip(images, infos, firsts)]
@@ -54,9 +66,15 @@ class PageReader:
     def _read(self, engine: Any, image: np.ndarray, info: dict[str, Any], config,
               first: Any) -> tuple[str, dict[str, Any]]:
         """One page: turned upright, lines in reading order; low confidence goes to the LLM if configured."""
+        from corpusmill.layout.ocr_lines import page_confidence
         from corpusmill.layout.orientation import read_upright
+        from corpusmill.layout.preprocess import is_blank
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
+        if first is None and is_blank(image):
+            info["route_reason"] += "; blank page (no ink), not OCRed"
+            info["blocks"] = []
+            return "", info
         read = read_upright(engine, image, first)
         lines = order_lines(read.lines, read.image.shape[1])
         if read.rotation:
@@ -66,7 +84,9 @@ class PageReader:
         if engine.name.startswith("models"):
             info["route"] = page_router.MODEL
             info["route_reason"] += f"; read by the model pipeline ({engine.name})"
-        confidence = statistics.fmean(line.confidence for line in lines) if lines else 0.0
+        elif getattr(engine, "device", "cpu") != "cpu":
+            info["route_reason"] += f"; read on {engine.device} ({engine.name})"
+        confidence = page_confidence(lines)
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
@@ -77,15 +97,31 @@ class PageReader:
         info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
                            for i in sorted(removed)]
         text = lines_to_text(_markdown_headings(kept))
-        if lines and confidence < config.min_ocr_confidence:
-            info["hard"] = f"low OCR confidence ({confidence:.2f})"
-            if config.llm_endpoint and config.llm_model:
-                llm_text, reason = self.transcribe(png_from_array(read.image), text, config)
-                if llm_text is not None:
-                    info["route"] = page_router.LLM
-                    info["route_reason"] += f"; {info['hard']}"
-                    return llm_text, info
-                info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+        if lines and confidence < config.low_ocr_confidence:
+            return self._low_confidence(png_from_array(read.image), text, confidence, info, config)
+        return text, info
+
+    def _low_confidence(self, png: bytes, text: str, confidence: float, info: dict[str, Any],
+                        config) -> tuple[str, dict[str, Any]]:
+        """A page OCR barely read (handwriting, a ruined scan): the LLM's reading, else flagged or dropped.
+
+        Never kept silently: `low_confidence` marks it, and under
+        `min_ocr_confidence` its text is left out with the reason on the page.
+        """
+        info["low_confidence"] = True
+        info["hard"] = f"low OCR confidence ({confidence:.2f})"
+        if config.llm_endpoint and config.llm_model:
+            llm_text, reason = self.transcribe(png, text, config)
+            if llm_text is not None:
+                info["route"] = page_router.LLM
+                info["route_reason"] += f"; {info['hard']}"
+                return llm_text, info
+            info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+        else:
+            info["route_reason"] += f"; {info['hard']}, no LLM configured"
+        if config.min_ocr_confidence is not None and confidence < config.min_ocr_confidence:
+            info["dropped"] = f"OCR confidence {confidence:.2f} below the minimum {config.min_ocr_confidence:g}"
+            return "", info
         return text, info
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
@@ -103,7 +139,7 @@ class PageReader:
         return [(r.text, "ok") if r.ok and r.text.strip() else (None, r.reason or "empty answer")
                 for r in self._llm.transcribe_many(pages)]
 
-    def _ocr(self, name: str) -> Any:
+    def _ocr(self, config) -> Any:
         if self._engine is not None:
             return self._engine
         if self._engine_error is not None:
@@ -111,7 +147,7 @@ class PageReader:
         try:
             from corpusmill.layout.ocr import get_ocr_engine
 
-            self._engine = get_ocr_engine(name)
+            self._engine = get_ocr_engine(config.ocr_engine, threads=config.ocr_threads)
         except Exception as e:  # missing module, missing weights, no device
             self._engine_error = f"{type(e).__name__}: {e}"[:300]
             raise OcrUnavailable(self._engine_error) from e
@@ -121,7 +157,7 @@ class PageReader:
 def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
     """The layout model's block type for each line; None throughout when the layout model is off or fails.
 
-    The model pipeline (`--backend mineru`) has its own layout model, so the
+    The torch model pipeline (`--backend torch`) has its own layout model, so the
     CPU one runs only beside CPU OCR engines.
     """
     if not config.ocr_layout or not lines or engine.name.startswith("models"):
@@ -129,7 +165,7 @@ def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], 
     try:
         from corpusmill.layout.layout_model import detect_layout, label_lines
 
-        return label_lines(lines, detect_layout(image))
+        return label_lines(lines, detect_layout(image, device=getattr(engine, "device", "cpu")))
     except Exception as e:  # a layout failure costs the labels, not the page
         info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
         return [None] * len(lines)

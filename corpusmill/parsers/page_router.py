@@ -21,7 +21,7 @@ from corpusmill.parsers.text_layer import PageText
 TEXT_LAYER = "text-layer"
 OCR = "ocr"
 LLM = "llm"
-MODEL = "model"  # the torch model pipeline (--backend mineru)
+MODEL = "model"  # the torch model pipeline (--backend torch)
 
 # Fewer visible characters than this is "no text" (a scan's stray page number
 # or a lone figure label is not a text layer).

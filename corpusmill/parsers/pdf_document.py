@@ -1,19 +1,29 @@
-"""One PDF or page image (bytes) -> Markdown text, per-page routes, metadata.
+"""One PDF or page image -> per-page text and page info, page by page.
 
 This runs inside the PDF stage's child process (see `pdf_worker.py`), so it
 may be killed at any point; it keeps no state between documents except the
-lazily loaded OCR engine and LLM client.
+lazily loaded OCR engine and LLM client. `parse_events` reports its work as a
+stream of events, so the parent can hold each page to a time and memory
+budget, kill the child on the page that overruns, and restart it on the pages
+still to do (`skip` and `done`); `assemble` joins the pages in order.
 
-Failures are `ParseError`s with a `kind` the stage maps to an error or a drop:
-corrupt, encrypted, zero_pages, not_pdf, too_large, no_text, ocr_unavailable.
+Failures of the whole document are `ParseError`s with a `kind` the stage maps
+to an error or a drop: corrupt, encrypted, zero_pages, not_pdf, too_large,
+no_text, ocr_unavailable. A failure of one page (a page MuPDF cannot read, a
+corrupt image inside it, an OCR error) is that page's route `failed`, with the
+reason; the other pages are kept.
 """
 from __future__ import annotations
 
+import io
+import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
+import numpy as np
 import pymupdf
+from PIL import Image, ImageSequence
 
 from corpusmill.acquire.media_type import PDF, sniff_media_type
 from corpusmill.parsers import page_router
@@ -21,12 +31,20 @@ from corpusmill.parsers.block_kinds import classify_blocks
 from corpusmill.parsers.block_order import order_blocks
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
-from corpusmill.parsers.page_images import ImageTooLarge, image_frames, render_page
+from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
 from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
 from corpusmill.parsers.tables import find_tables
 from corpusmill.parsers.text_layer import PageText, read_page
 
 PARSER = f"pymupdf-{pymupdf.VersionBind}"
+# Threads of the OCR models in each parser process; `corpusmill pdf` sets it to
+# the cores divided by --workers unless it is set already.
+OCR_THREADS_ENV = "CORPUSMILL_OCR_THREADS"
+# The route of a page that could not be read (its reason says why); the rest of the document is kept.
+FAILED = "failed"
+# MuPDF reports a broken embedded image as a warning and renders what it decoded;
+# OCR of half an image is garbage, so such a page fails instead.
+_IMAGE_WARNING = re.compile(r"jpeg|jpx|jbig2|png|tiff|image|premature end|corrupt|decod", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +57,26 @@ class ParseConfig:
     max_image_pixels: int = 80_000_000
     max_render_pixels: int = 25_000_000
     ocr_engine: str = "default"
+    # onnxruntime threads of the OCR models: the worker's share of the cores (0: all of them).
+    ocr_threads: int = field(default_factory=lambda: int(os.environ.get(OCR_THREADS_ENV, "0") or 0))
     llm_endpoint: str | None = None
     llm_model: str | None = None
     llm_concurrency: int = 4  # pages in flight to the LLM server
     llm_budget_pages: int | None = None  # per parser process
     llm_budget_tokens: int | None = None
-    min_ocr_confidence: float = 0.75
+    # An OCR'd page whose character-weighted confidence is below this is flagged
+    # `low_confidence` and goes to the LLM when one is configured (upright dev
+    # scans, degraded ones too, read at >= 0.98; garbled handwriting-like
+    # text reads at 0.7-0.88). Below `min_ocr_confidence` its text is dropped.
+    low_ocr_confidence: float = 0.9
+    min_ocr_confidence: float | None = None
     tables: bool = True
     # Label OCR lines with the bundled layout model (headings, running headers/footers, ...).
     ocr_layout: bool = True
+
+
+class CorruptPageImage(RuntimeError):
+    """An image inside a page that MuPDF could not decode (the page fails, not the document)."""
 
 
 class ParseError(Exception):
@@ -68,60 +97,140 @@ class ParsedDocument:
     repaired: bool = False
 
 
+# Events of `parse_events`, in order: ("count", n), then per unit of work
+# ("start", [page indexes], phase) and ("page", index, text, info) for each of
+# them, then ("meta", metadata, repaired).
+Event = tuple[Any, ...]
+Part = tuple[str, dict[str, Any]]
+
+
 def parse_document(content: bytes, media_type: str, config: ParseConfig, reader: PageReader) -> ParsedDocument:
-    """Parse a PDF or a raster image; `reader` holds the OCR engine/LLM client across documents."""
-    sniffed = sniff_media_type(content[:4096])
+    """The whole document in this process, no budgets (tests, tools): the events, assembled."""
+    parts: dict[int, Part] = {}
+    count, metadata, repaired = 0, {}, False
+    for event in parse_events(content, media_type, config, reader):
+        if event[0] == "count":
+            count = event[1]
+        elif event[0] == "page":
+            parts[event[1]] = (event[2], event[3])
+        elif event[0] == "meta":
+            metadata, repaired = event[1], event[2]
+    result = assemble([parts[i] for i in sorted(parts)], count)
+    result.metadata = metadata
+    result.repaired = repaired
+    return result
+
+
+def parse_events(source: bytes | str, media_type: str, config: ParseConfig, reader: PageReader,
+                 pages: tuple[int, int] | None = None, skip: dict[int, str] | None = None,
+                 done: frozenset[int] = frozenset()) -> Iterator[Event]:
+    """Parse a PDF or raster image (bytes, or a file path: MuPDF then reads it lazily).
+
+    `pages` limits the work to a range [start, stop) of page indexes; pages in
+    `skip` come back failed with the given reason, pages in `done` are not
+    read again (the parent has them from before a restart).
+    """
+    head = source[:4096] if isinstance(source, bytes) else _head(source)
+    sniffed = sniff_media_type(head)
+    skip = skip or {}
     if media_type == PDF or sniffed == PDF:
         if sniffed != PDF:
             raise ParseError("not_pdf", f"not a PDF: content looks like {sniffed}")
-        return _parse_pdf(content, config, reader)
-    return _parse_image(content, config, reader)
+        yield from _parse_pdf(source, config, reader, pages, skip, done)
+    else:
+        yield from _parse_image(source, config, reader, pages, skip, done)
 
 
-def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> ParsedDocument:
+def probe_pdf(path: str) -> tuple[int, int]:
+    """(pages, pages without a text layer) of the PDF at `path`, without reading the pages' content."""
+    doc = _open_pdf(path)
+    with doc:
+        if doc.needs_pass:
+            raise ParseError("encrypted", "encrypted PDF: a password is required")
+        textless = sum(1 for page in doc if len(page.get_text("text").strip()) < page_router.MIN_TEXT_CHARS)
+        return doc.page_count, textless
+
+
+def failed_page(index: int, reason: str) -> Part:
+    """The part of a page that could not be read."""
+    return "", {"number": index + 1, "route": FAILED, "route_reason": reason, "blocks": []}
+
+
+def _head(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(4096)
+
+
+def _open_pdf(source: bytes | str) -> pymupdf.Document:
     try:
-        doc = pymupdf.open(stream=content, filetype="pdf")
+        if isinstance(source, bytes):
+            return pymupdf.open(stream=source, filetype="pdf")
+        return pymupdf.open(source, filetype="pdf")
     except Exception as e:  # MuPDF raises FileDataError or plain RuntimeError
         raise ParseError("corrupt", f"corrupt PDF: {e}") from e
+
+
+def _tail(source: bytes | str) -> bytes:
+    if isinstance(source, bytes):
+        return source[-2048:]
+    with open(source, "rb") as f:
+        f.seek(0, io.SEEK_END)
+        f.seek(max(0, f.tell() - 2048))
+        return f.read()
+
+
+def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pages: tuple[int, int] | None,
+               skip: dict[int, str], done: frozenset[int]) -> Iterator[Event]:
+    doc = _open_pdf(source)
     with doc:
         if doc.needs_pass:
             raise ParseError("encrypted", "encrypted PDF: a password is required")
         repaired = bool(getattr(doc, "is_repaired", False))
-        if repaired and b"%%EOF" not in content[-2048:]:
-            raise ParseError("corrupt", f"corrupt PDF: truncated (no %%EOF; {len(content)} bytes, xref rebuilt)")
+        if repaired and b"%%EOF" not in _tail(source):
+            size = len(source) if isinstance(source, bytes) else "?"
+            raise ParseError("corrupt", f"corrupt PDF: truncated (no %%EOF; {size} bytes, xref rebuilt)")
         try:
             n = doc.page_count
         except Exception as e:
             raise ParseError("corrupt", f"corrupt PDF: {e}") from e
         if n == 0:
             raise ParseError("zero_pages", "PDF has zero pages")
+        yield ("count", n)
+        first, stop = pages or (0, n)
+        wanted = range(first, min(stop, n))
 
-        texts: list[PageText | None] = []
-        errors: dict[int, str] = {}
-        for i in range(n):
+        # Text layers of every page of the range (done ones too: running
+        # headers and heading sizes are judged across pages), so a restart
+        # reads the remaining pages exactly as the first try would have.
+        texts: dict[int, PageText] = {}
+        read_errors: list[str] = []
+        for i in wanted:
+            if i in skip:
+                if i not in done:
+                    yield ("page", i, *failed_page(i, skip[i]))
+                continue
+            yield ("start", [i], "text")
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
                 if config.tables:
                     find_tables(page, pt)
-                texts.append(pt)
+                texts[i] = pt
             except Exception as e:
-                texts.append(None)
-                errors[i] = f"{type(e).__name__}: {e}"[:200]
-        good = [t for t in texts if t is not None]
-        if not good:
-            raise ParseError("corrupt", f"corrupt PDF: no page could be read ({next(iter(errors.values()))})")
+                read_errors.append(f"{type(e).__name__}: {e}"[:200])
+                if i not in done:
+                    yield ("page", i, *failed_page(i, f"page error: {read_errors[-1]}"))
+        if not texts and len(read_errors) == n:
+            raise ParseError("corrupt", f"corrupt PDF: no page could be read ({read_errors[0]})")
+        good = list(texts.values())
         mark_furniture(good)
         classify_blocks(good)
 
         llm = config.llm_endpoint is not None and config.llm_model is not None
-        page_parts: list[tuple[str, dict[str, Any]]] = []
-        ocr_pages: list[tuple[int, dict[str, Any]]] = []  # read after the loop, in batches
-        llm_pages: list[tuple[int, bytes]] = []  # sent to the LLM together, `llm_concurrency` at a time
-        for i, pt in enumerate(texts):
-            if pt is None:
-                page_parts.append(("", {"number": i + 1, "route": page_router.TEXT_LAYER,
-                                        "route_reason": f"page error: {errors[i]}", "blocks": []}))
+        ocr_pages: list[tuple[int, dict[str, Any]]] = []  # read after the text pages, in batches
+        llm_pages: list[tuple[int, bytes, Part]] = []
+        for i, pt in texts.items():
+            if i in done:
                 continue
             page = doc.load_page(i)
             route = page_router.route_page(page, pt, llm)
@@ -130,23 +239,26 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
                 info["hard"] = route.hard
             if route.route == page_router.OCR:
                 ocr_pages.append((i, info))
-                page_parts.append(("", info))
-            else:
-                page_parts.append(_read_text_page(page, pt, info))
+                continue
+            yield ("start", [i], route.route)
+            try:
+                part = _read_text_page(page, pt, route, info, config, reader)
                 if route.route == page_router.LLM:
-                    llm_pages.append((i, render_page(page, config.dpi, config.max_render_pixels, as_png=True)))
+                    # Sent to the LLM together, `llm_concurrency` at a time; the text layer is anchor and fallback.
+                    llm_pages.append((i, render_page(page, config.dpi, config.max_render_pixels, as_png=True), part))
                     if len(llm_pages) >= config.llm_concurrency:
-                        _transcribe(llm_pages, page_parts, config, reader)
-        _transcribe(llm_pages, page_parts, config, reader)
-        _read_ocr_pages(doc, ocr_pages, page_parts, config, reader)
-        result = _assemble(page_parts)
-        result.metadata = _metadata(doc)
-        result.repaired = repaired
-        return result
+                        yield from _transcribe(llm_pages, config, reader)
+                    continue
+            except Exception as e:
+                part = failed_page(i, f"page error: {type(e).__name__}: {e}"[:200])
+            yield ("page", i, *part)
+        yield from _transcribe(llm_pages, config, reader)
+        yield from _read_ocr_pages(doc, ocr_pages, config, reader)
+        yield ("meta", _metadata(doc), repaired)
 
 
 def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, Any]]],
-                    page_parts: list[tuple[str, dict[str, Any]]], config: ParseConfig, reader: PageReader) -> None:
+                    config: ParseConfig, reader: PageReader) -> Iterator[Event]:
     """Render and OCR the pages routed to OCR, as many at a time as the engine batches.
 
     The CPU default takes one page at a time, so one rendered page is in memory;
@@ -161,60 +273,141 @@ def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, 
             info["route_reason"] += f"; OCR unavailable: {e}"
             info["blocks"] = []
             info["ocr_unavailable"] = True
-            page_parts[i] = ("", info)
+            yield ("page", i, "", info)
         return
     for start in range(0, len(ocr_pages), size):
         chunk = ocr_pages[start:start + size]
-        images = [render_page(doc.load_page(i), config.dpi, config.max_render_pixels) for i, _ in chunk]
-        for (i, _), part in zip(chunk, reader.read_images(images, [info for _, info in chunk], config)):
-            page_parts[i] = part
+        yield ("start", [i for i, _ in chunk], page_router.OCR)
+        images, infos, indexes = [], [], []
+        for i, info in chunk:
+            try:
+                images.append(_render_checked(doc.load_page(i), config))
+                infos.append(info)
+                indexes.append(i)
+            except CorruptPageImage as e:
+                yield ("page", i, *failed_page(i, str(e)))
+            except Exception as e:
+                yield ("page", i, *failed_page(i, f"page error: {type(e).__name__}: {e}"[:200]))
+        yield from _ocr(images, infos, indexes, config, reader)
 
 
-def _read_text_page(page: pymupdf.Page, pt: PageText, info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _render_checked(page: pymupdf.Page, config: ParseConfig) -> np.ndarray:
+    """The page's pixels; a page whose embedded image MuPDF could not decode fails."""
+    # Decoded images are cached across pages (a corrupt logo on every page is
+    # decoded, and warned about, once): empty the cache so each page's warnings
+    # are its own. Against an OCR pass per page the cost is nil.
+    pymupdf.TOOLS.store_shrink(100)
+    pymupdf.TOOLS.reset_mupdf_warnings()
+    image = render_page(page, config.dpi, config.max_render_pixels)
+    warnings = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if _IMAGE_WARNING.search(w)]
+    if warnings:
+        raise CorruptPageImage(f"corrupt image in the page ({'; '.join(warnings[:3])})"[:200])
+    assert isinstance(image, np.ndarray)
+    return image
+
+
+def _ocr(images: list[np.ndarray], infos: list[dict[str, Any]], indexes: list[int], config: ParseConfig,
+         reader: PageReader) -> Iterator[Event]:
+    """OCR events for pages already in pixels; an OCR error fails the pages of its batch, not the document."""
+    if not images:
+        return
+    try:
+        parts = reader.read_images(images, infos, config)
+    except OcrUnavailable:
+        raise
+    except Exception as e:
+        parts = [failed_page(i, f"OCR error: {type(e).__name__}: {e}"[:200]) for i in indexes]
+    for i, part in zip(indexes, parts):
+        yield ("page", i, *part)
+
+
+def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, info: dict[str, Any],
+                    config: ParseConfig, reader: PageReader) -> Part:
     ordered = order_blocks([b for b in pt.blocks if not b.removed])
     text = render_blocks(ordered)
     info["blocks"] = _blocks(ordered, [b for b in pt.blocks if b.removed])
     return text, info
 
 
-def _transcribe(llm_pages: list[tuple[int, bytes]], page_parts: list[tuple[str, dict[str, Any]]],
-                config: ParseConfig, reader: PageReader) -> None:
-    """LLM-routed pages (their text layer is the anchor and the fallback), concurrently; empties the list."""
+def _transcribe(llm_pages: list[tuple[int, bytes, Part]], config: ParseConfig,
+                reader: PageReader) -> Iterator[Event]:
+    """Page events for LLM-routed pages, read concurrently; a page the LLM fails keeps its text layer. Empties the list."""
     if not llm_pages:
         return
-    answers = reader.transcribe_many([(png, page_parts[i][0]) for i, png in llm_pages], config)
-    for (i, _), (llm_text, reason) in zip(llm_pages, answers):
-        text, info = page_parts[i]
+    yield ("start", [i for i, _, _ in llm_pages], page_router.LLM)
+    answers = reader.transcribe_many([(png, part[0]) for _, png, part in llm_pages], config)
+    for (i, _, (text, info)), (llm_text, reason) in zip(llm_pages, answers):
         if llm_text is None:
             info["route"] = page_router.TEXT_LAYER
             info["route_reason"] += f"; LLM failed ({reason}), text layer kept"
         else:
-            page_parts[i] = (llm_text, info)
+            text = llm_text
+        yield ("page", i, text, info)
     llm_pages.clear()
 
 
-def _parse_image(content: bytes, config: ParseConfig, reader: PageReader) -> ParsedDocument:
+def _parse_image(source: bytes | str, config: ParseConfig, reader: PageReader, pages: tuple[int, int] | None,
+                 skip: dict[int, str], done: frozenset[int]) -> Iterator[Event]:
+    """Frames of an image file, decoded one at a time (a 500-frame TIFF holds one frame in memory)."""
+    # PIL's own bomb guard, set to our cap, refuses a huge image before decoding it.
+    Image.MAX_IMAGE_PIXELS = config.max_image_pixels
     try:
-        frames = list(image_frames(content, config.max_image_pixels))
-    except ImageTooLarge as e:
-        raise ParseError("too_large", str(e)) from e
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        n = getattr(img, "n_frames", 1)
+    except Image.DecompressionBombError as e:
+        raise ParseError("too_large", f"image too large: {e}") from e
     except Exception as e:  # PIL raises many kinds on broken files
         raise ParseError("corrupt", f"corrupt image: {type(e).__name__}: {e}") from e
-    if not frames:
-        raise ParseError("zero_pages", "image has no frames")
-    infos: list[dict[str, Any]] = [{"number": i + 1, "route": page_router.OCR, "route_reason": "raster image"}
-                                   for i in range(len(frames))]
-    parts: list[tuple[str, dict[str, Any]]] = []
+    with img:
+        if n == 0:
+            raise ParseError("zero_pages", "image has no frames")
+        yield ("count", n)
+        first, stop = pages or (0, n)
+        try:
+            size = reader.batch_size(config)
+        except OcrUnavailable as e:
+            raise ParseError("ocr_unavailable", f"OCR unavailable: {e}") from e
+        batch: list[tuple[int, np.ndarray]] = []
+        for i, frame in enumerate(ImageSequence.Iterator(img)):
+            if i >= stop:
+                break
+            if i < first or i in done:
+                continue
+            if i in skip:
+                yield ("page", i, *failed_page(i, skip[i]))
+                continue
+            yield ("start", [i], "decode")
+            try:
+                batch.append((i, frame_pixels(frame, config.max_image_pixels)))
+            except ImageTooLarge as e:
+                if n == 1:
+                    raise ParseError("too_large", str(e)) from e
+                yield ("page", i, *failed_page(i, str(e)))
+            except Exception as e:
+                if n == 1:
+                    raise ParseError("corrupt", f"corrupt image: {type(e).__name__}: {e}") from e
+                yield ("page", i, *failed_page(i, f"corrupt frame: {type(e).__name__}: {e}"[:200]))
+            if len(batch) == size:
+                yield from _ocr_frames(batch, config, reader)
+                batch = []
+        yield from _ocr_frames(batch, config, reader)
+    yield ("meta", {}, False)
+
+
+def _ocr_frames(batch: list[tuple[int, np.ndarray]], config: ParseConfig, reader: PageReader) -> Iterator[Event]:
+    if not batch:
+        return
+    indexes = [i for i, _ in batch]
+    yield ("start", indexes, page_router.OCR)
+    infos = [{"number": i + 1, "route": page_router.OCR, "route_reason": "raster image"} for i in indexes]
     try:
-        size = reader.batch_size(config)
-        for start in range(0, len(frames), size):
-            parts += reader.read_images(frames[start:start + size], infos[start:start + size], config)
+        yield from _ocr([image for _, image in batch], infos, indexes, config, reader)
     except OcrUnavailable as e:
         raise ParseError("ocr_unavailable", f"OCR unavailable: {e}") from e
-    return _assemble(parts)
 
 
-def _assemble(parts: list[tuple[str, dict[str, Any]]]) -> ParsedDocument:
+def assemble(parts: list[Part], page_count: int) -> ParsedDocument:
+    """Pages in order -> the document's text (pages joined by a blank line), page infos, route counts."""
     chunks: list[str] = []
     pages: list[dict[str, Any]] = []
     offset = 0
@@ -233,10 +426,18 @@ def _assemble(parts: list[tuple[str, dict[str, Any]]]) -> ParsedDocument:
         pages.append(info)
     text = "\n\n".join(chunks)
     if not text.strip():
+        dropped = [p for p in pages if p.get("dropped")]
+        if dropped:
+            raise ParseError("low_ocr_confidence", f"no text kept: {len(dropped)} of {len(pages)} pages dropped; "
+                                                   f"page {dropped[0]['number']}: {dropped[0]['dropped']}")
+        failed = [p for p in pages if p["route"] == FAILED]
+        if failed and len(failed) == len(pages):
+            raise ParseError("failed", f"all {len(pages)} pages failed; page {failed[0]['number']}: "
+                                       f"{failed[0]['route_reason']}")
         if any(p.get("ocr_unavailable") for p in pages):
             raise ParseError("ocr_unavailable", "no text layer and no OCR engine available")
         raise ParseError("no_text", "no text on any page")
-    return ParsedDocument(text=text, pages=pages, page_count=len(pages), route_counts=counts)
+    return ParsedDocument(text=text, pages=pages, page_count=page_count, route_counts=counts)
 
 
 def _blocks(ordered, removed) -> list[dict[str, Any]]:

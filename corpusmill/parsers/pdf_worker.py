@@ -1,4 +1,4 @@
-"""A child process that parses one document at a time, killed when it overruns.
+"""A child process that parses documents page by page, each page held to a budget.
 
 MuPDF is C code: a malicious or broken page can loop forever or allocate
 without bound, and no Python timeout can interrupt it in-process. So the
@@ -6,10 +6,14 @@ stage sends each document to a long-lived child process (a fresh interpreter
 running this module, so no inherited threads or locks, and never a re-import
 of the caller's `__main__` as multiprocessing's spawn does: a user's script
 without an `if __name__ == "__main__"` guard must not run again; the OCR
-engine stays loaded between documents) and waits with a deadline. Past the deadline, or past the memory limit
-(the child's resident size, polled, which works alongside GPU libraries that
-reserve huge virtual address ranges), the child is killed and the next
-document gets a fresh one.
+engine stays loaded between documents) that reports every page it starts and finishes (`pdf_document.parse_events`).
+The parent holds the page being worked on to the page budget and the child's
+resident size (polled, which works alongside GPU libraries that reserve huge
+virtual address ranges) to the memory limit. A page that overruns either is
+killed with the child and recorded as failed; a fresh child goes on with the
+pages still to do, so a document loses only its bad pages. The document as
+a whole has a budget that grows with its page count; when it runs out, the
+pages not yet read fail and the ones read are kept.
 """
 from __future__ import annotations
 
@@ -20,27 +24,78 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from corpusmill.parsers.pdf_document import ParseConfig
+from corpusmill.parsers.pdf_document import ParseConfig, ParseError, Part, failed_page
 
 _POLL_S = 0.05
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Time limits of one document.
+
+    `page_s` bounds one page (a batch of n pages gets n times it); the
+    document gets `base_s` (opening it, reading its text layers) plus
+    `per_page_s` for each of its pages.
+    """
+
+    page_s: float
+    base_s: float
+    per_page_s: float
+
+    def document_s(self, pages: int) -> float:
+        return self.base_s + self.per_page_s * pages
+
+
 class WorkerFailure(Exception):
-    """The child did not answer: timeout, memory limit, crash."""
+    """The child did not answer before any page was under way: timeout, memory limit, crash."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
 
+@dataclass
+class Parsed:
+    """What the child reported for a document (or a page range of one), pages in order."""
+
+    parts: list[Part]
+    page_count: int
+    metadata: dict[str, Any]
+    repaired: bool
+    seconds: float
+
+
+@dataclass
+class _Run:
+    """The parent's account of one document across child restarts."""
+
+    t0: float
+    budget: Budget
+    pages: tuple[int, int] | None
+    count: int | None = None
+    parts: dict[int, Part] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)  # index -> why, skipped by the next child
+    meta: tuple[dict[str, Any], bool] = ({}, False)
+
+    def wanted(self) -> range:
+        first, stop = self.pages or (0, self.count or 0)
+        return range(first, min(stop, self.count or 0))
+
+    def deadline(self) -> float:
+        """Opening the document gets the base budget; once its pages are counted, the budget grows with them."""
+        if self.count is None:
+            return self.t0 + self.budget.base_s
+        return self.t0 + self.budget.document_s(len(self.wanted()))
+
+
 class ParserProcess:
-    """One child process running `parse_document`, restarted after a kill."""
+    """One child process running `parse_events`, restarted after a kill."""
 
     def __init__(self, config: ParseConfig, memory_limit_mb: int | None) -> None:
         self.config = config
@@ -48,40 +103,108 @@ class ParserProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.restarts = 0
+        # The largest resident size polled in any child: what the memory limit is held against.
+        self.peak_rss = 0
 
-    def parse(self, content: bytes, media_type: str, timeout_s: float) -> dict[str, Any]:
-        """The child's answer: {"ok": True, "text", "pages", ...} or {"ok": False, "kind", "message"}.
+    def parse(self, source: bytes | str, media_type: str, budget: Budget,
+              pages: tuple[int, int] | None = None) -> Parsed:
+        """Every page of the document (or of `pages`, a [start, stop) range): read, or failed with a reason.
 
-        Raises WorkerFailure when the child gives no answer (timeout, memory, crash).
+        Raises `pdf_document.ParseError` for a failure of the whole document and
+        `WorkerFailure` when the child fails outside any page (before it has
+        counted the pages, or between them).
         """
+        run = _Run(time.monotonic(), budget, pages)
+        while True:
+            outcome = self._run_once(source, media_type, run)
+            if outcome is None:
+                break
+            kind, message, current = outcome
+            if kind == "document":
+                for i in run.wanted():
+                    run.parts.setdefault(i, failed_page(i, message))
+                break
+            if not current:
+                raise WorkerFailure(kind, message)
+            for i in current:
+                run.failed[i] = message
+        parts = [run.parts.get(i) or failed_page(i, run.failed.get(i, "page not read")) for i in run.wanted()]
+        metadata, repaired = run.meta
+        assert run.count is not None
+        return Parsed(parts, run.count, metadata, repaired, time.monotonic() - run.t0)
+
+    def probe(self, path: str, timeout_s: float) -> tuple[int, int]:
+        """(pages, pages without a text layer) of the PDF at `path`, read in the child under `timeout_s`."""
+        self._ensure()
+        assert self._conn is not None and self._proc is not None
+        self._conn.send(("probe", path))
+        deadline = time.monotonic() + timeout_s
+        while not self._conn.poll(_POLL_S):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self._kill()
+                raise WorkerFailure("timeout", f"probing {path} took over {timeout_s:g}s or crashed")
+        answer = self._conn.recv()
+        if answer[0] == "error":
+            raise ParseError(answer[1], answer[2])
+        return answer[1], answer[2]
+
+    def _run_once(self, source: bytes | str, media_type: str, run: _Run) -> tuple[str, str, list[int]] | None:
+        """One child's go at the document: None when it finished, else (kind, message, pages under way)."""
         self._ensure()
         assert self._conn is not None and self._proc is not None
         try:
-            self._conn.send((content, media_type))
+            self._conn.send(("parse", source, media_type, run.pages, dict(run.failed), frozenset(run.parts)))
         except (BrokenPipeError, OSError) as e:
             self._kill()
-            raise WorkerFailure("crashed", f"parser process unreachable: {e}") from e
-        deadline = time.monotonic() + timeout_s
+            return "crashed", f"parser process unreachable: {e}", []
+        current: list[int] = []
+        page_deadline = float("inf")
         while True:
             if self._conn.poll(_POLL_S):
                 try:
-                    return self._conn.recv()
+                    event = self._conn.recv()
                 except (EOFError, OSError):
-                    code = self._proc.poll() if self._proc else None
-                    self._kill()
-                    raise WorkerFailure("crashed", f"parser process died (exit code {code})") from None
-            code = self._proc.poll()
-            if code is not None:
+                    return self._died(current)
+                tag = event[0]
+                if tag == "count":
+                    run.count = event[1]
+                elif tag == "start":
+                    current = list(event[1])
+                    page_deadline = time.monotonic() + run.budget.page_s * len(current)
+                elif tag == "page":
+                    run.parts[event[1]] = (event[2], event[3])
+                    current = [i for i in current if i != event[1]]
+                    if not current:
+                        page_deadline = float("inf")
+                elif tag == "meta":
+                    run.meta = (event[1], event[2])
+                elif tag == "done":
+                    return None
+                elif tag == "error":
+                    raise ParseError(event[1], event[2])
+                continue
+            if self._proc.poll() is not None:
+                return self._died(current)
+            now = time.monotonic()
+            if now > run.deadline():
                 self._kill()
-                raise WorkerFailure("crashed", f"parser process died (exit code {code})")
-            if time.monotonic() > deadline:
+                if run.count is None:
+                    return "timeout", f"timeout after {run.budget.base_s:g}s", current
+                return ("document", f"document time budget ({run.deadline() - run.t0:.0f}s for "
+                        f"{len(run.wanted())} pages) spent before this page", current)
+            if now > page_deadline:
                 self._kill()
-                raise WorkerFailure("timeout", f"timeout after {timeout_s:g}s")
+                return "timeout", f"page timeout after {run.budget.page_s * len(current):g}s", current
             rss = _rss(self._proc.pid)
+            self.peak_rss = max(self.peak_rss, rss)
             if self.memory_limit and rss > self.memory_limit:
                 self._kill()
-                raise WorkerFailure(
-                    "memory", f"memory limit exceeded ({rss >> 20} MB > {self.memory_limit >> 20} MB)")
+                return "memory", f"memory limit exceeded ({rss >> 20} MB > {self.memory_limit >> 20} MB)", current
+
+    def _died(self, current: list[int]) -> tuple[str, str, list[int]]:
+        code = self._proc.poll() if self._proc else None
+        self._kill()
+        return "crashed", f"parser process died (exit code {code})", current
 
     def close(self) -> None:
         if self._conn is not None and self._proc is not None and self._proc.poll() is None:
@@ -123,9 +246,9 @@ class ParserProcess:
 
 
 def _serve(conn: Connection) -> None:
-    """Child main loop: the config, then documents until told to stop (None)."""
+    """Child main loop: the config, then documents, reporting each page, until told to stop (None)."""
     from corpusmill.parsers.page_ocr import PageReader
-    from corpusmill.parsers.pdf_document import ParseConfig, ParseError, parse_document
+    from corpusmill.parsers.pdf_document import parse_events, probe_pdf
 
     try:
         cfg = ParseConfig(**conn.recv())
@@ -139,27 +262,25 @@ def _serve(conn: Connection) -> None:
             return
         if job is None:
             return
-        content, media_type = job
-        t0 = time.perf_counter()
+        if job[0] == "probe":
+            try:
+                conn.send(("probe", *probe_pdf(job[1])))
+            except ParseError as e:
+                conn.send(("error", e.kind, str(e)))
+            except Exception as e:
+                conn.send(("error", "corrupt", f"corrupt PDF: {type(e).__name__}: {e}"[:500]))
+            continue
+        _, source, media_type, pages, skip, done = job
         try:
-            doc = parse_document(content, media_type, cfg, reader)
-            answer: dict[str, Any] = {
-                "ok": True,
-                "text": doc.text,
-                "pages": doc.pages,
-                "page_count": doc.page_count,
-                "metadata": doc.metadata,
-                "route_counts": doc.route_counts,
-                "repaired": doc.repaired,
-            }
+            for event in parse_events(source, media_type, cfg, reader, pages, skip, done):
+                conn.send(event)
+            conn.send(("done",))
         except ParseError as e:
-            answer = {"ok": False, "kind": e.kind, "message": str(e)}
+            conn.send(("error", e.kind, str(e)))
         except MemoryError:
-            answer = {"ok": False, "kind": "memory", "message": "out of memory while parsing"}
+            conn.send(("error", "memory", "out of memory while parsing"))
         except Exception as e:  # a parser bug on one document must not kill the worker
-            answer = {"ok": False, "kind": "failed", "message": f"{type(e).__name__}: {e}"[:500]}
-        answer["seconds"] = time.perf_counter() - t0
-        conn.send(answer)
+            conn.send(("error", "failed", f"{type(e).__name__}: {e}"[:500]))
 
 
 def _rss(pid: int) -> int:

@@ -132,7 +132,7 @@ def test_command_line(tmp_path, capsys):
 
 
 def test_pdf_job_reads_scans_with_the_model_pipeline(tmp_path):
-    """`corpusmill pdf --backend mineru --models DIR`: the real job, pages routed to `model`."""
+    """`corpusmill pdf --backend torch --models DIR`: the real job, pages routed to `model`."""
     import subprocess
     import sys
 
@@ -148,7 +148,7 @@ def test_pdf_job_reads_scans_with_the_model_pipeline(tmp_path):
     cv2.imwrite(str(scans / "page.png"), _page([3, 2]))
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "corpusmill.cli", "pdf", str(scans), "-o", str(out),
-                        "--backend", "mineru", "--models", str(models), "--quiet", "--no-dedup", "--no-pii"],
+                        "--backend", "torch", "--models", str(models), "--quiet", "--no-dedup", "--no-pii"],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     got = read_out(out)

@@ -132,3 +132,21 @@ def test_nothing_is_fetched(monkeypatch, tmp_path):
     assert layout_model.detect_layout(_rgb("acmart-sigconf-p0005-two-column.png"))
     assert attempts == []
     assert sorted(p.name for p in models.iterdir()) == before
+
+
+def test_blank_page_is_told_from_a_page_with_only_a_page_number():
+    """A degraded empty page (grey paper, a few dark specks) is blank; one folio digit is not."""
+    import pymupdf
+
+    from corpusmill.layout.preprocess import is_blank
+
+    rng = np.random.default_rng(0)
+    paper = np.clip(rng.normal(240, 6, (2200, 1700)), 0, 255).astype(np.uint8)
+    paper[rng.integers(0, 2200, 20), rng.integers(0, 1700, 20)] = 40  # dust
+    assert is_blank(np.stack([paper] * 3, axis=2))
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_text((300, 760), "9", fontsize=10)
+    pix = page.get_pixmap(dpi=200)
+    folio = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
+    assert not is_blank(np.minimum(folio, np.stack([paper] * 3, axis=2)[:pix.height, :pix.width]))

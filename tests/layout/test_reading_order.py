@@ -1,7 +1,7 @@
 """Reading order of OCR lines on synthetic page geometries."""
 from __future__ import annotations
 
-from corpusmill.layout.ocr import OcrLine
+from corpusmill.layout.ocr_lines import OcrLine
 from corpusmill.layout.reading_order import lines_to_text, order_lines
 
 W = 1700
