@@ -42,10 +42,7 @@ class ConfigError(ValueError):
 
 
 def stage_names() -> list[str]:
-    from corpusmill.curate.dedup import DEDUP_STAGES
-    from corpusmill.curate.filters.presets import FILTERS
-
-    return sorted({*STAGES, *FILTERS, *DEDUP_STAGES})
+    return sorted(STAGES)
 
 
 def _settings_of(cls: type) -> dict[str, Any]:
