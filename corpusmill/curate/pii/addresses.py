@@ -22,7 +22,9 @@ _W = r"\p{Lu}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*"
 _SW = r"[\p{L}\p{M}'’][\p{L}\p{M}'’.\-]*"
 _PARTICLE = r"(?:de|del|de la|di|da|della|dei|du|des|la|le|les|sur|sous|en|van|von|der|den|am|an|im|bei|ob|y|i|e|d'|l')"
 # A town: one to four capitalised words, particles between them, an Italian province "(MI)".
-_TOWN = rf"(?:'s-|'t )?{_W}(?:[ \-](?:{_W}|{_PARTICLE}(?= \p{{Lu}}))){{0,3}}(?: \(\p{{Lu}}{{2}}\))?"
+_TOWN = (
+    rf"(?:'s-|'t )?{_W}(?:(?:[ \-]| ?/ ?)(?:{_W}|{_PARTICLE}(?= \p{{Lu}}))){{0,3}}(?: \(\p{{Lu}}{{2}}\))?"
+)
 _NUM = r"\d{1,5}(?:\s?[a-zA-Z](?![\p{L}\d]))?(?:\s?[\-/]\s?\d{1,5}[a-zA-Z]?)?"
 _SEP = r"\s?,\s?|\s"
 
@@ -127,8 +129,118 @@ _LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 _SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
 
 
+# --- Address blocks: lines (or comma-separated parts) above a postcode-and-town line. ---
+# Letters and envelopes write an address as a block, one part per line or per
+# comma: "Flat 3 / 27B Cranbourne Road / Bristol BS7 8QY", "c/o Praxis am Markt /
+# Marktplatz 3 / 97070 Würzburg". The postcode line anchors the block; the parts
+# above it are taken while each has the shape of an address part.
+_POSTCODE_PART = regex.compile(
+    rf"(?:(?:(?:D|A|CH|F|B|NL|L|I|E|P|PL|DE|FR|AT|IT|ES)[\-–] ?)?"
+    rf"(?:\d{{5}}|\d{{4}}(?: ?\p{{Lu}}{{2}}(?!\p{{L}}))?|\d{{2}}-\d{{3}}|\d{{2}} \d{{3}}) {_TOWN}"
+    rf"(?: Cedex(?: \d{{1,2}})?)?"
+    rf"|(?:{_TOWN},? )?(?:{_US_STATES}) \d{{5}}(?:-\d{{4}})?"
+    rf"|(?:{_TOWN},? )?{_UK_POSTCODE})"
+)
+_PART = regex.compile(r"[^,\n]+")
+# Lower-case words an address part may hold besides capitalised words and numbers.
+_PART_WORDS = frozenset(
+    "rue avenue av. allée chemin impasse quai route place bd boulevard bis ter quater des de du la le les "
+    "d' l' sur ul. al. pl. os. lok. m. via viale piazza corso vicolo calle c/ avda. paseo plaza carrer "
+    "di del della dei da am an im auf der den dem zum zur van het op straße weg gasse st. rd. ave. "
+    "apt. apt no. nº n° n.".split()
+)
+_UNIT = regex.compile(
+    r"^(?:c/o|c/o\.|Flat|Apartment|Apt\.?|Unit|Suite|Ste\.?|Studio|Appartement|Appart\.|Appartamento|"
+    r"Wohnung|Whg\.|Piso|Bâtiment|Bât\.|Résidence|Etage|Stock|Postfach|P\.?O\.? Box|BP|Boîte|Casella)\b",
+    regex.I,
+)
+_NAMED_HOUSE = regex.compile(
+    r"^(?:\p{Lu}\p{L}+ ){1,3}(?:Cottage|House|Farm|Lodge|Manor|Hall|Villa|Barn|Mill|Court|Mansions|Chambers|"
+    r"Grange|Rectory|Vicarage)$"
+)
+_HOUSE_NUMBER = regex.compile(r"(?<![\p{L}\d])\d{1,5}(?:\s?[a-zA-Z](?!\p{L}))?(?:[\-/]\d{1,5}[a-zA-Z]?|-[IVX]+)?(?![\d])")
+_FLOOR = regex.compile(r"^\d{1,2}\s?[º°ª](?: ?\d{0,2}\s?[º°ª]?\s?\p{Lu}?)*$")
+_PART_START = regex.compile(
+    r"(?<![\p{L}\d])(?:\d|(?i:c/o|flat|apartment|apt|unit|suite|appartement|wohnung|piso)\b|(?:rue|avenue|allée|"
+    r"chemin|ul\.|via|viale|piazza|corso|calle|c/|avda\.|paseo|plaza)\s)"
+)
+_PART_END = regex.compile(r"[.;!?)]?(?:\s|$)")
+_MAX_PART = 60
+
+
+def _part_kind(part: str) -> str | None:
+    """"street", "unit", "place" (words only: a locality or a street name) or None (not an address part)."""
+    if len(part) > _MAX_PART or "@" in part or ":" in part or "http" in part:
+        return None
+    if _UNIT.match(part):
+        return "unit"
+    if _FLOOR.match(part):
+        return "unit"
+    if _NAMED_HOUSE.match(part):
+        return "street"
+    words = part.split()
+    if not words or not all(w[0].isupper() or w[0].isdigit() or w.lower() in _PART_WORDS
+                            or w.lower().endswith(("straße", "strasse", "str.")) for w in words):
+        return None
+    digits = sum(ch.isdigit() for ch in part)
+    if digits:
+        if digits > 9 or not _HOUSE_NUMBER.search(part):
+            return None
+        if not any(sum(ch.isalpha() for ch in w) >= 3 for w in words) and len(words) > 1:
+            return None
+        # Number first ("12 Mill Lane", "3 allée des Peupliers") takes a street name of two words
+        # at least; "300 Besucher" is a count in prose.
+        if part[0].isdigit() and sum(not any(ch.isdigit() for ch in w) for w in words) < 2:
+            return None
+        return "street"
+    return "place" if len(words) <= 4 else None
+
+
+def _blocks(text: str) -> Iterator[tuple[int, int]]:
+    if not any(ch.isdigit() for ch in text):
+        return
+    parts = [(m.start() + len(m.group()) - len(m.group().lstrip()), m.end() - len(m.group()) + len(m.group().rstrip()))
+             for m in _PART.finditer(text)]
+    parts = [(a, b) for a, b in parts if a < b]
+    for i, (a, b) in enumerate(parts):
+        postcode = _POSTCODE_PART.match(text, a, b)
+        # The postcode part may end the sentence: "..., Bristol BS7 8QY. Call me".
+        if postcode is None or (postcode.end() < b and not _PART_END.match(text, postcode.end(), b)):
+            continue
+        b = postcode.end()
+        first = None
+        j = i - 1
+        while j >= 0:
+            pa, pb = parts[j]
+            if text.count("\n", pb, parts[j + 1][0]) > 1:
+                break  # a blank line ends the block
+            part = text[pa:pb]
+            kind = _part_kind(part)
+            if kind is None:
+                # The top part may begin with a label or prose: "Siège : 3 allée des Peupliers",
+                # "Collection only from Flat 3": the address starts at its unit word or number.
+                for start in _PART_START.finditer(part):
+                    if _part_kind(part[start.start():]) in ("street", "unit"):
+                        first = pa + start.start()
+                        break
+                break
+            if kind is None:
+                break
+            if kind == "place":
+                # A words-only part is a locality ("Little Haddon") when an address part
+                # stands above it; otherwise it is the addressee's name or a heading.
+                above = _part_kind(text[parts[j - 1][0]:parts[j - 1][1]]) if j > 0 else None
+                if above not in ("street", "unit") or text.count("\n", parts[j - 1][1], pa) > 1:
+                    break
+            first = pa
+            j -= 1
+        if first is not None and _HOUSE_NUMBER.search(text, first, b) or (
+                first is not None and _UNIT.match(text[first:b])):
+            yield first, b
+
+
 def find_addresses(text: str) -> Iterator[PiiSpan]:
-    found: set[tuple[int, int]] = set()
+    found: set[tuple[int, int]] = set(_blocks(text))
     for pattern in _PLAIN:
         for m in pattern.finditer(text):
             found.add(m.span())

@@ -54,7 +54,16 @@ def _not_personal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     (Not `is_reserved`: for IPv6 it covers every block outside 2000::/3, which
     is where addresses seen in the wild, and in test data, also fall.)
     """
-    return ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_link_local
+    return ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_link_local or _is_netmask(ip)
+
+
+def _is_netmask(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """"255.255.255.0", "255.255.0.0": a subnet mask (ones, then zeros) names no host."""
+    if ip.version != 4 or not str(ip).startswith("255."):
+        return False
+    bits = int(ip)
+    inverted = ~bits & 0xFFFFFFFF
+    return inverted & (inverted + 1) == 0
 
 
 def _looks_like_version(quad: str) -> bool:
