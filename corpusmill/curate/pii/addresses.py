@@ -166,6 +166,7 @@ _PART_START = regex.compile(
 )
 _PART_END = regex.compile(r"[.;!?)]?(?:\s|$)")
 _MAX_PART = 60
+_BREAK = regex.compile(r"[,\n]")
 
 
 def _part_kind(part: str) -> str | None:
@@ -240,7 +241,7 @@ def _blocks(text: str) -> Iterator[tuple[int, int]]:
 
 
 def find_addresses(text: str) -> Iterator[PiiSpan]:
-    found: set[tuple[int, int]] = set(_blocks(text))
+    found: set[tuple[int, int]] = set()
     for pattern in _PLAIN:
         for m in pattern.finditer(text):
             found.add(m.span())
@@ -248,6 +249,11 @@ def find_addresses(text: str) -> Iterator[PiiSpan]:
         for lo, hi in _windows(text, anchor):
             for m in pattern.finditer(text, lo, hi):
                 found.add(m.span())
+    for start, end in _blocks(text):
+        # A country pattern knows where a street name starts ("Büro Rheinweg 9": at
+        # "Rheinweg"); where one ends with the block inside its first part, its start wins.
+        later = [s for s, e in found if e == end and start < s and not _BREAK.search(text, start, s)]
+        found.add((min(later), end) if later else (start, end))
     for start, end in sorted(found):
         if start > 0 and _LETTER_OR_DIGIT.match(text, start - 1):
             continue  # starts inside a word or number
