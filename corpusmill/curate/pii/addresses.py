@@ -150,9 +150,9 @@ _PART_WORDS = frozenset(
     "apt. apt no. nº n° n.".split()
 )
 _UNIT = regex.compile(
-    r"^(?:c/o|c/o\.|Flat|Apartment|Apt\.?|Unit|Suite|Ste\.?|Studio|Appartement|Appart\.|Appartamento|"
-    r"Wohnung|Whg\.|Piso|Bâtiment|Bât\.|Résidence|Etage|Stock|Postfach|P\.?O\.? Box|BP|Boîte|Casella)\b",
-    regex.I,
+    r"^(?:(?i:c/o|c/o\.|Flat|Apartment|Apt\.?|Unit|Suite|Ste\.?|Studio|Appartement|Appart\.|Appartamento|"
+    r"Wohnung|Whg\.|Piso|Bâtiment|Bât\.|Résidence|Etage|Stock|Stiege|Top|Postfach|P\.?O\.? Box|BP|Boîte|Casella|"
+    r"Interno|Int\.|Scala|Sc\.|Piano|Escalera|Esc\.|Puerta)|lok\.|m\.)(?!\p{L})"  # Polish "m." lower case only
 )
 _NAMED_HOUSE = regex.compile(
     r"^(?:\p{Lu}\p{L}+ ){1,3}(?:Cottage|House|Farm|Lodge|Manor|Hall|Villa|Barn|Mill|Court|Mansions|Chambers|"
