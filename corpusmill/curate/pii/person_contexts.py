@@ -23,6 +23,7 @@ thanks". Public figures in news prose stand in none of these places.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 import regex
@@ -74,7 +75,8 @@ _FIELD_END = regex.compile(
 _EMAIL_OPEN = regex.compile(r"[ \t]*(?:<|\(<?|\[mailto:|\")$")
 _LETTER_BEFORE = regex.compile(r"\p{L}")
 _WORD = regex.compile(r"\S+")
-_CONTACT_GAP = 40  # characters between a name and the contact detail that follows it in a sentence
+_CONTACT_GAP = 40
+_MAX_RECURRENCES = 6  # occurrences of one name in a text beyond which it is the text's subject  # characters between a name and the contact detail that follows it in a sentence
 
 
 def find_names_in_layout(text: str, contacts: Iterable[PiiSpan]) -> Iterator[PiiSpan]:
@@ -102,8 +104,13 @@ def recurrences(text: str, names: list[PiiSpan]) -> Iterator[PiiSpan]:
     if not forms:
         return
     alternation = "|".join(regex.escape(f).replace(r"\ ", r"\s+") for f in sorted(forms, key=len, reverse=True))
-    for m in regex.finditer(rf"(?<![\p{{L}}\p{{N}}])(?:{alternation})(?![\p{{L}}\p{{N}}])", text):
-        yield PiiSpan("PERSON", m.start(), m.end())
+    found = list(regex.finditer(rf"(?<![\p{{L}}\p{{N}}])(?:{alternation})(?![\p{{L}}\p{{N}}])", text))
+    # A name that recurs all over a text is what the text is about (a character, a brand, a
+    # public figure), not a contact signing it: only the places that named it are kept.
+    counts = Counter(regex.sub(r"\s+", " ", m.group()) for m in found)
+    for m in found:
+        if counts[regex.sub(r"\s+", " ", m.group())] <= _MAX_RECURRENCES:
+            yield PiiSpan("PERSON", m.start(), m.end())
 
 
 def _name_at(text: str, pos: int, end: int | None = None) -> regex.Match[str] | None:
@@ -158,6 +165,8 @@ def _in_fields(text: str) -> Iterator[PiiSpan]:
     """Names that fill a header field, a byline, a credit or a "Label: Name" field, lists included."""
     for cue in (_HEADER_FIELD, _BYLINE, _LABEL_FIELD):
         for m in cue.finditer(text):
+            if cue is _LABEL_FIELD and _label_is_name(m.group()):
+                continue  # "Marcel Reich-Ranicki: Günter Kunert, Philip Roth": an author and the titles
             pos = m.end()
             while True:
                 name = _name_at(text, pos)
@@ -169,6 +178,12 @@ def _in_fields(text: str) -> Iterator[PiiSpan]:
                 if join is None:
                     break
                 pos = join.end()
+
+
+def _label_is_name(field_start: str) -> bool:
+    label = field_start.split(":", 1)[0].strip()
+    name = NAME.fullmatch(label)
+    return name is not None and is_given_name(label.split(" ", 1)[0])
 
 
 def _before_contacts(text: str, contacts: list[PiiSpan]) -> Iterator[PiiSpan]:
