@@ -75,6 +75,8 @@ _FIELD_END = regex.compile(
 _EMAIL_OPEN = regex.compile(r"[ \t]*(?:<|\(<?|\[mailto:|\")$")
 _LETTER_BEFORE = regex.compile(r"\p{L}")
 _WORD = regex.compile(r"\S+")
+_CAPITALISED_AFTER = regex.compile(r" \p{Lu}\p{Ll}")
+_CAPITALISED_BEFORE = regex.compile(r"(\p{Lu}\p{Ll}+) $")
 _CONTACT_GAP = 40
 _MAX_RECURRENCES = 6  # occurrences of one name in a text beyond which it is the text's subject  # characters between a name and the contact detail that follows it in a sentence
 
@@ -109,8 +111,14 @@ def recurrences(text: str, names: list[PiiSpan]) -> Iterator[PiiSpan]:
     # public figure), not a contact signing it: only the places that named it are kept.
     counts = Counter(regex.sub(r"\s+", " ", m.group()) for m in found)
     for m in found:
-        if counts[regex.sub(r"\s+", " ", m.group())] <= _MAX_RECURRENCES:
-            yield PiiSpan("PERSON", m.start(), m.end())
+        if counts[regex.sub(r"\s+", " ", m.group())] > _MAX_RECURRENCES:
+            continue
+        # A given name or surname alone, not as part of another name ("David" of "David Perdue").
+        before = _CAPITALISED_BEFORE.search(text, max(0, m.start() - 40), m.start())
+        if " " not in m.group() and (_CAPITALISED_AFTER.match(text, m.end())
+                                     or (before is not None and is_given_name(before.group(1)))):
+            continue
+        yield PiiSpan("PERSON", m.start(), m.end())
 
 
 def _name_at(text: str, pos: int, end: int | None = None) -> regex.Match[str] | None:
