@@ -102,6 +102,9 @@ _NOT_GIVEN = frozenset(
         "Del", "Di", "Da", "Du", "Sankt", "Saint", "San", "Santa", "St", "Alle", "All", "Mit", "Fine",
         # Words that open a reply header ("On Tue, …", "Am 12.01.", "Op wo 8 mrt"): weekdays, prepositions.
         "On", "Am", "Op", "Dnia", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+        # Greetings and thanks that open a line before a name ("Hi Eleanor,").
+        "Hi", "Hey", "Hello", "Hallo", "Dear", "Liebe", "Lieber", "Ciao", "Hola", "Bonjour", "Salut", "Hoi",
+        "Cześć", "Thanks", "Danke", "Merci", "Grazie", "Gracias", "Dank",
     )
 )
 
