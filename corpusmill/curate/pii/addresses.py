@@ -142,6 +142,9 @@ _POSTCODE_PART = regex.compile(
     rf"|(?:{_TOWN},? )?{_UK_POSTCODE})"
 )
 _PART = regex.compile(r"[^,\n]+")
+# The digits every postcode form holds: found first, cheaply, before the part around them is read.
+_POSTCODE_DIGITS = regex.compile(r"\d{4,5}|\d{2}[- ]\d{3}|\d\p{Lu}{2}(?!\p{L})")
+_BLOCK_REACH = 400  # how far above its postcode part a block may start
 # Lower-case words an address part may hold besides capitalised words and numbers.
 _PART_WORDS = frozenset(
     "rue avenue av. allée chemin impasse quai route place bd boulevard bis ter quater des de du la le les "
@@ -198,46 +201,58 @@ def _part_kind(part: str) -> str | None:
 
 
 def _blocks(text: str) -> Iterator[tuple[int, int]]:
-    if not any(ch.isdigit() for ch in text):
-        return
-    parts = [(m.start() + len(m.group()) - len(m.group().lstrip()), m.end() - len(m.group()) + len(m.group().rstrip()))
-             for m in _PART.finditer(text)]
-    parts = [(a, b) for a, b in parts if a < b]
-    for i, (a, b) in enumerate(parts):
-        postcode = _POSTCODE_PART.match(text, a, b)
-        # The postcode part may end the sentence: "..., Bristol BS7 8QY. Call me".
-        if postcode is None or (postcode.end() < b and not _PART_END.match(text, postcode.end(), b)):
+    seen = -1
+    for digits in _POSTCODE_DIGITS.finditer(text):
+        # The part (line or comma-separated piece) holding the digits must start with a postcode form.
+        a = max(text.rfind("\n", 0, digits.start()), text.rfind(",", 0, digits.start())) + 1
+        if a <= seen:
+            continue
+        seen = a
+        while a < len(text) and text[a] in " \t":
+            a += 1
+        postcode = _POSTCODE_PART.match(text, a)
+        if postcode is None or postcode.end() < digits.end():
             continue
         b = postcode.end()
-        first = None
-        j = i - 1
-        while j >= 0:
-            pa, pb = parts[j]
-            if text.count("\n", pb, parts[j + 1][0]) > 1:
-                break  # a blank line ends the block
-            part = text[pa:pb]
-            kind = _part_kind(part)
-            if kind is None:
-                # The top part may begin with a label or prose: "Siège : 3 allée des Peupliers",
-                # "Collection only from Flat 3": the address starts at its unit word or number.
-                for start in _PART_START.finditer(part):
-                    if _part_kind(part[start.start():]) in ("street", "unit"):
-                        first = pa + start.start()
-                        break
-                break
-            if kind is None:
-                break
-            if kind == "place":
-                # A words-only part is a locality ("Little Haddon") when an address part
-                # stands above it; otherwise it is the addressee's name or a heading.
-                above = _part_kind(text[parts[j - 1][0]:parts[j - 1][1]]) if j > 0 else None
-                if above not in ("street", "unit") or text.count("\n", parts[j - 1][1], pa) > 1:
-                    break
-            first = pa
-            j -= 1
-        if first is not None and _HOUSE_NUMBER.search(text, first, b) or (
-                first is not None and _UNIT.match(text[first:b])):
+        part_end = _PART.match(text, a)
+        # The postcode part may end the sentence: "..., Bristol BS7 8QY. Call me".
+        if part_end is not None and part_end.end() > b and not _PART_END.match(text, b, part_end.end()):
+            continue
+        lo = max(0, a - _BLOCK_REACH)
+        parts = [(m.start() + len(m.group()) - len(m.group().lstrip()), m.start() + len(m.group().rstrip()))
+                 for m in _PART.finditer(text, lo, a)]
+        parts = [(pa, pb) for pa, pb in parts if pa < pb] + [(a, b)]
+        first = _block_start(text, parts)
+        if first is not None and (_HOUSE_NUMBER.search(text, first, b) or _UNIT.match(text[first:b])):
             yield first, b
+
+
+def _block_start(text: str, parts: list[tuple[int, int]]) -> int | None:
+    """Where the address parts above the last part (the postcode part) begin, if any."""
+    first = None
+    j = len(parts) - 2
+    while j >= 0:
+        pa, pb = parts[j]
+        if text.count("\n", pb, parts[j + 1][0]) > 1:
+            break  # a blank line ends the block
+        part = text[pa:pb]
+        kind = _part_kind(part)
+        if kind is None:
+            # The top part may begin with a label or prose: "Siège : 3 allée des Peupliers",
+            # "Collection only from Flat 3": the address starts at its unit word or number.
+            for start in _PART_START.finditer(part):
+                if _part_kind(part[start.start():]) in ("street", "unit"):
+                    return pa + start.start()
+            break
+        if kind == "place":
+            # A words-only part is a locality ("Little Haddon") when an address part
+            # stands above it; otherwise it is the addressee's name or a heading.
+            above = _part_kind(text[parts[j - 1][0]:parts[j - 1][1]]) if j > 0 else None
+            if above not in ("street", "unit") or text.count("\n", parts[j - 1][1], pa) > 1:
+                break
+        first = pa
+        j -= 1
+    return first
 
 
 def find_addresses(text: str) -> Iterator[PiiSpan]:

@@ -33,6 +33,7 @@ _OBFUSCATED = regex.compile(
     rf"(?<![\w.%+\-@])[\w](?:[\w.%+\-]{{0,63}}[\w])?{_AT}(?:{_LABEL}{_DOT}){{1,8}}[^\W\d_]{{2,24}}(?![\w@]|\.[^\W_])"
 )
 _HINT = regex.compile(r"[@＠﹫]|[\[({<]\s?(?i:at|ät)\s?[\])}>]")
+_AT_ANCHOR = regex.compile(r"[\[({<]\s?(?i:at|@|ät)\s?[\])}>]|\s@|@\s|[＠﹫]")
 
 
 def find_emails(text: str) -> Iterator[PiiSpan]:
@@ -42,6 +43,13 @@ def find_emails(text: str) -> Iterator[PiiSpan]:
     for m in _EMAIL.finditer(text):
         plain.append(m.span())
         yield PiiSpan("EMAIL", m.start(), m.end())
-    for m in _OBFUSCATED.finditer(text):
-        if not any(s <= m.start() < e for s, e in plain):
-            yield PiiSpan("EMAIL", m.start(), m.end())
+    # The obfuscated pattern is slow to try at every word: it is only tried on the
+    # line around each obfuscated "at".
+    done = -1
+    for anchor in _AT_ANCHOR.finditer(text):
+        lo = max(done, text.rfind("\n", max(0, anchor.start() - 80), anchor.start()) + 1, anchor.start() - 80)
+        hi = min(len(text), anchor.end() + 300)
+        for m in _OBFUSCATED.finditer(text, lo, hi):
+            if m.start() <= anchor.start() < m.end() and not any(s <= m.start() < e for s, e in plain):
+                yield PiiSpan("EMAIL", m.start(), m.end())
+                done = m.end()

@@ -55,18 +55,19 @@ _CLOSING_LINE = regex.compile(
 _NAME_LINE = regex.compile(rf"[ \t]*((?:{HONORIFIC.pattern})?(?:{NAME.pattern}|\p{{Lu}}\p{{Ll}}+))[ \t]*,?[ \t]*$")
 # Header fields of forwarded and replied mails.
 _HEADER_FIELD = regex.compile(
-    r"^[ \t>]*(?:From|To|Cc|Von|An|De|À|A|Para|Da|Van|Aan|Od|Do|Absender|Envoyé par)[ \t]?:[ \t]*", regex.M
+    r"[ \t>]*(?:From|To|Cc|Von|An|De|À|A|Para|Da|Van|Aan|Od|Do|Absender|Envoyé par)[ \t]?:[ \t]*", regex.M
 )
 # Bylines at the start of a line, and "<words> by" credits.
 _BYLINE = regex.compile(
-    r"(?:^|[;•|·])[ \t]*(?:(?:\p{L}+[ \t]){0,3}(?i:by)|By|Par|Von|Por|Di|di|Door|Od|Da|Texte?|Text und Fotos?)[ \t]+",
+    r"[ \t]*(?:(?:\p{L}+[ \t]){0,3}(?i:by)|By|Par|Von|Por|Di|di|Door|Od|Da|Texte?|Text und Fotos?)[ \t]+",
     regex.M,
 )
 # "Label: Name" fields at the start of a line; titles may stand before the name ("Direktor: OSR Dipl.-Päd. …").
 _LABEL_FIELD = regex.compile(
-    r"^[ \t]*(?:[\p{L}\-/]+[ \t]){0,4}[\p{L}\-/]+[ \t]?:[ \t]*(?:(?:\p{Lu}{2,4}|[\p{L}\-]+\.(?:[\p{L}\-]+\.)?)[ \t]){0,3}",
+    r"[ \t]*(?:[\p{L}\-/]+[ \t]){0,4}[\p{L}\-/]+[ \t]?:[ \t]*(?:(?:\p{Lu}{2,4}|[\p{L}\-]+\.(?:[\p{L}\-]+\.)?)[ \t]){0,3}",
     regex.M,
 )
+_SEGMENT = regex.compile(r"[^\n;•|·]+")
 _JOIN = regex.compile(r"(?:,| and| und| et| y| e| en| i| &)[ \t]+")
 # What may follow a name in a field: its end, a separator, an email bracket.
 _FIELD_END = regex.compile(
@@ -171,8 +172,12 @@ def _after_closings(text: str) -> Iterator[PiiSpan]:
 
 def _in_fields(text: str) -> Iterator[PiiSpan]:
     """Names that fill a header field, a byline, a credit or a "Label: Name" field, lists included."""
-    for cue in (_HEADER_FIELD, _BYLINE, _LABEL_FIELD):
-        for m in cue.finditer(text):
+    # Fields start a line, bylines and credits also follow a separator ("; editing by …").
+    for segment in _SEGMENT.finditer(text):
+        for cue in (_HEADER_FIELD, _BYLINE, _LABEL_FIELD):
+            m = cue.match(text, segment.start(), segment.end())
+            if m is None:
+                continue
             if cue is _LABEL_FIELD and _label_is_name(m.group()):
                 continue  # "Marcel Reich-Ranicki: Günter Kunert, Philip Roth": an author and the titles
             pos = m.end()
