@@ -23,7 +23,6 @@ thanks". Public figures in news prose stand in none of these places.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 
 import regex
@@ -99,27 +98,34 @@ def recurrences(text: str, names: list[PiiSpan]) -> Iterator[PiiSpan]:
     for span in names:
         value = text[span.start:span.end]
         honorific = HONORIFIC.match(value)
-        bare = value[honorific.end():] if honorific else value
-        tokens = [t for t in regex.split(r"\s+", bare) if t]
+        tokens = (value[honorific.end():] if honorific else value).split()
         forms.add(" ".join(tokens))
         if len(tokens) >= 2:
             forms.update(t for t in (tokens[0], tokens[-1]) if len(t) >= 3 and t[0].isupper() and not t.endswith("."))
-    if not forms:
-        return
-    alternation = "|".join(regex.escape(f).replace(r"\ ", r"\s+") for f in sorted(forms, key=len, reverse=True))
-    found = list(regex.finditer(rf"(?<![\p{{L}}\p{{N}}])(?:{alternation})(?![\p{{L}}\p{{N}}])", text))
-    # A name that recurs all over a text is what the text is about (a character, a brand, a
-    # public figure), not a contact signing it: only the places that named it are kept.
-    counts = Counter(regex.sub(r"\s+", " ", m.group()) for m in found)
-    for m in found:
-        if counts[regex.sub(r"\s+", " ", m.group())] > _MAX_RECURRENCES:
+    for form in forms:
+        found = list(_occurrences(text, form))
+        # A name that recurs all over a text is what the text is about (a character, a brand, a
+        # public figure), not a contact signing it: only the places that named it are kept.
+        if len(found) > _MAX_RECURRENCES:
             continue
-        # A given name or surname alone, not as part of another name ("David" of "David Perdue").
-        before = _CAPITALISED_BEFORE.search(text, max(0, m.start() - 40), m.start())
-        if " " not in m.group() and (_CAPITALISED_AFTER.match(text, m.end())
-                                     or (before is not None and is_given_name(before.group(1)))):
-            continue
-        yield PiiSpan("PERSON", m.start(), m.end())
+        for start in found:
+            end = start + len(form)
+            # A given name or surname alone, not as part of another name ("David" of "David Perdue").
+            before = _CAPITALISED_BEFORE.search(text, max(0, start - 40), start)
+            if " " not in form and (_CAPITALISED_AFTER.match(text, end)
+                                    or (before is not None and is_given_name(before.group(1)))):
+                continue
+            yield PiiSpan("PERSON", start, end)
+
+
+def _occurrences(text: str, form: str) -> Iterator[int]:
+    """Where `form` stands in `text` as whole words."""
+    i = text.find(form)
+    while i != -1:
+        end = i + len(form)
+        if not (i > 0 and text[i - 1].isalnum()) and not (end < len(text) and text[end].isalnum()):
+            yield i
+        i = text.find(form, end)
 
 
 def _name_at(text: str, pos: int, end: int | None = None) -> regex.Match[str] | None:
