@@ -169,6 +169,8 @@ _PART_START = regex.compile(
 )
 _PART_END = regex.compile(r"[.;!?)]?(?:\s|$)")
 _MAX_PART = 60
+# "318 E 82nd St", "12 W 4th Ave": a numbered US street with abbreviated direction and type.
+_US_SHORT_STREET = regex.compile(r"^\d{1,6} (?:[NSEW]\.? )?\d{1,3}(?:st|nd|rd|th) (?:St|Ave|Rd|Blvd|Pl|Dr|Ln|Ct|Ter|Pkwy)\.?$")
 _BREAK = regex.compile(r"[,\n]")
 
 
@@ -190,7 +192,8 @@ def _part_kind(part: str) -> str | None:
     if digits:
         if digits > 9 or not _HOUSE_NUMBER.search(part):
             return None
-        if not any(sum(ch.isalpha() for ch in w) >= 3 for w in words) and len(words) > 1:
+        if not any(sum(ch.isalpha() for ch in w) >= 3 for w in words) and len(words) > 1 \
+                and not _US_SHORT_STREET.match(part):
             return None
         # Number first ("12 Mill Lane", "3 allée des Peupliers") takes a street name of two words
         # at least; "300 Besucher" is a count in prose.

@@ -17,6 +17,7 @@ _IPV6 = regex.compile(
     r"(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4}|:)?"
     r"(?![\w:]|\.\w)"
 )
+_PREFIX_AFTER = regex.compile(r"/(\d{1,2})(?!\d)")
 # "version 1.2.3.4", "v10.0.0.1", "build 4.1.0.12": a dotted quad that is a software version.
 _VERSION_BEFORE = regex.compile(r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bupdate)\s*$", regex.I)
 
@@ -32,6 +33,8 @@ def find_ip_addresses(text: str) -> Iterator[PiiSpan]:
                 continue
             if _VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
                 continue
+            if _is_network(ip, _PREFIX_AFTER.match(text, m.end())):
+                continue
             yield PiiSpan("IP_ADDRESS", m.start(), m.end())
     if "::" in text or text.count(":") >= 7:
         for m in _IPV6.finditer(text):
@@ -46,6 +49,14 @@ def find_ip_addresses(text: str) -> Iterator[PiiSpan]:
             if _not_personal(ip6):
                 continue
             yield PiiSpan("IP_ADDRESS", m.start(), m.end())
+
+
+def _is_network(ip: ipaddress.IPv4Address, prefix: regex.Match[str] | None) -> bool:
+    """"10.20.0.0/16": a network's own address, its host bits all zero, names a range, not a host."""
+    if prefix is None or not 0 < int(prefix.group(1)) < 32:
+        return False
+    host_bits = 32 - int(prefix.group(1))
+    return int(ip) & ((1 << host_bits) - 1) == 0
 
 
 def _not_personal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -67,12 +67,14 @@ _CURRENCY_BEFORE = regex.compile(r"[$€£¥₹]\s?$")
 _DATE = regex.compile(
     r"^(?:\d{1,2}[./\-]\d{1,2}[./\-](?:\d{2}|\d{4})|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}|\d{1,2}[./]\d{4})$"
 )
+# A date at the start of a candidate, a time after it: "14.03.2023 16:51" reads "14.03.2023 16".
+_DATE_FIRST = regex.compile(r"^(?:\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})\s")
 # "1990 - 2020", "2019–2022": a span of years, not a number.
 _YEAR_RANGE = regex.compile(r"^(?:1[89]|20)\d\d\s?[\-–/]\s?(?:(?:1[89]|20)\d\d|\d\d)$")
 # "12 - 15", "3 / 4": a spaced dash or slash is a range or ratio in prose unless a cue says "phone".
 _SPACED_RANGE = regex.compile(r"\s[\-–/]|[\-–/]\s")
 # "255.255.255.0": an IP address or a subnet mask.
-_DOTTED_QUAD = regex.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_DOTTED_QUAD = regex.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?$")  # also a network "10.20.0.0/16"
 _NON_DIGIT = regex.compile(r"\D+")
 _SEPARATED = regex.compile(r"[ .\-/()]")
 _AFTER_UNIT = regex.compile(r"^\s?(?:%|€|\$|£|eur|euro|usd|chf|kg|km|m²|mm|cm|ml|gb|mb|px)\b", regex.I)
@@ -101,7 +103,7 @@ def find_phones(text: str, regions: tuple[str, ...] = ()) -> Iterator[PiiSpan]:
         if not cued and ((words and words[-1] in _NUMBER_SIGNS)
                          or (_SPACED_RANGE.search(main) and not main.startswith("+"))):
             continue
-        if _YEAR_RANGE.match(main) or _DOTTED_QUAD.match(main):
+        if _YEAR_RANGE.match(main) or _DOTTED_QUAD.match(main) or _DATE_FIRST.match(main):
             continue
         if _is_phone(main, digits, cued, regions, tried):
             yield PiiSpan("PHONE", start, end)

@@ -73,6 +73,9 @@ def test_phone_in_real_layouts(text: str, regions: tuple[str, ...], expected: li
         ("Netmask 255.255.255.0, gateway on the same segment.", ("US",)),
         ("Final score 3-1; attendance 41,223; ticket 2023-0412.", ("GB",)),
         ("Prijs € 129,00, bezorging 14-03-2023.", ("NL",)),
+        ("Stand: 21.06.2022 09:14 Uhr", ("DE",)),
+        ("Updated 2023-05-02 10:30 UTC", ("US",)),
+        ("Routes: 172.16.0.0/12 and 192.168.0.0/16 stay internal.", ("US",)),
     ],
 )
 def test_phone_look_alikes(text: str, regions: tuple[str, ...]) -> None:
@@ -95,6 +98,7 @@ def test_phone_look_alikes(text: str, regions: tuple[str, ...]) -> None:
         ("Via Roma 45, int. 3\n10123 Torino (TO)", "Via Roma 45, int. 3\n10123 Torino (TO)"),
         ("Prinsengracht 263-I\n1016 GV Amsterdam", "Prinsengracht 263-I\n1016 GV Amsterdam"),
         ("ul. Długa 12 m. 4\n80-827 Gdańsk", "ul. Długa 12 m. 4\n80-827 Gdańsk"),
+        ("Mr. Paul Ruiz\nUnit 2\n140 W 57th St\nNew York, NY 10019", "Unit 2\n140 W 57th St\nNew York, NY 10019"),
     ],
 )
 def test_address_block(text: str, address: str) -> None:
