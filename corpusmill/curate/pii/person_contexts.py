@@ -54,17 +54,15 @@ _CLOSING_LINE = regex.compile(
 _NAME_LINE = regex.compile(rf"[ \t]*((?:{HONORIFIC.pattern})?(?:{NAME.pattern}|\p{{Lu}}\p{{Ll}}+))[ \t]*,?[ \t]*$")
 # Header fields of forwarded and replied mails.
 _HEADER_FIELD = regex.compile(
-    r"[ \t>]*(?:From|To|Cc|Von|An|De|À|A|Para|Da|Van|Aan|Od|Do|Absender|Envoyé par)[ \t]?:[ \t]*", regex.M
+    r"[ \t>]*(?:From|To|Cc|Von|An|De|À|A|Para|Da|Van|Aan|Od|Do|Absender|Envoyé par)[ \t]?:[ \t]*"
 )
 # Bylines at the start of a line, and "<words> by" credits.
 _BYLINE = regex.compile(
-    r"[ \t]*(?:(?:\p{L}+[ \t]){0,3}(?i:by)|By|Par|Von|Por|Di|di|Door|Od|Da|Texte?|Text und Fotos?)[ \t]+",
-    regex.M,
+    r"[ \t]*(?:(?:\p{L}+[ \t]){0,3}(?i:by)|By|Par|Von|Por|Di|di|Door|Od|Da|Texte?|Text und Fotos?)[ \t]+"
 )
 # "Label: Name" fields at the start of a line; titles may stand before the name ("Direktor: OSR Dipl.-Päd. …").
 _LABEL_FIELD = regex.compile(
-    r"[ \t]*(?:[\p{L}\-/]+[ \t]){0,4}[\p{L}\-/]+[ \t]?:[ \t]*(?:(?:\p{Lu}{2,4}|[\p{L}\-]+\.(?:[\p{L}\-]+\.)?)[ \t]){0,3}",
-    regex.M,
+    r"[ \t]*(?:[\p{L}\-/]+[ \t]){0,4}[\p{L}\-/]+[ \t]?:[ \t]*(?:(?:\p{Lu}{2,4}|[\p{L}\-]+\.(?:[\p{L}\-]+\.)?)[ \t]){0,3}"
 )
 _SEGMENT = regex.compile(r"[^\n;•|·]+")
 _JOIN = regex.compile(r"(?:,| and| und| et| y| e| en| i| &)[ \t]+")
@@ -77,8 +75,8 @@ _LETTER_BEFORE = regex.compile(r"\p{L}")
 _WORD = regex.compile(r"\S+")
 _CAPITALISED_AFTER = regex.compile(r" \p{Lu}\p{Ll}")
 _CAPITALISED_BEFORE = regex.compile(r"(\p{Lu}\p{Ll}+) $")
-_CONTACT_GAP = 40
-_MAX_RECURRENCES = 6  # occurrences of one name in a text beyond which it is the text's subject  # characters between a name and the contact detail that follows it in a sentence
+_CONTACT_GAP = 40  # characters between a name and the contact detail that follows it in a sentence
+_MAX_RECURRENCES = 6  # occurrences of one name in a text beyond which it is the text's subject
 
 
 def find_names_in_layout(text: str, contacts: Iterable[PiiSpan]) -> Iterator[PiiSpan]:
