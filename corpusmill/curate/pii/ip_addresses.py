@@ -17,6 +17,9 @@ _IPV6 = regex.compile(
     r"(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4}|:)?"
     r"(?![\w:]|\.\w)"
 )
+_NETWORK_BEFORE = regex.compile(
+    r"(?:\bfrom|\bto|\bip|\bclient|\bhost|\bsrc|\bdst|\bpeer|\bremote|\baddr|\baddress|\bgateway)\s?[=:]?\s?$", regex.I
+)
 _PREFIX_AFTER = regex.compile(r"/(\d{1,2})(?!\d)")
 # "version 1.2.3.4", "v10.0.0.1", "build 4.1.0.12": a dotted quad that is a software version.
 _VERSION_BEFORE = regex.compile(r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bupdate)\s*$", regex.I)
@@ -29,7 +32,10 @@ def find_ip_addresses(text: str) -> Iterator[PiiSpan]:
                 ip = ipaddress.IPv4Address(m.group())
             except ValueError:
                 continue
-            if _not_personal(ip) or _looks_like_version(m.group()):
+            if _not_personal(ip):
+                continue
+            # "from 10.0.4.21 port 40122", "ip=10.1.2.3": a log's network words say it is an address.
+            if _looks_like_version(m.group()) and not _NETWORK_BEFORE.search(text, max(0, m.start() - 12), m.start()):
                 continue
             if _VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
                 continue

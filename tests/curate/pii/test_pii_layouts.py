@@ -117,6 +117,12 @@ def test_numbers_in_prose_are_not_addresses(text: str) -> None:
     assert values(text, "ADDRESS") == []
 
 
+def test_private_address_in_a_log_line_is_an_ip_while_a_version_is_not() -> None:
+    log = "sshd[311]: Accepted publickey for deploy from 10.0.4.21 port 40122 ssh2; agent 2.0.0.16 loaded"
+    assert values(log, "IP_ADDRESS") == ["10.0.4.21"]
+    assert values("Firefox 2.0.0.16 and Stinger 12.2.0.79 released", "IP_ADDRESS") == []
+
+
 def test_us_ssn_with_spaces_after_cue() -> None:
     assert values("Applicant SSN: 521 44 8730, DOB on file.", "US_SSN") == ["521 44 8730"]
 
