@@ -22,7 +22,9 @@ _W = r"\p{Lu}[\p{L}\p{M}'’]*(?:-\p{L}[\p{L}\p{M}'’]*)*"
 _SW = r"[\p{L}\p{M}'’][\p{L}\p{M}'’.\-]*"
 _PARTICLE = r"(?:de|del|de la|di|da|della|dei|du|des|la|le|les|sur|sous|en|van|von|der|den|am|an|im|bei|ob|y|i|e|d'|l')"
 # A town: one to four capitalised words, particles between them, an Italian province "(MI)".
-_TOWN = rf"(?:'s-|'t )?{_W}(?:[ \-](?:{_W}|{_PARTICLE}(?= \p{{Lu}}))){{0,3}}(?: \(\p{{Lu}}{{2}}\))?"
+_TOWN = (
+    rf"(?:'s-|'t )?{_W}(?:(?:[ \-]| ?/ ?)(?:{_W}|{_PARTICLE}(?= \p{{Lu}}))){{0,3}}(?: \(\p{{Lu}}{{2}}\))?"
+)
 _NUM = r"\d{1,5}(?:\s?[a-zA-Z](?![\p{L}\d]))?(?:\s?[\-/]\s?\d{1,5}[a-zA-Z]?)?"
 _SEP = r"\s?,\s?|\s"
 
@@ -127,6 +129,135 @@ _LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 _SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
 
 
+# --- Address blocks: lines (or comma-separated parts) above a postcode-and-town line. ---
+# Letters and envelopes write an address as a block, one part per line or per
+# comma: "Flat 3 / 27B Cranbourne Road / Bristol BS7 8QY", "c/o Praxis am Markt /
+# Marktplatz 3 / 97070 Würzburg". The postcode line anchors the block; the parts
+# above it are taken while each has the shape of an address part.
+_POSTCODE_PART = regex.compile(
+    rf"(?:(?:(?:D|A|CH|F|B|NL|L|I|E|P|PL|DE|FR|AT|IT|ES)[\-–] ?)?"
+    rf"(?:\d{{5}}|\d{{4}}(?: ?\p{{Lu}}{{2}}(?!\p{{L}}))?|\d{{2}}-\d{{3}}|\d{{2}} \d{{3}}) {_TOWN}"
+    rf"(?: Cedex(?: \d{{1,2}})?)?"
+    rf"|(?:{_TOWN},? )?(?:{_US_STATES}) \d{{5}}(?:-\d{{4}})?"
+    rf"|(?:{_TOWN},? )?{_UK_POSTCODE})"
+)
+_PART = regex.compile(r"[^,\n]+")
+# The digits every postcode form holds: found first, cheaply, before the part around them is read.
+_POSTCODE_DIGITS = regex.compile(r"\d{4,5}|\d{2}[- ]\d{3}|\d\p{Lu}{2}(?!\p{L})")
+_BLOCK_REACH = 400  # how far above its postcode part a block may start
+# Lower-case words an address part may hold besides capitalised words and numbers.
+_PART_WORDS = frozenset(
+    "rue avenue av. allée chemin impasse quai route place bd boulevard bis ter quater des de du la le les "
+    "d' l' sur ul. al. pl. os. lok. m. via viale piazza corso vicolo calle c/ avda. paseo plaza carrer "
+    "di del della dei da am an im auf der den dem zum zur van het op straße weg gasse st. rd. ave. "
+    "apt. apt no. nº n° n.".split()
+)
+_UNIT = regex.compile(
+    r"^(?:(?i:c/o|c/o\.|Flat|Apartment|Apt\.?|Unit|Suite|Ste\.?|Studio|Appartement|Appart\.|Appartamento|"
+    r"Wohnung|Whg\.|Piso|Bâtiment|Bât\.|Résidence|Etage|Stock|Stiege|Top|Postfach|P\.?O\.? Box|BP|Boîte|Casella|"
+    r"Interno|Int\.|Scala|Sc\.|Piano|Escalera|Esc\.|Puerta)|lok\.|m\.)(?!\p{L})"  # Polish "m." lower case only
+)
+_NAMED_HOUSE = regex.compile(
+    r"^(?:\p{Lu}\p{L}+ ){1,3}(?:Cottage|House|Farm|Lodge|Manor|Hall|Villa|Barn|Mill|Court|Mansions|Chambers|"
+    r"Grange|Rectory|Vicarage)$"
+)
+_HOUSE_NUMBER = regex.compile(r"(?<![\p{L}\d])\d{1,5}(?:\s?[a-zA-Z](?!\p{L}))?(?:[\-/]\d{1,5}[a-zA-Z]?|-[IVX]+)?(?![\d])")
+_FLOOR = regex.compile(r"^\d{1,2}\s?[º°ª](?: ?\d{0,2}\s?[º°ª]?\s?\p{Lu}?)*$")
+_PART_START = regex.compile(
+    r"(?<![\p{L}\d])(?:\d|(?i:c/o|flat|apartment|apt|unit|suite|appartement|wohnung|piso)\b|(?:rue|avenue|allée|"
+    r"chemin|ul\.|via|viale|piazza|corso|calle|c/|avda\.|paseo|plaza)\s)"
+)
+_PART_END = regex.compile(r"[.;!?)]?(?:\s|$)")
+_MAX_PART = 60
+# "318 E 82nd St", "12 W 4th Ave": a numbered US street with abbreviated direction and type.
+_US_SHORT_STREET = regex.compile(r"^\d{1,6} (?:[NSEW]\.? )?\d{1,3}(?:st|nd|rd|th) (?:St|Ave|Rd|Blvd|Pl|Dr|Ln|Ct|Ter|Pkwy)\.?$")
+_BREAK = regex.compile(r"[,\n]")
+
+
+def _part_kind(part: str) -> str | None:
+    """"street", "unit", "place" (words only: a locality or a street name) or None (not an address part)."""
+    if len(part) > _MAX_PART or "@" in part or ":" in part or "http" in part:
+        return None
+    if _UNIT.match(part):
+        return "unit"
+    if _FLOOR.match(part):
+        return "unit"
+    if _NAMED_HOUSE.match(part):
+        return "street"
+    words = part.split()
+    if not words or not all(w[0].isupper() or w[0].isdigit() or w.lower() in _PART_WORDS
+                            or w.lower().endswith(("straße", "strasse", "str.")) for w in words):
+        return None
+    digits = sum(ch.isdigit() for ch in part)
+    if digits:
+        if digits > 9 or not _HOUSE_NUMBER.search(part):
+            return None
+        if not any(sum(ch.isalpha() for ch in w) >= 3 for w in words) and len(words) > 1 \
+                and not _US_SHORT_STREET.match(part):
+            return None
+        # Number first ("12 Mill Lane", "3 allée des Peupliers") takes a street name of two words
+        # at least; "300 Besucher" is a count in prose.
+        if part[0].isdigit() and sum(not any(ch.isdigit() for ch in w) for w in words) < 2:
+            return None
+        return "street"
+    return "place" if len(words) <= 4 else None
+
+
+def _blocks(text: str) -> Iterator[tuple[int, int]]:
+    seen = -1
+    for digits in _POSTCODE_DIGITS.finditer(text):
+        # The part (line or comma-separated piece) holding the digits must start with a postcode form.
+        a = max(text.rfind("\n", 0, digits.start()), text.rfind(",", 0, digits.start())) + 1
+        if a <= seen:
+            continue
+        seen = a
+        while a < len(text) and text[a] in " \t":
+            a += 1
+        postcode = _POSTCODE_PART.match(text, a)
+        if postcode is None or postcode.end() < digits.end():
+            continue
+        b = postcode.end()
+        part_end = _PART.match(text, a)
+        # The postcode part may end the sentence: "..., Bristol BS7 8QY. Call me".
+        if part_end is not None and part_end.end() > b and not _PART_END.match(text, b, part_end.end()):
+            continue
+        lo = max(0, a - _BLOCK_REACH)
+        parts = [(m.start() + len(m.group()) - len(m.group().lstrip()), m.start() + len(m.group().rstrip()))
+                 for m in _PART.finditer(text, lo, a)]
+        parts = [(pa, pb) for pa, pb in parts if pa < pb] + [(a, b)]
+        first = _block_start(text, parts)
+        if first is not None and (_HOUSE_NUMBER.search(text, first, b) or _UNIT.match(text[first:b])):
+            yield first, b
+
+
+def _block_start(text: str, parts: list[tuple[int, int]]) -> int | None:
+    """Where the address parts above the last part (the postcode part) begin, if any."""
+    first = None
+    j = len(parts) - 2
+    while j >= 0:
+        pa, pb = parts[j]
+        if text.count("\n", pb, parts[j + 1][0]) > 1:
+            break  # a blank line ends the block
+        part = text[pa:pb]
+        kind = _part_kind(part)
+        if kind is None:
+            # The top part may begin with a label or prose: "Siège : 3 allée des Peupliers",
+            # "Collection only from Flat 3": the address starts at its unit word or number.
+            for start in _PART_START.finditer(part):
+                if _part_kind(part[start.start():]) in ("street", "unit"):
+                    return pa + start.start()
+            break
+        if kind == "place":
+            # A words-only part is a locality ("Little Haddon") when an address part
+            # stands above it; otherwise it is the addressee's name or a heading.
+            above = _part_kind(text[parts[j - 1][0]:parts[j - 1][1]]) if j > 0 else None
+            if above not in ("street", "unit") or text.count("\n", parts[j - 1][1], pa) > 1:
+                break
+        first = pa
+        j -= 1
+    return first
+
+
 def find_addresses(text: str) -> Iterator[PiiSpan]:
     found: set[tuple[int, int]] = set()
     for pattern in _PLAIN:
@@ -136,6 +267,11 @@ def find_addresses(text: str) -> Iterator[PiiSpan]:
         for lo, hi in _windows(text, anchor):
             for m in pattern.finditer(text, lo, hi):
                 found.add(m.span())
+    for start, end in _blocks(text):
+        # A country pattern knows where a street name starts ("Büro Rheinweg 9": at
+        # "Rheinweg"); where one ends with the block inside its first part, its start wins.
+        later = [s for s, e in found if e == end and start < s and not _BREAK.search(text, start, s)]
+        found.add((min(later), end) if later else (start, end))
     for start, end in sorted(found):
         if start > 0 and _LETTER_OR_DIGIT.match(text, start - 1):
             continue  # starts inside a word or number

@@ -8,6 +8,7 @@ from corpusmill.curate.pii.emails import find_emails
 from corpusmill.curate.pii.ibans import find_ibans
 from corpusmill.curate.pii.ip_addresses import find_ip_addresses
 from corpusmill.curate.pii.payment_cards import find_payment_cards
+from corpusmill.curate.pii.person_contexts import find_names_in_layout, recurrences
 from corpusmill.curate.pii.person_names import find_person_names
 from corpusmill.curate.pii.phones import find_phones
 from corpusmill.curate.pii.span import TYPES, PiiSpan, resolve_overlaps
@@ -23,8 +24,9 @@ _FINDERS: dict[str, _Finder] = {
     "US_SSN": lambda text, regions: find_us_ssns(text),
     "PHONE": find_phones,
     "ADDRESS": lambda text, regions: find_addresses(text),
-    "PERSON": lambda text, regions: find_person_names(text),
 }
+# The spans whose places tell where a person's name stands (a name line above an address).
+_CONTACT_TYPES = frozenset({"EMAIL", "PHONE", "ADDRESS"})
 
 
 class PiiDetector:
@@ -47,4 +49,10 @@ class PiiDetector:
         spans: list[PiiSpan] = []
         for finder in _FINDERS.values():
             spans.extend(finder(text, regions))
+        # Names come last: their contexts include the contact details found above, and
+        # a name found anywhere is removed wherever else it occurs in the text.
+        people = list(find_person_names(text))
+        people.extend(find_names_in_layout(text, [s for s in spans if s.type in _CONTACT_TYPES]))
+        people.extend(recurrences(text, people))
+        spans.extend(people)
         return [s for s in resolve_overlaps(spans) if s.type in self.types]

@@ -17,6 +17,10 @@ _IPV6 = regex.compile(
     r"(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4}|:)?"
     r"(?![\w:]|\.\w)"
 )
+_NETWORK_BEFORE = regex.compile(
+    r"(?:\bfrom|\bto|\bip|\bclient|\bhost|\bsrc|\bdst|\bpeer|\bremote|\baddr|\baddress|\bgateway)\s?[=:]?\s?$", regex.I
+)
+_PREFIX_AFTER = regex.compile(r"/(\d{1,2})(?!\d)")
 # "version 1.2.3.4", "v10.0.0.1", "build 4.1.0.12": a dotted quad that is a software version.
 _VERSION_BEFORE = regex.compile(r"(?:\bv|\bversion|\bver\.?|\bbuild|\brelease|\bupdate)\s*$", regex.I)
 
@@ -28,9 +32,14 @@ def find_ip_addresses(text: str) -> Iterator[PiiSpan]:
                 ip = ipaddress.IPv4Address(m.group())
             except ValueError:
                 continue
-            if _not_personal(ip) or _looks_like_version(m.group()):
+            if _not_personal(ip):
+                continue
+            # "from 10.0.4.21 port 40122", "ip=10.1.2.3": a log's network words say it is an address.
+            if _looks_like_version(m.group()) and not _NETWORK_BEFORE.search(text, max(0, m.start() - 12), m.start()):
                 continue
             if _VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+                continue
+            if _is_network(ip, _PREFIX_AFTER.match(text, m.end())):
                 continue
             yield PiiSpan("IP_ADDRESS", m.start(), m.end())
     if "::" in text or text.count(":") >= 7:
@@ -48,13 +57,30 @@ def find_ip_addresses(text: str) -> Iterator[PiiSpan]:
             yield PiiSpan("IP_ADDRESS", m.start(), m.end())
 
 
+def _is_network(ip: ipaddress.IPv4Address, prefix: regex.Match[str] | None) -> bool:
+    """"10.20.0.0/16": a network's own address, its host bits all zero, names a range, not a host."""
+    if prefix is None or not 0 < int(prefix.group(1)) < 32:
+        return False
+    host_bits = 32 - int(prefix.group(1))
+    return int(ip) & ((1 << host_bits) - 1) == 0
+
+
 def _not_personal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Addresses that name no host of a person: loopback, unspecified, multicast, link-local.
 
     (Not `is_reserved`: for IPv6 it covers every block outside 2000::/3, which
     is where addresses seen in the wild, and in test data, also fall.)
     """
-    return ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_link_local
+    return ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_link_local or _is_netmask(ip)
+
+
+def _is_netmask(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """"255.255.255.0", "255.255.0.0": a subnet mask (ones, then zeros) names no host."""
+    if ip.version != 4 or not str(ip).startswith("255."):
+        return False
+    bits = int(ip)
+    inverted = ~bits & 0xFFFFFFFF
+    return inverted & (inverted + 1) == 0
 
 
 def _looks_like_version(quad: str) -> bool:

@@ -39,16 +39,16 @@ _SUFFIX = (
     r"MdB|MdL|MEP|Esq\.))"
 )
 # Two to four name words, lower-case particles between the last two allowed.
-_NAME = regex.compile(rf"{_TOKEN}(?: {_TOKEN}){{0,2}}(?: {_PARTICLE})* {_TOKEN}{_SUFFIX}?")
+NAME = regex.compile(rf"{_TOKEN}(?: \p{{Lu}}\.)?(?: {_TOKEN}){{0,2}}(?: {_PARTICLE})* {_TOKEN}{_SUFFIX}?")
 _NAME_TOKEN = regex.compile(_TOKEN)
 
 # Honorifics and academic titles, which stand in the same place before a name.
 _HONORIFICS = (
-    r"Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Dr\.?|Prof\.?|Herr|Frau|Hr\.|Fr\.|Mme\.?|Mlle\.?|M\.|Me\.|Sra\.|Srta\.|Sr\.|"
+    r"Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Dr\.?|Prof\.?|Herrn|Herr|Frau|dott\.(?:ssa)?|sig\.(?:ra)?|heer|mevrouw|Panie|Pani|Hr\.|Fr\.|Mme\.?|Mlle\.?|M\.|Me\.|Sra\.|Srta\.|Sr\.|"
     r"Dña\.|Dott\.(?:ssa)?|Dr\.ssa|Sig\.(?:ra|na)?|Ing\.|Avv\.|dhr\.|mevr\.|mw\.|Dipl\.-Ing\.|Mag\.|"
     r"Miss|Sir|Dame|Don|Doña|pan|pani|Pan|Pani|Señor|Señora|Signor|Signora|Madame|Monsieur|Professor"
 )
-_HONORIFIC = regex.compile(rf"(?:(?:{_HONORIFICS}) )+")
+HONORIFIC = regex.compile(rf"(?:(?:{_HONORIFICS}) )+")
 _HONORIFIC_BEFORE = regex.compile(rf"(?<![\p{{L}}\p{{N}}.])(?:(?:{_HONORIFICS}) )+$")
 _SUFFIX_AFTER = regex.compile(_SUFFIX)
 
@@ -82,7 +82,7 @@ _CUES_BEFORE: tuple[str, ...] = (
     "z poważaniem",
 )
 # What may stand between a cue and the name: a colon, comma or dash, spaces.
-_AFTER_CUE = regex.compile(r"(?:\s?[:,\-–—]\s?|\s)\s*(?=\p{Lu}|(?:pan|pani|dhr\.|mevr\.|mw\.) )")
+_AFTER_CUE = regex.compile(r"(?:\s?[:,\-–—]\s?|\s)\s*(?=\p{Lu}|(?:pan|pani|dhr\.|mevr\.|mw\.|heer|mevrouw|sig\.|sig\.ra|dott\.|dott\.ssa) )")
 _LETTER = regex.compile(r"\p{L}")
 # Cues after a name: a phrase ("Heather Willis contributed to this report"), or
 # contact details ("Anna Weber, Tel. ...", "Anna Weber (E-Mail: ...").
@@ -100,21 +100,26 @@ _NOT_GIVEN = frozenset(
         "The", "And", "For", "This", "That", "Our", "Your", "Das", "Der", "Die", "Des", "Den", "Dem", "Ein",
         "Eine", "Le", "La", "Les", "Un", "Une", "El", "Los", "Las", "Il", "Lo", "Gli", "Van", "Von", "De",
         "Del", "Di", "Da", "Du", "Sankt", "Saint", "San", "Santa", "St", "Alle", "All", "Mit", "Fine",
+        # Words that open a reply header ("On Tue, …", "Am 12.01.", "Op wo 8 mrt"): weekdays, prepositions.
+        "On", "Am", "Op", "Dnia", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+        # Greetings and thanks that open a line before a name ("Hi Eleanor,").
+        "Hi", "Hey", "Hello", "Hallo", "Dear", "Liebe", "Lieber", "Ciao", "Hola", "Bonjour", "Salut", "Hoi",
+        "Cześć", "Thanks", "Danke", "Merci", "Grazie", "Gracias", "Dank",
     )
 )
 
 
 def find_person_names(text: str) -> Iterator[PiiSpan]:
     for cue_end in _cue_ends(text):
-        honorific = _HONORIFIC.match(text, cue_end)
+        honorific = HONORIFIC.match(text, cue_end)
         if honorific is not None:
             # "Dear Mr Smith", "Sehr geehrte Frau Dr. Weber": the honorific vouches for a surname alone.
-            name = _NAME.match(text, honorific.end()) or _NAME_TOKEN.match(text, honorific.end())
+            name = NAME.match(text, honorific.end()) or _NAME_TOKEN.match(text, honorific.end())
             if name is not None:
-                yield PiiSpan("PERSON", cue_end, _with_suffix(text, name.end()))
+                yield PiiSpan("PERSON", cue_end, with_suffix(text, name.end()))
             continue
-        name = _NAME.match(text, cue_end)
-        if name is not None and _given(name.group().split(" ", 1)[0]):
+        name = NAME.match(text, cue_end)
+        if name is not None and is_given_name(name.group().split(" ", 1)[0]):
             yield PiiSpan("PERSON", name.start(), name.end())
     for cue in _CUES_AFTER:
         for m in cue.finditer(text):
@@ -142,35 +147,35 @@ def _cue_ends(text: str) -> Iterator[int]:
             i = lower.find(cue, j)
 
 
-def _with_suffix(text: str, end: int) -> int:
+def with_suffix(text: str, end: int) -> int:
     m = _SUFFIX_AFTER.match(text, end)
     return m.end() if m else end
 
 
-def _given(token: str) -> bool:
+def is_given_name(token: str) -> bool:
     return fold(token) not in _NOT_GIVEN and is_first_name(token)
 
 
 def _name_ending_at(text: str, end: int) -> PiiSpan | None:
     """The name right before `end` whose first word is a given name ("... and Heather Willis")."""
     window_start = max(0, end - 80)
-    for m in _NAME.finditer(text, window_start, end):
+    for m in NAME.finditer(text, window_start, end):
         if m.end() != end:
             continue
         # The capitalised run may start earlier than the name ("Kollegin Heather Willis"):
         # the name starts at the first given name that leaves two words.
         tokens = list(_NAME_TOKEN.finditer(text, m.start(), end))
         for tok in tokens[:-1]:
-            if _given(tok.group()):
-                return PiiSpan("PERSON", _honorific_start(text, tok.start()), end)
+            if is_given_name(tok.group()):
+                return PiiSpan("PERSON", honorific_start(text, tok.start()), end)
         # An unknown given name still counts when an honorific says it is one ("pani Tola ...").
-        start = _honorific_start(text, m.start())
+        start = honorific_start(text, m.start())
         if start != m.start():
             return PiiSpan("PERSON", start, end)
     return None
 
 
-def _honorific_start(text: str, start: int) -> int:
+def honorific_start(text: str, start: int) -> int:
     """Where the honorifics right before `start` begin (`start` itself if there are none)."""
     m = _HONORIFIC_BEFORE.search(text, max(0, start - 30), start)
     return m.start() if m else start

@@ -30,9 +30,10 @@ from corpusmill.curate.pii.span import PiiSpan
 _CANDIDATE = regex.compile(
     r"(?<![\w+/.,\-])"
     r"(?:\+|\b00)?\(?\d{1,15}\)?"  # country or area code (or the whole number), maybe in parentheses
-    r"(?:(?:\s?\(0\)\s?|\s?\(|\)[ .\-/]?|[ .\-/])\d{1,12}){0,6}"  # further groups
+    # further groups; a dash or slash may have spaces around it ("040 / 49 07 11", "599 16 - 957")
+    r"(?:(?:\s?\(0\)\s?|\s?\(|\)[ .\-–/]?|[ .]|\s?[\-–/]\s?)\d{1,12}){0,6}"
     r"(?:\s?(?:x|ext\.?|extension|#)\s?\d{1,6})?"  # extension
-    r"(?![\w]|[.,\-/]\d)"
+    r"(?![\w]|[.,\-–/]\d)"
 )
 _EXTENSION = regex.compile(r"\s?(?:x|ext\.?|extension|#)\s?\d{1,6}$", regex.I)
 
@@ -41,14 +42,39 @@ _CUES = frozenset(
     "tel tel.-nr telnr telephone telefone telephon telefon phone ph mobile mobil mob cell cellulare fax "
     "hotline call ring dial text sms whatsapp telefonnummer rufnummer handy fon tél téléphone portable "
     "teléfono telefono tfno móvil movil llame llama chiama chiamare telefoon bel telefonu kom komórka "
-    "contact kontakt contatto contacto tlf puhelin 電話".split()
+    "contact kontakt contatto contacto tlf puhelin 電話 joindre erreichbar anrufen ring reach line numero número "
+    "numer llamar llamarnos bellen chiamare chiamateci zadzwoń dzwoń gsm port portable cel tél.-nr".split()
+)
+# A one-letter or symbol label of a signature or contact line ("T +49 ...", "m: ...", "☎ ..."):
+# taken only at the start of a line or after a separator, where it cannot be a word of prose.
+_LABEL_BEFORE = regex.compile(
+    r"(?:^|[\n|·•,;/]|\s{2})[ \t]*(?:[TtMmOoFfPpDdWwHhCc]|☎|✆|📞|📱|☏|Tel|Fon|Mob|Cell|Port|Tlf)\.?[ \t]*[:.]?[ \t]*$"
+)
+# After the number: "07700 900877 is my mobile", "… ist meine Handynummer".
+_CUE_AFTER = regex.compile(
+    r"^\s?(?:\(|,)?\s?(?:is|ist|est|es|è|is\s+my|to)?\s?(?:my|mein|meine|mon|mi|il mio|mijn|mój)?\s?"
+    r"(?i:mobile|cell|phone|number|handy|handynummer|mobilnummer|telefonnummer|portable|móvil|cellulare|"
+    r"mobiel|nummer|komórka)\b"
 )
 # Words that may stand between the cue and the number: "call us on", "Tel. unter", "Phone number:".
-_FILLERS = frozenset("us me at on unter au al nr no number nummer n° nº per oder or".split())
+_FILLERS = frozenset(
+    "us me at on unter au al nr no number nummer n° nº per oder or is ist est es è jest my our mein meine "
+    "uns mich nous mi ci op naar via to under direct direkt".split()
+)
+# "Contrat n° 2019-44871", "Az. 4 C 117/22": a number sign or file mark introduces an identifier.
+_NUMBER_SIGNS = frozenset("n° nº no nr nr. num no. # az aktenzeichen ref réf".split())
 _CURRENCY_BEFORE = regex.compile(r"[$€£¥₹]\s?$")
 _DATE = regex.compile(
     r"^(?:\d{1,2}[./\-]\d{1,2}[./\-](?:\d{2}|\d{4})|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}|\d{1,2}[./]\d{4})$"
 )
+# A date at the start of a candidate, a time after it: "14.03.2023 16:51" reads "14.03.2023 16".
+_DATE_FIRST = regex.compile(r"^(?:\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})\s")
+# "1990 - 2020", "2019–2022": a span of years, not a number.
+_YEAR_RANGE = regex.compile(r"^(?:1[89]|20)\d\d\s?[\-–/]\s?(?:(?:1[89]|20)\d\d|\d\d)$")
+# "12 - 15", "3 / 4": a spaced dash or slash is a range or ratio in prose unless a cue says "phone".
+_SPACED_RANGE = regex.compile(r"\s[\-–/]|[\-–/]\s")
+# "255.255.255.0": an IP address or a subnet mask.
+_DOTTED_QUAD = regex.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?$")  # also a network "10.20.0.0/16"
 _NON_DIGIT = regex.compile(r"\D+")
 _SEPARATED = regex.compile(r"[ .\-/()]")
 _AFTER_UNIT = regex.compile(r"^\s?(?:%|€|\$|£|eur|euro|usd|chf|kg|km|m²|mm|cm|ml|gb|mb|px)\b", regex.I)
@@ -72,7 +98,14 @@ def find_phones(text: str, regions: tuple[str, ...] = ()) -> Iterator[PiiSpan]:
         if names_identifier(words) or _CURRENCY_BEFORE.search(text, max(0, start - 2), start) \
                 or _AFTER_UNIT.match(text, end):
             continue
-        if _is_phone(main, digits, _cued(words), regions, tried):
+        cued = _cued(words) or bool(_LABEL_BEFORE.search(text, max(0, start - 12), start)) \
+            or bool(_CUE_AFTER.match(text, end, min(len(text), end + 40)))
+        if not cued and ((words and words[-1] in _NUMBER_SIGNS)
+                         or (_SPACED_RANGE.search(main) and not main.startswith("+"))):
+            continue
+        if _YEAR_RANGE.match(main) or _DOTTED_QUAD.match(main) or _DATE_FIRST.match(main):
+            continue
+        if _is_phone(main, digits, cued, regions, tried):
             yield PiiSpan("PHONE", start, end)
 
 
