@@ -24,6 +24,9 @@ def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="delete OUTPUT first instead of resuming")
     p.add_argument("--print-config", action="store_true",
                    help="print the pipeline as a config file for `corpusmill run` and exit")
+    p.add_argument("--tokenizer", default=None,
+                   help="count tokens (metadata.tokens, tokens per stage): o200k_base, cl100k_base, "
+                        "whitespace, or a path to a tokenizer.json")
 
 
 def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> None:
@@ -112,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _job_for(args: argparse.Namespace) -> JobSpec:
+    job = _job_without_tokens(args)
+    if getattr(args, "tokenizer", None):
+        from corpusmill.tokens.stage import insert_token_stage
+
+        job.pipeline = insert_token_stage(job.pipeline, args.tokenizer)
+    return job
+
+
+def _job_without_tokens(args: argparse.Namespace) -> JobSpec:
     common: dict[str, Any] = dict(out_dir=args.output, format=args.format, workers=args.workers,
                                   executor=args.executor,
                                   executor_options={"address": args.address} if args.address else {})
@@ -232,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         return _execute(job, args.quiet, args.overwrite)
     if args.command == "crawl":
         return _crawl(args)
-    job = _job_for(args)
+    try:
+        job = _job_for(args)
+    except ValueError as e:
+        print(f"corpusmill: {e}", file=sys.stderr)
+        return 2
     if args.print_config:
         print(cfgmod.dump_config(job), end="")
         return 0

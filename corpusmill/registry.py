@@ -17,6 +17,8 @@ STAGES: dict[str, str] = {
     "pdf_parse": "corpusmill.parsers.pdf_stage:PdfParse",
     "media_gate": "corpusmill.media_gate:MediaGate",
     "pii": "corpusmill.curate.pii:PiiScrub",
+    "tokens": "corpusmill.tokens.stage:TokenCount",
+    "decontaminate": "corpusmill.curate.decontam:Decontaminate",
 }
 
 READERS: dict[str, str] = {
