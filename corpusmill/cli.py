@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("record_id")
     e.add_argument("--json", action="store_true")
 
+    mx = sub.add_parser("mix", help="a training mixture from a recipe: token shares, budget, epochs, phases")
+    mx.add_argument("recipe", help="recipe YAML (sources, domain, shares, tokens, tokenizer, max_epochs, ...)")
+    mx.add_argument("--strict", action="store_true", help="refuse shares/fractions that do not sum to 1")
+    mx.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    mx.add_argument("--quiet", action="store_true")
+
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
     rep.add_argument("output")
 
@@ -237,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(write_report(Path(args.output)))
         return 0
+    if args.command == "mix":
+        from corpusmill.mix.cli import mix_command
+
+        return mix_command(args.recipe, strict=args.strict, overwrite=args.overwrite, quiet=args.quiet)
     if args.command == "run":
         job = cfgmod.load_config(args.config)
         if args.workers:

