@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("record_id")
     e.add_argument("--json", action="store_true")
 
+    dc = sub.add_parser("decontam", help="drop or cut documents overlapping benchmark files (13-gram)")
+    dc.add_argument("inputs", nargs="+", help="JSONL(.gz)/Parquet files, globs or folders")
+    dc.add_argument("--benchmark", action="append", required=True, metavar="NAME=PATH[:FIELDS[:ID_FIELD]]",
+                    help="benchmark file (JSONL/Parquet); FIELDS: comma-separated text fields (default text)")
+    dc.add_argument("--ngram", type=int, default=13, help="n-gram length in words (default 13)")
+    dc.add_argument("--mode", choices=("drop", "cut"), default="drop")
+    dc.add_argument("--text-field", default="text")
+    _common_run(dc)
+
     mx = sub.add_parser("mix", help="a training mixture from a recipe: token shares, budget, epochs, phases")
     mx.add_argument("recipe", help="recipe YAML (sources, domain, shares, tokens, tokenizer, max_epochs, ...)")
     mx.add_argument("--strict", action="store_true", help="refuse shares/fractions that do not sum to 1")
@@ -141,6 +150,11 @@ def _job_without_tokens(args: argparse.Namespace) -> JobSpec:
         return JobSpec(reader="pdf", inputs=args.inputs, pipeline=_pdf_pipeline(args),
                        files_per_shard=args.files_per_shard, **common)
     reader_options = {"text_field": args.text_field}
+    if args.command == "decontam":
+        from corpusmill.curate.decontam import decontam_stage_spec
+
+        return JobSpec(reader="corpus", inputs=args.inputs, reader_options=reader_options, **common,
+                       pipeline=[decontam_stage_spec(args.benchmark, args.ngram, args.mode)])
     if args.command == "dedup":
         pipeline = ([] if args.no_exact else [{"stage": "exact_dedup"}]) + [{"stage": "minhash_dedup"}]
     else:
