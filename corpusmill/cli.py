@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     mx.add_argument("--quiet", action="store_true")
 
+    pk = sub.add_parser("pack", help="pack a corpus or mixture into sequences of N tokens (best-fit decreasing)")
+    pk.add_argument("inputs", nargs="+", help="mix/run output folders or JSONL/Parquet corpus files")
+    pk.add_argument("-o", "--output", required=True)
+    pk.add_argument("--seq-len", type=int, required=True, help="tokens per sequence")
+    pk.add_argument("--tokenizer", default="o200k_base")
+    pk.add_argument("--window-tokens", type=int, default=20_000_000,
+                    help="tokens packed together (memory bound; larger packs tighter)")
+    pk.add_argument("--no-eos", action="store_true", help="do not end each document with the EOS token")
+    pk.add_argument("--no-text", action="store_true", help="skip the decoded text view")
+    pk.add_argument("--text-field", default="text")
+    pk.add_argument("--overwrite", action="store_true")
+    pk.add_argument("--quiet", action="store_true")
+
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
     rep.add_argument("output")
 
@@ -261,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         from corpusmill.mix.cli import mix_command
 
         return mix_command(args.recipe, strict=args.strict, overwrite=args.overwrite, quiet=args.quiet)
+    if args.command == "pack":
+        from corpusmill.mix.cli import pack_command
+
+        return pack_command(args)
     if args.command == "run":
         job = cfgmod.load_config(args.config)
         if args.workers:
