@@ -49,7 +49,11 @@ _OPENAI: dict[str, dict[str, Any]] = {
     },
 }
 OPENAI_ENCODINGS = tuple(_OPENAI)
-_THREADS = 8
+
+
+def _threads() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores))
 
 
 class Tokenizer(Protocol):
@@ -93,8 +97,12 @@ class OpenAIBPE:
         self.eos_id: int | None = spec["special_tokens"][_ENDOFTEXT]
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        # Special-token strings inside documents are text, not control tokens.
-        return self._enc.encode_ordinary_batch(list(texts), num_threads=_THREADS)
+        # Special-token strings inside documents are text, not control tokens. Threads only where
+        # this process may use more than one core: on one, the pool is pure overhead.
+        threads = _threads()
+        if threads == 1 or len(texts) < 2:
+            return [self._enc.encode_ordinary(t) for t in texts]
+        return self._enc.encode_ordinary_batch(list(texts), num_threads=threads)
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         return [len(ids) for ids in self.encode_batch(texts)]
