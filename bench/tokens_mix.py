@@ -134,6 +134,21 @@ def make_corpus(root: Path, docs: int) -> dict[str, str]:
     return paths
 
 
+def tokens_in(src: dict[str, str]) -> int:
+    from corpusmill.readers import iter_rows
+    from corpusmill.tokens import load_tokenizer
+
+    tok = load_tokenizer("o200k_base")
+    total, batch = 0, []
+    for p in src.values():
+        for row in iter_rows(Path(p)):
+            batch.append(row["text"])
+            if len(batch) == 4096:
+                total += sum(tok.count_batch(batch))
+                batch = []
+    return total + sum(tok.count_batch(batch))
+
+
 def bench_mix(sizes: list[int]) -> list[str]:
     out = ["| documents | input tokens | budget | domain | requested share | achieved share | error (pp) | epochs used | mix CPU s | peak RSS MiB |",
            "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
@@ -144,21 +159,17 @@ def bench_mix(sizes: list[int]) -> list[str]:
         recipe = {"sources": src, "domain": "source", "shares": shares, "tokens": 10, "tokenizer": "o200k_base",
                   "max_epochs": 3, "seed": 0, "output": str(root / "mix"), "shard_tokens": 5_000_000}
         # Budget: the input's size (some sources then repeat, others are subsampled).
-        (root / "r.yaml").write_text(yaml.safe_dump({**recipe, "tokens": 1}))
-        total = None
-        for attempt in range(2):
-            # GNU time's %M: the child's own peak RSS (wait4 here would also count this process's
-            # pages, which a fork shares until exec).
-            r = subprocess.run(["/usr/bin/time", "-f", "RSS %M CPU %U %S", sys.executable, "-m", "corpusmill.cli",
-                                "mix", str(root / "r.yaml"), "--quiet", "--overwrite"], cwd=ROOT,
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                raise SystemExit(f"mix failed: {r.stderr}")
-            _rss, rss_kb, _cpu, user, sys_s = r.stderr.strip().splitlines()[-1].split()
-            m = orjson.loads((root / "mix" / "manifest.json").read_bytes())
-            if attempt == 0:
-                total = sum(s["available_tokens"] for s in m["sources"].values())
-                (root / "r.yaml").write_text(yaml.safe_dump({**recipe, "tokens": total}))
+        recipe["tokens"] = total = tokens_in(src)
+        (root / "r.yaml").write_text(yaml.safe_dump(recipe))
+        # GNU time's %M: the child's own peak RSS (wait4 here would also count this process's
+        # pages, which a fork shares until exec).
+        r = subprocess.run(["/usr/bin/time", "-f", "RSS %M CPU %U %S", sys.executable, "-m", "corpusmill.cli",
+                            "mix", str(root / "r.yaml"), "--quiet", "--overwrite"], cwd=ROOT,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"mix failed: {r.stderr}")
+        _rss, rss_kb, _cpu, user, sys_s = r.stderr.strip().splitlines()[-1].split()
+        m = orjson.loads((root / "mix" / "manifest.json").read_bytes())
         achieved_total = sum(m["achieved"].values())
         for d, share in shares.items():
             got = m["achieved"][d] / achieved_total
