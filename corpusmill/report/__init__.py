@@ -63,12 +63,15 @@ def render(d: ReportData, out: Path) -> str:
                                   "dropped": sum(s.dropped.values()), "errors": s.errors})
                         for s in st.stages], ["in", "kept", "dropped", "errors"],
                        "records through each stage", bar_h=11)
+    with_tokens = any(s.tokens_in for s in st.stages)  # a run with --tokenizer
     stage_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{s.input:,}</td><td>{s.output:,}</td>"
-        f"<td>{sum(s.dropped.values()):,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td></tr>"
+        f"<td>{sum(s.dropped.values()):,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td>"
+        + (f"<td>{s.tokens_in:,}</td><td>{s.tokens_out:,}</td>" if with_tokens else "") + "</tr>"
         for s in st.stages)
     stage_table = ("<table><tr><th>stage</th><th>in</th><th>out</th><th>dropped</th><th>errors</th>"
-                   f"<th>seconds</th></tr>{stage_rows}</table>")
+                   "<th>seconds</th>" + ("<th>tokens in</th><th>tokens out</th>" if with_tokens else "")
+                   + f"</tr>{stage_rows}</table>")
     reasons: dict[str, float] = {}
     for s in st.stages:
         for r, n in s.dropped.items():

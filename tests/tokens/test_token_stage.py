@@ -31,6 +31,8 @@ def test_dedup_job_with_tokenizer_counts_tokens_per_stage(tmp_path: Path) -> Non
     assert stages["tokens"]["tokens_in"] == total
     assert stages["exact_dedup"]["tokens_in"] == total
     assert stages["minhash_dedup"]["tokens_out"] == kept < total
+    html = (out / "report.html").read_text()
+    assert "<th>tokens in</th>" in html and f"<td>{total:,}</td>" in html
 
 
 def test_bad_tokenizer_is_one_line_before_work(tmp_path: Path) -> None:
