@@ -189,12 +189,17 @@ def run_mix(recipe: Recipe, overwrite: bool = False) -> dict[str, Any]:
             raise RecipeError(f"output {out} is not empty (use --overwrite to replace it)")
         shutil.rmtree(out)
     mixer = Mixer(recipe)
-    available, available_docs = mixer.count()
-    plan = make_plan(recipe, available)
-    planned_total = sum(sum(p.values()) for p in plan.planned.values())
-    n_buckets = max(1, math.ceil(planned_total / recipe.shard_tokens))
-    res = mixer.sample(plan, n_buckets)
-    shards = mixer.shuffle(n_buckets)
+    try:
+        available, available_docs = mixer.count()
+        plan = make_plan(recipe, available)
+        planned_total = sum(sum(p.values()) for p in plan.planned.values())
+        n_buckets = max(1, math.ceil(planned_total / recipe.shard_tokens))
+        res = mixer.sample(plan, n_buckets)
+        shards = mixer.shuffle(n_buckets)
+    except BaseException:
+        # Nothing half-made stays behind: a failed or interrupted mix leaves no output folder.
+        shutil.rmtree(out, ignore_errors=True)
+        raise
     shutil.rmtree(mixer.work)
     manifest = _manifest(recipe, plan, available, available_docs, res, shards, mixer.skipped)
     (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))

@@ -142,7 +142,7 @@ def test_bad_recipes_are_one_line_errors(tmp_path: Path, over: dict, needle: str
     r = cli("mix", str(_recipe(tmp_path, **over)))
     assert r.returncode == 2 and needle in r.stderr, r.stderr
     assert r.stderr.strip().count("\n") == 0
-    assert not (tmp_path / "mix" / "manifest.json").exists()
+    assert not (tmp_path / "mix").exists()  # nothing half-made left behind
 
 
 def test_shares_not_summing_to_one(tmp_path: Path) -> None:
