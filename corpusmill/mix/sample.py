@@ -84,8 +84,9 @@ class Mixer:
 
         for f in src.files:
             for rec in reader.read(f):
-                if rec.status != OK:
-                    self.skipped += counts is None
+                if rec.status != OK:  # unreadable rows: counted once (pass 1), never mixed
+                    if counts is None:
+                        self.skipped += 1
                     continue
                 batch.append(rec)
                 if len(batch) >= _BATCH:

@@ -152,3 +152,19 @@ def test_shares_not_summing_to_one(tmp_path: Path) -> None:
     r = cli("mix", str(p))
     assert r.returncode == 0 and "normalised" in r.stderr
     assert _manifest(tmp_path / "mix")["domains"]["web"]["share_requested"] == 0.5
+
+
+def test_temperature_and_water_filling_plan(tmp_path: Path) -> None:
+    from corpusmill.mix.plan import make_plan
+
+    rec = load_recipe(_recipe(tmp_path, domain="language", shares={"en": 0.8, "de": 0.2}, temperature=2.0,
+                              tokens=1000, max_epochs={"web": 1, "papers": 4, "code": 4}))
+    avail = {("web", "en"): 300, ("papers", "en"): 100, ("web", "de"): 500}
+    plan = make_plan(rec, avail)
+    req = plan.requested["main"]
+    assert req["en"] / 1000 == pytest.approx(0.8 ** 0.5 / (0.8 ** 0.5 + 0.2 ** 0.5))  # p ∝ share^(1/T)
+    # en wants ~667 tokens from 400 available: web is capped at 1 epoch, papers takes the rest.
+    rates = plan.rates["main"]
+    assert rates[("web", "en")] == 1.0
+    assert 300 + rates[("papers", "en")] * 100 == pytest.approx(req["en"])
+    assert plan.scale == 1.0
