@@ -6,8 +6,8 @@ side file, not memory. Pass 2 reads the sources again in the same order and deci
 document's copies per phase with a seeded, dithered rounding: the running token deficit of its
 (phase, source, domain) stream against the planned rate, compared with a hash-derived uniform
 draw. Achieved tokens then track the plan to within about one document, without holding the
-corpus. Copies go to bucket files by a seeded hash; pass 3 shuffles each bucket (a bucket is at
-most ~`shard_tokens`) into one output shard. Every decision is a function of the recipe, seed
+corpus. Copies go to bucket files of their phase by a seeded hash; pass 3 shuffles each bucket
+(about `shard_tokens`) into one output shard, phase by phase. Every decision is a function of the recipe, seed
 and input bytes, never of hash seeds, timing or dict order, so reruns are byte-identical.
 """
 from __future__ import annotations
@@ -108,8 +108,10 @@ class Mixer:
                     fh.write(np.int64(d.tokens).tobytes())
         return tokens, docs
 
-    def sample(self, plan: Plan, n_buckets: int) -> dict[str, Any]:
-        """Pass 2: copies per document and phase, written to seeded-hash buckets."""
+    def sample(self, plan: Plan, per_phase: list[int]) -> dict[str, Any]:
+        """Pass 2: copies per document and phase, written to seeded-hash buckets of their phase."""
+        offsets = [sum(per_phase[:i]) for i in range(len(per_phase))]
+        n_buckets = sum(per_phase)
         seed = self.recipe.seed
         desired: dict[tuple[str, Key], float] = {}
         achieved: dict[tuple[str, Key], int] = {}
@@ -124,7 +126,7 @@ class Mixer:
                     if d.tokens <= 0:
                         continue
                     epoch = 0
-                    for phase in self.recipe.phases:
+                    for pi, phase in enumerate(self.recipe.phases):
                         key = (src.name, d.domain)
                         rate = plan.rates[phase.name].get(key, 0.0)
                         if rate <= 0:
@@ -136,7 +138,8 @@ class Mixer:
                         extra = deficit > _uniform(seed, "pick", src.name, d.record.id, phase.name) * d.tokens
                         for _ in range(base + int(extra)):
                             line = self._copy(d, src.name, phase.name, rate, epoch)
-                            b = int(_uniform(seed, "bucket", src.name, d.record.id, epoch) * n_buckets)
+                            b = offsets[pi] + int(_uniform(seed, "bucket", src.name, d.record.id, epoch)
+                                                  * per_phase[pi])
                             order = int(_uniform(seed, "order", src.name, d.record.id, epoch) * 2.0**64)
                             buckets[b].write(b"%016x\t" % order + line)
                             bucket_tokens[b] += d.tokens
@@ -162,16 +165,19 @@ class Mixer:
                                                    "detail": f"source={source} domain={d.domain} phase={phase}"}]
         return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
 
-    def shuffle(self, n_buckets: int) -> list[str]:
-        """Pass 3: each bucket, sorted by its seeded key, becomes one gzip shard (mtime 0: byte-stable)."""
+    def shuffle(self, per_phase: list[int]) -> list[str]:
+        """Pass 3: each bucket, sorted by its seeded key, becomes one gzip shard (mtime 0: byte-stable).
+
+        Shards are named by phase first (`mix-p00-00003.jsonl.gz`), so file order is training order.
+        """
         data = self.recipe.output / "data"
         data.mkdir(parents=True, exist_ok=True)
         names = []
-        for b in range(n_buckets):
+        for b, (pi, k) in enumerate((pi, k) for pi, n in enumerate(per_phase) for k in range(n)):
             src = self.work / f"bucket-{b:05d}.jsonl"
             lines = src.read_bytes().splitlines(keepends=True)
             lines.sort()
-            name = f"mix-{b:05d}.jsonl.gz"
+            name = f"mix-p{pi:02d}-{k:05d}.jsonl.gz"
             tmp = data / f".{name}.tmp"
             with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
                                                        compresslevel=3) as gz:
@@ -193,10 +199,10 @@ def run_mix(recipe: Recipe, overwrite: bool = False) -> dict[str, Any]:
     try:
         available, available_docs = mixer.count()
         plan = make_plan(recipe, available)
-        planned_total = sum(sum(p.values()) for p in plan.planned.values())
-        n_buckets = max(1, math.ceil(planned_total / recipe.shard_tokens))
-        res = mixer.sample(plan, n_buckets)
-        shards = mixer.shuffle(n_buckets)
+        per_phase = [max(1, math.ceil(sum(plan.planned[ph.name].values()) / recipe.shard_tokens))
+                     for ph in recipe.phases]
+        res = mixer.sample(plan, per_phase)
+        shards = mixer.shuffle(per_phase)
     except BaseException:
         # Nothing half-made stays behind: a failed or interrupted mix leaves no output folder.
         shutil.rmtree(out, ignore_errors=True)
