@@ -235,6 +235,8 @@ def main() -> None:
                   "(100-600); shares web 0.4, code 0.25, math 0.25, papers 0.1 by o200k_base tokens; budget = the "
                   "input's token count; max_epochs 3. CPU s and peak RSS of the mix process (all passes).", ""]
         lines += bench_mix(args.docs)
+        lines += ["", "Peak RSS is set by the one shuffle bucket held in memory (about `shard_tokens`, 5M tokens "
+                  "here) plus the tokenizer (~100 MiB), not by the corpus size."]
     lines += ["", "### Packing (html-dev + warc dev run text, o200k_base)", ""]
     lines += bench_packing(texts + warc_texts())
     RESULTS.write_text("\n".join(lines) + "\n")
