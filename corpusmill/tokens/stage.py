@@ -14,13 +14,16 @@ _BATCH = 512
 class TokenCount(Stage):
     """Counts tokens of ok records in batches (the Rust encoders parallelise a batch).
 
-    Every later stage's stats then carry tokens in/out, summed from `metadata.tokens`.
+    Every later stage's stats then carry tokens in/out, summed from `metadata.tokens`. A second
+    instance at the end of a pipeline (`name: tokens_final`) recounts what text-rewriting stages
+    (line corrections, PII replacement, decontamination cuts) changed.
     """
 
     name = "tokens"
     version = "1"
 
-    def __init__(self, tokenizer: str = "o200k_base") -> None:
+    def __init__(self, tokenizer: str = "o200k_base", name: str = "tokens") -> None:
+        self.name = name
         super().__init__()
         self.tokenizer_name = tokenizer
         self.tokenizer = load_tokenizer(tokenizer)
@@ -64,10 +67,14 @@ _TEXT_MAKERS = ("html_extract", "pdf_parse")
 
 
 def insert_token_stage(pipeline: list[dict[str, Any]], tokenizer: str) -> list[dict[str, Any]]:
-    """The pipeline with a `tokens` stage after the extraction stage (or first for text corpora).
+    """The pipeline with a `tokens` stage after the extraction stage (or first for text corpora),
+    and a `tokens_final` recount at the end when stages follow it, so `metadata.tokens` is exact.
 
     Loads the tokenizer once here so a bad name or path fails before any work starts.
     """
     load_tokenizer(tokenizer)
     at = max((i + 1 for i, st in enumerate(pipeline) if st.get("stage") in _TEXT_MAKERS), default=0)
-    return [*pipeline[:at], {"stage": "tokens", "tokenizer": tokenizer}, *pipeline[at:]]
+    out = [*pipeline[:at], {"stage": "tokens", "tokenizer": tokenizer}, *pipeline[at:]]
+    if at < len(pipeline):
+        out.append({"stage": "tokens", "tokenizer": tokenizer, "name": "tokens_final"})
+    return out

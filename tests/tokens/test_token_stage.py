@@ -43,3 +43,21 @@ def test_bad_tokenizer_is_one_line_before_work(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "is not a tokenizer" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_final_recount_follows_text_rewrites(tmp_path: Path) -> None:
+    """PII replacement changes the text after the first count; the final recount is exact."""
+    rows = [{"id": f"p{i}", "text": f"Write to person{i}.name@example.com or call +49 30 1234567{i} today. " + ARTICLE}
+            for i in range(4)]
+    src = write_jsonl(tmp_path / "c.jsonl.gz", rows)
+    out = tmp_path / "out"
+    r = cli("pii", str(src), "-o", str(out), "--tokenizer", "o200k_base", "--quiet")
+    assert r.returncode == 0, r.stderr
+    tok = load_tokenizer("o200k_base")
+    got = read_out(out)["data"]
+    assert all("@example.com" not in x["text"] for x in got)
+    assert [x["metadata"]["tokens"] for x in got] == tok.count_batch([x["text"] for x in got])
+    stages = {s["name"]: s for s in json.loads((out / "stats.json").read_text())["stages"]}
+    assert stages["tokens"]["tokens_out"] == sum(tok.count_batch([x["text"] for x in rows]))
+    assert stages["tokens_final"]["tokens_out"] == sum(x["metadata"]["tokens"] for x in got)
+    assert stages["tokens_final"]["tokens_out"] != stages["tokens"]["tokens_out"]
