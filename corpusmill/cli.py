@@ -62,6 +62,9 @@ def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="delete OUTPUT first instead of resuming")
     p.add_argument("--print-config", action="store_true",
                    help="print the pipeline as a config file for `corpusmill run` and exit")
+    p.add_argument("--tokenizer", default=None,
+                   help="count tokens (metadata.tokens, tokens per stage): o200k_base, cl100k_base, "
+                        "whitespace, or a path to a tokenizer.json")
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
@@ -162,6 +165,34 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("record_id", help="a record id as printed (bare or <urn:uuid:...>) or a URL")
     e.add_argument("--json", action="store_true")
 
+    dc = sub.add_parser("decontam", help="drop or cut documents overlapping benchmark files (13-gram)")
+    dc.add_argument("inputs", nargs="+", help="JSONL(.gz)/Parquet files, globs or folders")
+    dc.add_argument("--benchmark", action="append", required=True, metavar="NAME=PATH[:FIELDS[:ID_FIELD]]",
+                    help="benchmark file (JSONL/Parquet); FIELDS: comma-separated text fields (default text)")
+    dc.add_argument("--ngram", type=int, default=13, help="n-gram length in words (default 13)")
+    dc.add_argument("--mode", choices=("drop", "cut"), default="drop")
+    dc.add_argument("--text-field", default="text")
+    _common_run(dc)
+
+    mx = sub.add_parser("mix", help="a training mixture from a recipe: token shares, budget, epochs, phases")
+    mx.add_argument("recipe", help="recipe YAML (sources, domain, shares, tokens, tokenizer, max_epochs, ...)")
+    mx.add_argument("--strict", action="store_true", help="refuse shares/fractions that do not sum to 1")
+    mx.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    mx.add_argument("--quiet", action="store_true")
+
+    pk = sub.add_parser("pack", help="pack a corpus or mixture into sequences of N tokens (best-fit decreasing)")
+    pk.add_argument("inputs", nargs="+", help="mix/run output folders or JSONL/Parquet corpus files")
+    pk.add_argument("-o", "--output", required=True)
+    pk.add_argument("--seq-len", type=int, required=True, help="tokens per sequence")
+    pk.add_argument("--tokenizer", default="o200k_base")
+    pk.add_argument("--window-tokens", type=int, default=20_000_000,
+                    help="tokens packed together (memory bound; larger packs tighter)")
+    pk.add_argument("--no-eos", action="store_true", help="do not end each document with the EOS token")
+    pk.add_argument("--no-text", action="store_true", help="skip the decoded text view")
+    pk.add_argument("--text-field", default="text")
+    pk.add_argument("--overwrite", action="store_true")
+    pk.add_argument("--quiet", action="store_true")
+
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
     rep.add_argument("output")
 
@@ -184,7 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _job_for(args: argparse.Namespace) -> JobSpec:
     """The job the command line describes, with every setting spelled out and checked."""
-    return cfgmod.complete_job(_raw_job(args))
+    job = _raw_job(args)
+    if getattr(args, "tokenizer", None):
+        from corpusmill.tokens.stage import insert_token_stage
+
+        job.pipeline = insert_token_stage(job.pipeline, args.tokenizer)
+    return cfgmod.complete_job(job)
 
 
 def _raw_job(args: argparse.Namespace) -> JobSpec:
@@ -199,6 +235,11 @@ def _raw_job(args: argparse.Namespace) -> JobSpec:
         return JobSpec(reader="pdf", inputs=args.inputs, pipeline=_pdf_pipeline(args),
                        files_per_shard=args.files_per_shard, **common)
     reader_options = {"text_field": args.text_field}
+    if args.command == "decontam":
+        from corpusmill.curate.decontam import decontam_stage_spec
+
+        return JobSpec(reader="corpus", inputs=args.inputs, reader_options=reader_options, **common,
+                       pipeline=[decontam_stage_spec(args.benchmark, args.ngram, args.mode)])
     if args.command == "dedup":
         pipeline = ([] if args.no_exact else [{"stage": "exact_dedup"}]) + [{"stage": "minhash_dedup"}]
     else:
@@ -348,6 +389,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print(write_report(Path(args.output)))
         return 0
+    if args.command == "mix":
+        from corpusmill.mix.cli import mix_command
+
+        return mix_command(args.recipe, strict=args.strict, overwrite=args.overwrite, quiet=args.quiet)
+    if args.command == "pack":
+        from corpusmill.mix.cli import pack_command
+
+        return pack_command(args)
     if args.command == "run":
         job = cfgmod.load_config(args.config)
         if args.workers:
@@ -357,7 +406,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _execute(job, args.quiet, args.overwrite)
     if args.command == "crawl":
         return _crawl(args)
-    job = _job_for(args)
+    try:
+        job = _job_for(args)
+    except ValueError as e:
+        print(f"corpusmill: {e}", file=sys.stderr)
+        return 2
     if args.print_config:
         print(cfgmod.dump_config(job), end="")
         return 0

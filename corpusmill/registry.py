@@ -35,6 +35,8 @@ STAGES: dict[str, str] = {
     "paragraph_dedup": "corpusmill.curate.dedup.paragraph_bloom:ParagraphBloomDedup",
     # PII
     "pii": "corpusmill.curate.pii:PiiScrub",
+    "tokens": "corpusmill.tokens.stage:TokenCount",
+    "decontaminate": "corpusmill.curate.decontam:Decontaminate",
 }
 
 READERS: dict[str, str] = {

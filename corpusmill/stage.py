@@ -27,10 +27,18 @@ class StageStats:
     dropped: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     seconds: float = 0.0
+    # Tokens (from `metadata.tokens`, set by the `tokens` stage of a run with --tokenizer).
+    tokens_in: int = 0
+    tokens_out: int = 0
 
     def count(self, record: Record) -> None:
         """Count a record that entered this stage ok, by how it left."""
         self.input += 1
+        tokens = record.metadata.get("tokens")
+        if isinstance(tokens, int):
+            self.tokens_in += tokens
+            if record.status == OK:
+                self.tokens_out += tokens
         if record.status == OK:
             self.output += 1
         elif record.status == DROPPED:
@@ -46,6 +54,8 @@ class StageStats:
             self.dropped[k] = self.dropped.get(k, 0) + v
         self.errors += other.errors
         self.seconds += other.seconds
+        self.tokens_in += other.tokens_in
+        self.tokens_out += other.tokens_out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,11 +65,13 @@ class StageStats:
             "dropped": dict(sorted(self.dropped.items(), key=lambda kv: -kv[1])),
             "errors": self.errors,
             "seconds": round(self.seconds, 3),
+            **({"tokens_in": self.tokens_in, "tokens_out": self.tokens_out} if self.tokens_in else {}),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StageStats":
-        return cls(d["name"], d["in"], d["out"], dict(d["dropped"]), d["errors"], d["seconds"])
+        return cls(d["name"], d["in"], d["out"], dict(d["dropped"]), d["errors"], d["seconds"],
+                   d.get("tokens_in", 0), d.get("tokens_out", 0))
 
 
 def _reason_key(reason: str | None) -> str:

@@ -102,11 +102,16 @@ def render_summary(stats: RunStats, width: int = 110) -> str:
     for col, just in (("stage", "left"), ("in", "right"), ("out", "right"), ("dropped", "right"),
                       ("top drop reasons", "left"), ("errors", "right"), ("seconds", "right")):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
+    with_tokens = any(st.tokens_in for st in stats.stages)
+    if with_tokens:
+        t.add_column("tokens in", justify="right")
+        t.add_column("tokens out", justify="right")
     for st in stats.stages:
         n_drop = sum(st.dropped.values())
         reasons = ", ".join(f"{r} {n}" for r, n in sorted(st.dropped.items(), key=lambda kv: -kv[1])[:3])
+        tokens = (f"{st.tokens_in:,}", f"{st.tokens_out:,}") if with_tokens else ()
         t.add_row(st.name, f"{st.input:,}", f"{st.output:,}", f"{n_drop:,}", reasons or "-",
-                  f"{st.errors:,}", f"{st.seconds:,.1f}")
+                  f"{st.errors:,}", f"{st.seconds:,.1f}", *tokens)
     console = Console(width=width, record=True, file=_Null())
     console.print(t)
     wall = stats.extra.get("wall_seconds")

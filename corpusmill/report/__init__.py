@@ -74,14 +74,17 @@ def render(d: ReportData, out: Path) -> str:
     funnel = svg.hbars([(s.name, {"in": s.input, "kept": s.output, "not documents": split(s)[0],
                                   "dropped": split(s)[1], "errors": s.errors})
                         for s in st.stages], series, "records through each stage", bar_h=11)
+    with_tokens = any(s.tokens_in for s in st.stages)  # a run with --tokenizer
     stage_rows = "".join(
         f"<tr><td>{escape(s.name)}</td><td>{s.input:,}</td><td>{s.output:,}</td>"
         + (f"<td>{split(s)[0]:,}</td>" if not_docs else "")
-        + f"<td>{split(s)[1]:,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td></tr>"
+        + f"<td>{split(s)[1]:,}</td><td>{s.errors:,}</td><td>{s.seconds:,.1f}</td>"
+        + (f"<td>{s.tokens_in:,}</td><td>{s.tokens_out:,}</td>" if with_tokens else "") + "</tr>"
         for s in st.stages)
     stage_table = ("<table><tr><th>stage</th><th>in</th><th>out</th>"
                    + ("<th>not documents</th>" if not_docs else "")
-                   + f"<th>dropped</th><th>errors</th><th>seconds</th></tr>{stage_rows}</table>")
+                   + "<th>dropped</th><th>errors</th><th>seconds</th>"
+                   + ("<th>tokens in</th><th>tokens out</th>" if with_tokens else "") + f"</tr>{stage_rows}</table>")
     not_doc_kinds = ", ".join(f"{r.split(':', 1)[1]} {n:,}" for r, n in sorted(
         ((r, n) for s in st.stages for r, n in s.dropped.items() if not_a_document(r)), key=lambda kv: -kv[1]))
     funnel_note = (f"<p>Not documents: {not_docs:,} WARC records that carry no document ({escape(not_doc_kinds)});"
