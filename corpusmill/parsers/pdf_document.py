@@ -99,7 +99,7 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
-                if config.tables:
+                if config.tables and not page_router.too_many_drawings(page):
                     find_tables(page, pt)
                 texts.append(pt)
             except Exception as e:
@@ -226,7 +226,8 @@ def _assemble(parts: list[tuple[str, dict[str, Any]]]) -> ParsedDocument:
 def _blocks(ordered, removed) -> list[dict[str, Any]]:
     out = [{"type": b.kind if b.kind != "heading" else f"heading{b.level}", "bbox": _box(b.bbox), "order": i}
            for i, b in enumerate(ordered)]
-    out += [{"type": b.kind, "bbox": _box(b.bbox), "order": None} for b in removed]
+    # Furniture keeps its text here: left out of `text`, not lost.
+    out += [{"type": b.kind, "bbox": _box(b.bbox), "order": None, "text": b.text} for b in removed]
     return out
 
 
