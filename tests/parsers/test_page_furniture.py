@@ -62,10 +62,7 @@ def test_repeated_text_outside_the_edge_band_is_not_a_running_head():
 
 
 def _parse(path):
-    from corpusmill.parsers.page_ocr import PageReader
-    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
-
-    return parse_document(path.read_bytes(), "application/pdf", ParseConfig(), PageReader())
+    return _parse_bytes(path.read_bytes())
 
 
 def test_running_header_of_a_one_page_document_is_furniture(pdf_fixtures):
@@ -142,3 +139,26 @@ def test_single_page_rules_keep_headings_footnotes_and_body_lines_at_the_edges()
     assert kinds["end of a sentence carried over from the page before."] == "paragraph"
     assert kinds["1 A footnote set at the very bottom of the page"] == "paragraph"
     assert kinds["3 http://example.org"] == "paragraph"
+
+
+def test_download_stamp_on_a_scanned_page_is_left_out_of_the_ocr_text():
+    # OCR page: the layout model may miss a small stamp; its shape at the edge is enough.
+    src = pymupdf.open()
+    page = src.new_page(width=A4[0], height=A4[1])
+    _body(page)
+    page.insert_text((72, 0.97 * A4[1]), "Downloaded from https://example.org on 3 May 2021", fontsize=11)
+    scan = pymupdf.open()
+    new = scan.new_page(width=A4[0], height=A4[1])
+    new.insert_image(new.rect, pixmap=page.get_pixmap(dpi=150))
+    doc = _parse_bytes(scan.tobytes())
+    assert doc.pages[0]["route"] == "ocr"
+    assert "body of the page" in doc.text
+    assert "Downloaded from" not in doc.text
+    assert any(b["type"] == "page_footer" for b in doc.pages[0]["blocks"] if b["order"] is None)
+
+
+def _parse_bytes(data: bytes):
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    return parse_document(data, "application/pdf", ParseConfig(), PageReader())
