@@ -53,8 +53,9 @@ _SIDE_MARGIN = 0.1
 _STAMP = re.compile(
     r"downloaded from|this content downloaded|all use subject to|all rights reserved|rights reserved|"
     r"this journal is|©|\(c\) ?\d{4}|copyright|\bpage \d+ (?:of|/) \d+|^\W*\d{1,4} ?/ ?\d{1,4}\W*$|"
-    r"\bjournal\b[^.]{0,80}\b(?:19|20)\d\d\b|\bvol(?:\.|ume)? ?\d+|\bno\. ?\d+\b|\bdoi:|^\W*(?:https?://|www\.)\S+\W*$|"
-    r"^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.",
+    r"\bjournal\b[^.]{0,80}\b(?:19|20)\d\d\b|\bvol(?:\.|ume)? ?\d+|\bno\. ?\d+\b|\bdoi:|"
+    r"^\W*(?:https?://|www\.)\S+\W*$|^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|"
+    r"\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.",
     re.I,
 )
 # Not furniture however placed: a footnote (starts with its marker), a

@@ -112,7 +112,7 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         # Only pages with a large picture pay for the drawing-order log.
         hidden, over = _text_and_images(page)
         if hidden >= HIDDEN_SHARE:
-            return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area drawn beneath it)")
+            return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area beneath it)")
         if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE:
             return Route(OCR, f"text layer covers {over:.0%} of an image filling {text.image_coverage:.0%} of "
                               f"the page ({int(chars)} chars): the words are in the image")
