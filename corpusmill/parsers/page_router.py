@@ -37,6 +37,9 @@ TEXTLESS_IMAGE = 0.05
 # A page-sized picture whose area is this little covered by text-layer lines
 # is read by OCR: the text layer is a caption or a title, the words are in the image.
 MAX_TEXT_OVER_IMAGE = 0.1
+# ... when the text layer is no more than a title or a caption; a page with
+# paragraphs of real text beside a large photo keeps its text layer.
+CAPTION_CHARS = 400
 # Share of the text layer's area drawn before (under) an opaque picture.
 HIDDEN_SHARE = 0.5
 # Text whose share of suspicious characters exceeds this is garbled; a few
@@ -113,7 +116,7 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         hidden, over = _text_and_images(page)
         if hidden >= HIDDEN_SHARE:
             return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area beneath it)")
-        if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE:
+        if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE and chars < CAPTION_CHARS:
             return Route(OCR, f"text layer covers {over:.0%} of an image filling {text.image_coverage:.0%} of "
                               f"the page ({int(chars)} chars): the words are in the image")
 

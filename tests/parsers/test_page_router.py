@@ -151,3 +151,19 @@ def test_page_drawing_a_million_tiny_paths_skips_drawing_analysis():
     assert page_router.too_many_drawings(pymupdf.open("pdf", data)[0])
     parsed = parse_document(data, "application/pdf", ParseConfig(), PageReader())
     assert "a million tiny paths" in parsed.text
+
+
+def test_page_sized_picture_with_only_a_caption_in_the_text_layer_routes_to_ocr(pdf_fixtures):
+    """Slides whose bodies are pictures of text: the text layer is the title, the words are in the image."""
+    src = pymupdf.open(pdf_fixtures / "eledmac--1-tabular.pdf")[0]
+    doc = pymupdf.open()
+    page = doc.new_page(width=src.rect.width, height=src.rect.height)
+    page.insert_text((50, 40), "Slide title over a picture of text", fontsize=14)
+    page.insert_image(pymupdf.Rect(0, 60, page.rect.width, page.rect.height), pixmap=src.get_pixmap(dpi=72))
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert "the words are in the image" in route.reason
+    # Paragraphs of real text beside the picture keep the page on its text layer.
+    body = " ".join(line for line in src.get_text().splitlines() if line.strip())[:1500]
+    page.insert_textbox(pymupdf.Rect(50, 45, page.rect.width - 50, 300), body, fontsize=6)
+    assert page_router.route_page(page, read_page(page), llm_enabled=False).route == page_router.TEXT_LAYER
