@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["html_extraction", "warc_reader", "warc_pipeline", "pii", "dedup", "pdf_text", "ocr", "crawl",
+ORDER = ["html_extraction", "warc_reader", "warc_pipeline", "pii", "dedup", "pdf_text", "pdf_facts", "ocr", "crawl",
          "scaling"]
 HEADER = """# Benchmark results
 

@@ -150,6 +150,12 @@ def _peer_main(name: str, files: list[str]) -> None:
         def extract(path: str) -> list[str]:
             chunks = pymupdf4llm.to_markdown(path, page_chunks=True, show_progress=False)
             return [c["text"] for c in chunks]
+    elif name == "pymupdf-text":
+        import pymupdf
+
+        def extract(path: str) -> list[str]:
+            with pymupdf.open(path) as doc:
+                return [page.get_text() for page in doc]
     elif name == "pdfplumber":
         import pdfplumber
 

@@ -1,9 +1,15 @@
-"""Running headers, footers and page numbers: found by repetition across pages.
+"""Running headers, footers, page numbers, margin stamps: found on every page.
 
-A line near the top or bottom edge whose text (digits ignored) comes back on
-many pages is a running header or footer; a lone number or "Page n of m" at
-an edge is a page number. Both are marked (kept in `pages[].blocks` for
-provenance) and left out of the text.
+Across pages: a line near the top or bottom edge whose text (digits ignored)
+comes back on many pages is a running header or footer. On any page, even a
+document's only one: a lone number or "Page n of m" at an edge is a page
+number; the outermost line at the top or bottom edge, set apart from the body
+and no larger than it, is a header or footer; a line in the edge band shaped
+like furniture (a download or copyright stamp, a journal citation line, a
+printer's slug, a bare URL or date) is one whatever its size; vertical text in
+a side margin of a horizontally set page is a margin note (arXiv and download
+stamps, watermarks). All are marked (kept in `pages[].blocks` for provenance)
+and left out of the text.
 """
 from __future__ import annotations
 
@@ -32,6 +38,37 @@ _DIGITS = re.compile(r"\d+")
 _ROMAN_END = re.compile(r"^[ivxlcdm]+\b|\b[ivxlcdm]+$")
 _SPACES = re.compile(r"\s+")
 
+# Single-page rules. The top band reaches further in than the bottom one:
+# running heads of journals sit up to ~14% down the page, footers below 92%.
+_TOP_BAND = 0.14
+_BOTTOM_BAND = 0.08
+# Furniture-shaped text counts a little further in (stamps above a footer).
+EDGE_STAMP_BAND = 0.12
+# A header/footer is set apart from the body by at least this many of its line heights.
+_MIN_GAP_LINES = 1.0
+_MAX_LINES = 2
+_MAX_CHARS = 200
+# Side margins (share of the page width) where margin stamps live.
+_SIDE_MARGIN = 0.1
+_STAMP = re.compile(
+    r"downloaded from|this content downloaded|all use subject to|all rights reserved|rights reserved|"
+    r"this journal is|©|\(c\) ?\d{4}|copyright|\bpage \d+ (?:of|/) \d+|^\W*\d{1,4} ?/ ?\d{1,4}\W*$|"
+    r"\bjournal\b[^.]{0,80}\b(?:19|20)\d\d\b|\bvol(?:\.|ume)? ?\d+|\bno\. ?\d+\b|\bdoi:|"
+    r"^\W*(?:https?://|www\.)\S+\W*$|^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|"
+    r"\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.",
+    re.I,
+)
+# Not furniture however placed: a footnote (starts with its marker), a
+# numbered heading or list item, a caption.
+_NOT_FURNITURE = re.compile(
+    r"^\s*(?:(?:\d{1,3}|[*†‡§¶]+\d*|\(\d{1,3}\)|\[\d{1,3}\])\s*[^\W\d]|(?:\d{1,3}|[*†‡§¶])\s|"
+    r"\d+(?:\.\d+)*[.)]?\s|[A-Za-z]\d*[.)]\s|(?:table|figure|fig\.|chart|exhibit)\b)",
+    re.I,
+)
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+# A vertical margin stamp keeps this share of the page width clear beside it.
+_SIDE_GAP = 0.02
+
 
 class _Candidate(NamedTuple):
     block: Block
@@ -56,6 +93,134 @@ def mark_furniture(pages: list[PageText]) -> None:
                 c.block.kind = "page_number"
             elif c.in_edge and len(pages) >= 2 and counts[c.key] >= threshold:
                 c.block.kind = "page_header" if c.edge == "top" else "page_footer"
+    body = _body_size(pages)
+    for page in pages:
+        _mark_single_page(page, body)
+
+
+def is_stamp(text: str) -> bool:
+    """Text shaped like furniture: a download/copyright stamp, journal line, slug, bare URL or date."""
+    return bool(_STAMP.search(text))
+
+
+def is_edge_furniture(text: str) -> bool:
+    """A line at a page edge that is furniture by its text alone: a stamp or a page number (OCR pages)."""
+    return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def _body_size(pages: list[PageText]) -> float:
+    """The font size most characters are set in."""
+    sizes: Counter[float] = Counter()
+    for page in pages:
+        for b in page.blocks:
+            for line in b.lines:
+                sizes[line.size] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _mark_single_page(page: PageText, body: float) -> None:
+    """Furniture a single page shows by itself: edge lines set apart, stamps, margin notes."""
+    kept = [b for b in page.blocks if not b.removed]
+    if len(kept) < 2:
+        return  # a page of one block has no body to set furniture apart from
+    h, w = page.height, page.width
+    for b in kept:
+        x0, y0, x1, y1 = b.bbox
+        if (x1 <= w * _SIDE_MARGIN or x0 >= w * (1 - _SIDE_MARGIN)) and _vertical(b) and _horizontal_page(kept) \
+                and _alone_beside(b, kept, w):
+            b.kind = "margin_note"
+            continue
+        text = b.text.strip()
+        if len(b.lines) > _MAX_LINES or len(text) > _MAX_CHARS:
+            continue
+        edge = "top" if y1 <= h / 2 else "bottom"
+        stamp_band = y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)
+        if stamp_band and is_stamp(text) and _outermost_row(b, kept, edge):
+            b.kind = "page_header" if edge == "top" else "page_footer"
+        elif (y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)) and _plain_edge_line(b, text, body) \
+                and _set_apart(b, kept, edge, body):
+            b.kind = "page_header" if edge == "top" else "page_footer"
+
+
+def _plain_edge_line(b: Block, text: str, body: float) -> bool:
+    """Shaped like a running head: one plain line of words, no heading, caption, footnote or sentence."""
+    line = b.lines[0]
+    return (
+        len(b.lines) == 1
+        and not line.bold
+        and not line.mono
+        and line.size <= body + 0.5
+        and len(_WORDS.findall(text)) >= 2
+        and sum(c.isalpha() or c.isspace() for c in text) >= 0.7 * len(text)
+        and not _NOT_FURNITURE.match(text)
+        and not text.endswith((".", ":", "?", "!", ","))
+    )
+
+
+def _alone_beside(b: Block, blocks: list[Block], width: float) -> bool:
+    """No block level with `b` comes within _SIDE_GAP of it (a rotated table label sits by its table)."""
+    gap = _SIDE_GAP * width
+    for o in blocks:
+        if o is b or o.bbox[3] <= b.bbox[1] or o.bbox[1] >= b.bbox[3]:
+            continue
+        if o.bbox[0] < b.bbox[2] + gap and o.bbox[2] > b.bbox[0] - gap:
+            return False
+    return True
+
+
+def _outermost_row(b: Block, blocks: list[Block], edge: str) -> bool:
+    """No block lies between `b` and the page edge (blocks beside it count as level)."""
+    if edge == "top":
+        return not any(o is not b and o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b) for o in blocks)
+    return not any(o is not b and o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b) for o in blocks)
+
+
+def _set_apart(b: Block, blocks: list[Block], edge: str, body: float) -> bool:
+    """The outermost row at its edge, set apart from the next block inwards.
+
+    Smaller than the body, a line's height of space suffices; at body size the
+    gap must be twice that and twice the next block's own line spacing (a
+    double-spaced body line at the top of a page is not set apart).
+    """
+    if not _outermost_row(b, blocks, edge):
+        return False
+    line_h = max(1.0, b.bbox[3] - b.bbox[1])
+    if edge == "top":
+        inner = [o for o in blocks if o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b)]
+        nearest = min(inner, key=lambda o: o.bbox[1], default=None)
+        gap = nearest.bbox[1] - b.bbox[3] if nearest else float("inf")
+    else:
+        inner = [o for o in blocks if o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b)]
+        nearest = max(inner, key=lambda o: o.bbox[3], default=None)
+        gap = b.bbox[1] - nearest.bbox[3] if nearest else float("inf")
+    if b.lines[0].size <= body - 0.5:
+        return gap >= _MIN_GAP_LINES * line_h
+    spacing = _line_spacing(nearest) if nearest else 0.0
+    return gap >= 2 * _MIN_GAP_LINES * line_h and gap >= 2 * spacing
+
+
+def _line_spacing(b: Block) -> float:
+    """The largest gap between successive lines of a block (0 for one line)."""
+    ys = sorted((line.bbox[1], line.bbox[3]) for line in b.lines)
+    return max((n[0] - p[1] for p, n in zip(ys, ys[1:])), default=0.0)
+
+
+def _vertical(b: Block) -> bool:
+    x0, y0, x1, y1 = b.bbox
+    return y1 - y0 > 3 * (x1 - x0) and b.chars >= 4
+
+
+def _horizontal_page(blocks: list[Block]) -> bool:
+    """Most text runs left to right (a page printed rotated is not margin-noted away)."""
+    vertical = sum(b.chars for b in blocks if _vertical(b))
+    return vertical < 0.2 * sum(b.chars for b in blocks)
+
+
+def _size(b: Block) -> float:
+    weight: Counter[float] = Counter()
+    for line in b.lines:
+        weight[line.size] += len(line.text)
+    return weight.most_common(1)[0][0]
 
 
 def _candidates(page: PageText) -> list[_Candidate]:

@@ -90,7 +90,7 @@ class PageReader:
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
-        removed = _furniture(lines, types)
+        removed = _furniture(lines, types, read.image.shape[0])
         kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
         info["blocks"] = [{"type": kind, "bbox": [round(v, 1) for v in line.bbox], "order": i}
                           for i, (line, kind) in enumerate(kept)]
@@ -171,14 +171,27 @@ def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], 
         return [None] * len(lines)
 
 
-def _furniture(lines: list, types: list[str]) -> set[int]:
-    """Indexes of the lines that are running headers or footers (left out of the text)."""
+def _furniture(lines: list, types: list[str], height: int) -> set[int]:
+    """Indexes of the lines that are running headers or footers (left out of the text).
+
+    The layout model's header/footer regions, and lines at the top or bottom
+    edge shaped like a stamp or a page number (its classes miss small ones).
+    """
+    from corpusmill.parsers.page_furniture import EDGE_STAMP_BAND, is_edge_furniture
+
     heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
     if not heights:
         return set()
     body = heights[len(heights) // 2]
-    return {i for i, (line, kind) in enumerate(zip(lines, types))
-            if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body}
+    removed: set[int] = set()
+    for i, (line, kind) in enumerate(zip(lines, types)):
+        at_edge = line.bbox[3] <= EDGE_STAMP_BAND * height or line.bbox[1] >= (1 - EDGE_STAMP_BAND) * height
+        if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body:
+            removed.add(i)
+        elif at_edge and is_edge_furniture(line.text):
+            types[i] = "page_header" if line.bbox[3] <= height / 2 else "page_footer"
+            removed.add(i)
+    return removed
 
 
 def _markdown_headings(kept: list[tuple[Any, str]]) -> list:

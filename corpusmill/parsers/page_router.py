@@ -1,10 +1,12 @@
 """Which path reads each page, and why (recorded on `pages[].route_reason`).
 
 - text-layer: the page has a usable text layer.
-- ocr: no text layer (a scan, or text drawn as vector outlines), or one that
-  cannot be trusted: unmapped glyphs (U+FFFD), private-use characters,
-  control characters, mojibake, or invisible text laid over a full-page image
-  (an earlier OCR pass we would rather redo).
+- ocr: no text layer (a scan, a picture of a table, or text drawn as vector
+  outlines), or one that cannot be trusted: unmapped glyphs (U+FFFD),
+  private-use characters, control characters, mojibake, invisible text laid
+  over a full-page image or text hidden under one (an earlier OCR pass we
+  would rather redo), or a text layer that explains only a small part of a
+  page-sized picture (the rest of its words are in the pixels).
 - llm: hard pages (dense tables, formula-heavy pages, low OCR confidence),
   only when an LLM endpoint is configured; otherwise they stay on their path
   and the reason says they were hard.
@@ -29,6 +31,17 @@ MIN_TEXT_CHARS = 20
 # A raster image covering this share of the page makes it a scan candidate.
 FULL_PAGE_IMAGE = 0.8
 SOME_IMAGE = 0.25
+# On a page without text, a picture this large may hold text (a table or a
+# form pasted as an image); a page without it is blank or decoration.
+TEXTLESS_IMAGE = 0.05
+# A page-sized picture whose area is this little covered by text-layer lines
+# is read by OCR: the text layer is a caption or a title, the words are in the image.
+MAX_TEXT_OVER_IMAGE = 0.1
+# ... when the text layer is no more than a title or a caption; a page with
+# paragraphs of real text beside a large photo keeps its text layer.
+CAPTION_CHARS = 400
+# Share of the text layer's area drawn before (under) an opaque picture.
+HIDDEN_SHARE = 0.5
 # Text whose share of suspicious characters exceeds this is garbled; a few
 # unmapped symbols (a table of check marks, one odd CJK glyph) are not.
 MAX_BAD_CHAR_SHARE = 0.1
@@ -38,6 +51,10 @@ MIN_BAD_CHARS = 10
 INVISIBLE_SHARE = 0.5
 # Vector paths on a page without text: text converted to outlines.
 OUTLINE_TEXT_PATHS = 300
+# A content stream larger than this draws so much (a million tiny paths)
+# that walking its drawings (outline counts, table rules) would take minutes:
+# such a page is read without them.
+MAX_ANALYSED_CONTENT = 4_000_000
 # Hard pages.
 FORMULA_SHARE = 0.3
 DENSE_TABLE_CELLS = 40
@@ -75,8 +92,10 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
     q = text_quality(raw)
     chars = q["chars"]
     if chars < MIN_TEXT_CHARS:
-        if text.image_coverage >= SOME_IMAGE:
+        if text.image_coverage >= TEXTLESS_IMAGE:
             return Route(OCR, f"no text layer ({int(chars)} chars, image covers {text.image_coverage:.0%})")
+        if too_many_drawings(page):
+            return Route(OCR, f"no text layer ({int(chars)} chars, a content stream too large to analyse)")
         if _vector_paths(page) >= OUTLINE_TEXT_PATHS:
             return Route(OCR, f"no text layer ({int(chars)} chars, text drawn as vector outlines)")
         return Route(TEXT_LAYER, "empty page" if chars == 0 else f"almost empty page ({int(chars)} chars)")
@@ -92,6 +111,14 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         invisible = _invisible_share(page)
         if invisible >= INVISIBLE_SHARE:
             return Route(OCR, f"invisible text over a full-page image ({invisible:.0%} invisible)")
+    if text.image_coverage >= SOME_IMAGE:
+        # Only pages with a large picture pay for the drawing-order log.
+        hidden, over = _text_and_images(page)
+        if hidden >= HIDDEN_SHARE:
+            return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area beneath it)")
+        if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE and chars < CAPTION_CHARS:
+            return Route(OCR, f"text layer covers {over:.0%} of an image filling {text.image_coverage:.0%} of "
+                              f"the page ({int(chars)} chars): the words are in the image")
 
     hard = _hardness(text)
     if hard and llm_enabled:
@@ -127,6 +154,46 @@ def _invisible_share(page: pymupdf.Page) -> float:
         if span.get("type") == 3 or span.get("opacity", 1) == 0:
             invisible += n
     return invisible / total if total else 0.0
+
+
+def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
+    """(share of the text area drawn beneath a later picture, share of the largest picture under text).
+
+    MuPDF's bbox log lists what the page draws in paint order, so text painted
+    before an opaque image over it cannot be seen (a scan's hidden OCR layer).
+    """
+    log = page.get_bboxlog()
+    texts: list[tuple[int, pymupdf.Rect]] = []
+    images: list[tuple[int, pymupdf.Rect]] = []
+    for i, (kind, box) in enumerate(log):
+        r = pymupdf.Rect(box) & page.rect
+        if r.is_empty:
+            continue
+        if kind.endswith("-text") and not kind.startswith("ignore"):
+            texts.append((i, r))
+        elif kind == "fill-image":
+            images.append((i, r))
+    text_area = sum(r.width * r.height for _, r in texts)
+    if not images or text_area <= 0:
+        return 0.0, 0.0
+    hidden = 0.0
+    for i, r in texts:
+        area = r.width * r.height
+        if any(j > i and _inside(r, img) for j, img in images):
+            hidden += area
+    largest = max((img for _, img in images), key=lambda img: img.width * img.height)
+    over = sum((r & largest).width * (r & largest).height for _, r in texts if r.intersects(largest))
+    return hidden / text_area, min(1.0, over / max(1.0, largest.width * largest.height))
+
+
+def _inside(inner: pymupdf.Rect, outer: pymupdf.Rect) -> bool:
+    overlap = inner & outer
+    return not overlap.is_empty and overlap.width * overlap.height >= 0.9 * inner.width * inner.height
+
+
+def too_many_drawings(page: pymupdf.Page) -> bool:
+    """The page's own content stream is too large for drawing-level analysis (bounded time)."""
+    return len(page.read_contents()) > MAX_ANALYSED_CONTENT
 
 
 def _vector_paths(page: pymupdf.Page) -> int:

@@ -213,7 +213,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
-                if config.tables:
+                if config.tables and not page_router.too_many_drawings(page):
                     find_tables(page, pt)
                 texts[i] = pt
             except Exception as e:
@@ -443,7 +443,8 @@ def assemble(parts: list[Part], page_count: int) -> ParsedDocument:
 def _blocks(ordered, removed) -> list[dict[str, Any]]:
     out = [{"type": b.kind if b.kind != "heading" else f"heading{b.level}", "bbox": _box(b.bbox), "order": i}
            for i, b in enumerate(ordered)]
-    out += [{"type": b.kind, "bbox": _box(b.bbox), "order": None} for b in removed]
+    # Furniture keeps its text here: left out of `text`, not lost.
+    out += [{"type": b.kind, "bbox": _box(b.bbox), "order": None, "text": b.text} for b in removed]
     return out
 
 

@@ -71,7 +71,7 @@ class Block:
     lines: list[Line]
     bbox: tuple[float, float, float, float]
     # paragraph, heading, list_item, code, formula, table, page_header,
-    # page_footer, page_number (the last three are removed from the text).
+    # page_footer, page_number, margin_note (the last four are removed from the text).
     kind: str = "paragraph"
     level: int = 0
     markdown: str | None = None  # pre-rendered content (tables)
@@ -86,7 +86,7 @@ class Block:
 
     @property
     def removed(self) -> bool:
-        return self.kind in ("page_header", "page_footer", "page_number")
+        return self.kind in ("page_header", "page_footer", "page_number", "margin_note")
 
 
 @dataclass(slots=True)

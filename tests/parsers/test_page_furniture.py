@@ -59,3 +59,106 @@ def test_repeated_text_outside_the_edge_band_is_not_a_running_head():
         kinds = _kinds(page)
         assert kinds["Sed commodo posuere pede"] == "paragraph"
         assert kinds["Running footer of the document"] == "page_footer"
+
+
+def _parse(path):
+    return _parse_bytes(path.read_bytes())
+
+
+def test_running_header_of_a_one_page_document_is_furniture(pdf_fixtures):
+    # One arXiv page: the header (title + page number) cannot repeat, it is set apart and smaller.
+    doc = _parse(pdf_fixtures / "docling__2305.03393v1-pg9.pdf")
+    header = "Optimized Table Tokenization for Table Structure Recognition"
+    assert header not in doc.text
+    removed = [b for b in doc.pages[0]["blocks"] if b["order"] is None]
+    assert any(b["type"] == "page_header" and header in b["text"] for b in removed)
+    # The body around it is kept.
+    assert "OTSL" in doc.text
+
+
+def test_journal_citation_footer_of_a_one_page_document_is_furniture(pdf_fixtures):
+    doc = _parse(pdf_fixtures / "camelot__eu-018.pdf")
+    assert "The EFSA Journal 2009" not in doc.text
+    assert any(b["type"] == "page_footer" and "The EFSA Journal 2009" in b.get("text", "")
+               for b in doc.pages[0]["blocks"])
+
+
+def _one_page(draw) -> list:
+    doc = pymupdf.open()
+    draw(doc.new_page(width=A4[0], height=A4[1]))
+    data = pymupdf.open("pdf", doc.tobytes())
+    pages = [read_page(p) for p in data]
+    mark_furniture(pages)
+    return pages
+
+
+_BODY = ("The body of the page is a paragraph of several lines set in the body size, long enough "
+         "to be the most common size on the page and to read as text.")
+
+
+def _body(page, y: float = 200) -> None:
+    page.insert_textbox(pymupdf.Rect(72, y, 523, y + 200), " ".join([_BODY] * 3), fontsize=10)
+
+
+def test_download_stamp_and_page_of_pages_footer_on_a_single_page():
+    def draw(page):
+        page.insert_text((72, 0.97 * A4[1]), "Downloaded from https://example.org/article/12 on 3 May 2021", fontsize=7)
+        page.insert_text((72, 0.045 * A4[1]), "Page 3 of 12", fontsize=10)
+        _body(page)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["Downloaded from https://example.org/article/12 on 3 May 2021"] == "page_footer"
+    assert kinds["Page 3 of 12"] in ("page_number", "page_header")
+    assert all(k == "paragraph" for t, k in kinds.items() if t.startswith("The body"))
+
+
+def test_vertical_margin_stamp_is_a_margin_note_but_a_rotated_table_label_is_kept():
+    def draw(page):
+        _body(page)
+        page.insert_text((30, 600), "jdoe on SERVER042 with PROPOSALS", fontsize=6, rotate=90)
+        # A rotated label next to its table cells stays.
+        page.insert_text((545, 700), "Household income", fontsize=8, rotate=90)
+        page.insert_text((556, 650), "12.5", fontsize=8)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["jdoe on SERVER042 with PROPOSALS"] == "margin_note"
+    assert kinds["Household income"] != "margin_note"
+
+
+def test_single_page_rules_keep_headings_footnotes_and_body_lines_at_the_edges():
+    def draw(page):
+        # A section heading and a sentence at the top, a footnote and a URL footnote at the bottom.
+        page.insert_text((72, 0.06 * A4[1]), "2. Example citations", fontsize=10)
+        page.insert_text((72, 0.09 * A4[1]), "end of a sentence carried over from the page before.", fontsize=10)
+        _body(page)
+        page.insert_text((72, 0.95 * A4[1]), "1 A footnote set at the very bottom of the page", fontsize=8)
+        page.insert_text((72, 0.98 * A4[1]), "3 http://example.org", fontsize=8)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["2. Example citations"] == "paragraph"
+    assert kinds["end of a sentence carried over from the page before."] == "paragraph"
+    assert kinds["1 A footnote set at the very bottom of the page"] == "paragraph"
+    assert kinds["3 http://example.org"] == "paragraph"
+
+
+def test_download_stamp_on_a_scanned_page_is_left_out_of_the_ocr_text():
+    # OCR page: the layout model may miss a small stamp; its shape at the edge is enough.
+    src = pymupdf.open()
+    page = src.new_page(width=A4[0], height=A4[1])
+    _body(page)
+    page.insert_text((72, 0.97 * A4[1]), "Downloaded from https://example.org on 3 May 2021", fontsize=11)
+    scan = pymupdf.open()
+    new = scan.new_page(width=A4[0], height=A4[1])
+    new.insert_image(new.rect, pixmap=page.get_pixmap(dpi=150))
+    doc = _parse_bytes(scan.tobytes())
+    assert doc.pages[0]["route"] == "ocr"
+    assert "body of the page" in doc.text
+    assert "Downloaded from" not in doc.text
+    assert any(b["type"] == "page_footer" for b in doc.pages[0]["blocks"] if b["order"] is None)
+
+
+def _parse_bytes(data: bytes):
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    return parse_document(data, "application/pdf", ParseConfig(), PageReader())

@@ -95,3 +95,75 @@ def test_formula_dense_page_goes_to_llm_only_when_configured():
     assert without.route == page_router.TEXT_LAYER and "formula-dense" in without.reason
     assert "no LLM configured" in without.reason
     assert with_llm.route == page_router.LLM and with_llm.reason.startswith("hard page: formula-dense")
+
+
+def test_picture_of_a_table_on_a_page_without_text_routes_to_ocr(pdf_fixtures):
+    # The picture covers a tenth of the page: no text layer, yet words to read.
+    doc = pymupdf.open(pdf_fixtures / "unstructured__single_table.pdf")
+    page = doc[0]
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert route.reason.startswith("no text layer (0 chars, image covers 9%")
+
+
+def test_blank_page_stays_empty_on_the_text_layer():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert (route.route, route.reason) == (page_router.TEXT_LAYER, "empty page")
+
+
+def test_text_hidden_under_a_scan_routes_to_ocr(pdf_fixtures):
+    """A poor OCR layer painted first, the page image over it: visible text, but nobody sees it."""
+    src = pymupdf.open(pdf_fixtures / "eledmac--1-tabular.pdf")[0]
+    doc = pymupdf.open()
+    page = doc.new_page(width=src.rect.width, height=src.rect.height)
+    lines = [line for line in src.get_text().splitlines() if line.strip()][:40]
+    page.insert_text((50, 60), "\n".join(lines), fontsize=8)
+    page.insert_image(page.rect, pixmap=src.get_pixmap(dpi=72))
+    text = read_page(page)
+    assert text.chars > 100
+    route = page_router.route_page(page, text, llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert route.reason.startswith("text layer hidden under an image")
+    # The same text painted over the picture is a usable text layer.
+    doc2 = pymupdf.open()
+    page2 = doc2.new_page(width=src.rect.width, height=src.rect.height)
+    page2.insert_image(page2.rect, pixmap=src.get_pixmap(dpi=72))
+    page2.insert_text((50, 60), "\n".join(lines), fontsize=8)
+    assert page_router.route_page(page2, read_page(page2), llm_enabled=False).route == page_router.TEXT_LAYER
+
+
+def test_page_drawing_a_million_tiny_paths_skips_drawing_analysis():
+    """Bad input: the table finder and outline counting walk every path; such a page is read without them."""
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    ops = b"".join(b"%d %d 0.3 0.3 re f\n" % (i % 590, (i // 590) % 840) for i in range(1_000_000))
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, ops, compress=False)
+    page.set_contents(xref)
+    page.insert_text((72, 72), "A page whose content stream draws a million tiny paths.")
+    data = doc.tobytes()
+    assert page_router.too_many_drawings(pymupdf.open("pdf", data)[0])
+    parsed = parse_document(data, "application/pdf", ParseConfig(), PageReader())
+    assert "a million tiny paths" in parsed.text
+
+
+def test_page_sized_picture_with_only_a_caption_in_the_text_layer_routes_to_ocr(pdf_fixtures):
+    """Slides whose bodies are pictures of text: the text layer is the title, the words are in the image."""
+    src = pymupdf.open(pdf_fixtures / "eledmac--1-tabular.pdf")[0]
+    doc = pymupdf.open()
+    page = doc.new_page(width=src.rect.width, height=src.rect.height)
+    page.insert_text((50, 40), "Slide title over a picture of text", fontsize=14)
+    page.insert_image(pymupdf.Rect(0, 60, page.rect.width, page.rect.height), pixmap=src.get_pixmap(dpi=72))
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert "the words are in the image" in route.reason
+    # Paragraphs of real text beside the picture keep the page on its text layer.
+    body = " ".join(line for line in src.get_text().splitlines() if line.strip())[:1500]
+    page.insert_textbox(pymupdf.Rect(50, 45, page.rect.width - 50, 300), body, fontsize=6)
+    assert page_router.route_page(page, read_page(page), llm_enabled=False).route == page_router.TEXT_LAYER
