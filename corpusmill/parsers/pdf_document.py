@@ -18,6 +18,7 @@ import pymupdf
 from corpusmill.parsers import page_router
 from corpusmill.parsers.block_kinds import classify_blocks
 from corpusmill.parsers.block_order import order_blocks
+from corpusmill.parsers.formula_blocks import mark_formulas
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, image_frames, render_page
@@ -99,6 +100,7 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
+                mark_formulas(page, pt)
                 if config.tables:
                     find_tables(page, pt)
                 texts.append(pt)
