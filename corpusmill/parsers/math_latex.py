@@ -43,7 +43,7 @@ _GREEK = {
     "ξ": "xi", "π": "pi", "ϖ": "varpi", "ρ": "rho", "ϱ": "varrho", "σ": "sigma", "ς": "varsigma", "τ": "tau",
     "υ": "upsilon", "ϕ": "phi", "φ": "varphi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma",
     "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Υ": "Upsilon",
-    "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta", "Ω": "Omega", "µ": "mu",
+    "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta", "Ω": "Omega", "µ": "mu", "ǫ": "epsilon",
 }
 _SYMBOLS = {
     "−": "-", "·": r"\cdot", "⋅": r"\cdot", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
@@ -56,7 +56,7 @@ _SYMBOLS = {
     "∇": r"\nabla", "ℏ": r"\hbar", "ℓ": r"\ell", "†": r"\dagger", "‡": r"\ddagger", "∗": "*", "⋆": r"\star",
     "∘": r"\circ", "•": r"\bullet", "⊗": r"\otimes", "⊕": r"\oplus", "⟨": r"\langle", "⟩": r"\rangle",
     "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "‖": r"\|", "…": r"\ldots",
-    "⋯": r"\cdots", "′": "'", "″": "''", "%": r"\%", "{": r"\{", "}": r"\}", "#": r"\#", "&": r"\&",
+    "⋯": r"\cdots", "′": "'", "″": "''", "%": r"\%", "\\": r"\backslash", "{": r"\{", "}": r"\}", "#": r"\#", "&": r"\&",
     "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∮": r"\oint", "⋃": r"\bigcup", "⋂": r"\bigcap", "√": r"\sqrt",
     "∠": r"\angle", "⊥": r"\perp", "∥": r"\parallel", "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}",
     "ℤ": r"\mathbb{Z}", "ℚ": r"\mathbb{Q}", "ℂ": r"\mathbb{C}", "ℜ": r"\Re", "ℑ": r"\Im", "ℵ": r"\aleph",
@@ -73,7 +73,13 @@ _FUNCTION = re.compile("|".join(_FUNCTIONS))
 # Characters that mark text as mathematics when they are not in a math font.
 MATH_SYMBOLS = frozenset("∑∏∫∮√∂∇∞≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈∉⊂⊃⊆⊇∪∩∀∃±∓×÷·⋅−′ℏ†") | frozenset(_GREEK)
 _RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆") | {"+", "−", "×", "·", "∑", "∫", "√"}
-_WORD = re.compile(r"[A-Za-z]{4,}")
+# Prose: runs of four letters of any script (function names aside), CJK characters.
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_TEX_SOURCE = re.compile(r"\\[A-Za-z]")
+_LEADER = re.compile(r"[.·⋅…]{4,}|(?:\.\s?){4,}")
+# Signs of a misread layout: a script holding only punctuation, an empty pair.
+_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=+\-^_]*\}|\(\s*\)|\[\]|\|{3,}|^\W*$")
 _EQ_NUMBER = re.compile(r"^\(\d{1,3}[a-z]?\)$")
 # A rule is a horizontal line or thin filled rectangle.
 _RULE_THICKNESS = 1.6
@@ -111,9 +117,10 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     """A line that reads as mathematics: math glyphs or symbols, few prose words."""
     compact = text.replace(" ", "")
     n = len(compact)
-    if not n:
+    # Dot leaders (tables of contents) and TeX source (code next to its output) are no formulas.
+    if not n or _LEADER.search(compact) or _TEX_SOURCE.search(text):
         return False
-    words = sum(len(w) for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w))
+    words = sum(len(w) for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)) + len(_CJK.findall(text))
     if words > 0.3 * n:
         return False
     symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
@@ -153,7 +160,7 @@ def page_chars(page: pymupdf.Page, flags: int) -> list[dict]:
                 continue
             for s in line["spans"]:
                 for c in s["chars"]:
-                    if c["c"].strip():
+                    if c["c"].strip() and not "\ufe00" <= c["c"] <= "\ufe0f" and c["c"] != "\u200b":
                         out.append({"c": c["c"], "bbox": c["bbox"], "origin": c["origin"],
                                     "size": s["size"], "font": s["font"], "flags": s["flags"]})
     return out
@@ -165,6 +172,7 @@ def to_latex(chars: list[dict], rules: list[tuple[float, float, float]]) -> list
     if not atoms or any(a is None for a in atoms):
         return None
     _pair_delimiters(atoms)
+    atoms = [a for a in atoms if a.latex]
     atoms = _accents(atoms)
     atoms = _functions(atoms)
     size = max(a.size for a in atoms)
@@ -181,6 +189,8 @@ def to_latex(chars: list[dict], rules: list[tuple[float, float, float]]) -> list
         if tag and not latex and rows:
             rows[-1] += f" \\tag{{{tag}}}"
         elif latex:
+            if _IMPLAUSIBLE.search(latex):
+                return None
             rows.append(latex + (f" \\tag{{{tag}}}" if tag else ""))
     return rows or None
 
@@ -193,7 +203,7 @@ def _atom(c: dict) -> Atom | None:
         w = (x1 - x0) / max(size, 1)
         latex = _EX_ASCII.get(ch) or _SYMBOLS.get(ch) or (ch if ch in "()[]|/" else None)
         if latex is None and (ch == "\ufffd" or ch.isalpha() or "\ue000" <= ch <= "\uf8ff" or ord(ch) < 32):
-            latex = r"\sum" if w >= 0.9 else "?delim"
+            latex = r"\sum" if w >= 0.9 else "|" if w < 0.4 else "?delim"
         if latex is None:
             latex = ch
         # An extension glyph hangs from its origin; its height follows its kind.
@@ -216,11 +226,17 @@ def _atom(c: dict) -> Atom | None:
 
 def _pair_delimiters(atoms: list[Atom]) -> None:
     """Unmapped big delimiters of an extension font: alternately opening and closing."""
+    delims = sorted((a for a in atoms if a.latex == "?delim"), key=lambda a: a.x0)
     depth = 0
-    for a in atoms:
-        if a.latex == "?delim":
-            a.latex = "(" if depth == 0 else ")"
-            depth = 1 - depth
+    prev: Atom | None = None
+    for a in delims:
+        if prev is not None and a.x0 < prev.x1:  # another piece of the same tall delimiter
+            a.latex = ""
+            prev.top, prev.bottom = min(prev.top, a.top), max(prev.bottom, a.bottom)
+            continue
+        a.latex = "(" if depth == 0 else ")"
+        depth = 1 - depth
+        prev = a
 
 
 def _accents(atoms: list[Atom]) -> list[Atom]:
@@ -266,8 +282,7 @@ def _functions(atoms: list[Atom]) -> list[Atom]:
             j += 1
         word = "".join(a.latex for a in atoms[i:j])
         m = _FUNCTION.fullmatch(word) if j - i >= 2 else None
-        if m and (j >= len(atoms) or not (len(atoms[j].latex) == 1 and atoms[j].latex.isalpha()
-                                          and atoms[j].x0 - atoms[j - 1].x1 < 0.15 * atoms[i].size)):
+        if m:
             a, b = atoms[i], atoms[j - 1]
             latex = "\\" + word
             out.append(Atom(latex, a.x0, b.x1, a.top, a.bottom, a.base, a.size,
@@ -289,7 +304,7 @@ def _radicals(atoms: list[Atom], rules: list) -> list[Atom]:
         bar = max(bars, key=lambda rule: rule[1] - rule[0])
         rules.remove(bar)
         inside = [a for a in atoms if a is not r and a.x0 >= bar[0] - 1 and a.x1 <= bar[1] + 1
-                  and a.top >= bar[2] - 0.3 * a.size and a.base <= r.bottom + 0.5 * r.size]
+                  and a.top >= bar[2] - 0.3 * a.size and a.base <= bar[2] + 1.6 * r.size]
         if not inside:
             continue
         body = _layout(inside)
@@ -302,8 +317,8 @@ def _radicals(atoms: list[Atom], rules: list) -> list[Atom]:
 def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
     """Glyphs stacked over and under a rule: innermost (narrowest) fractions first."""
     for x0, x1, y in sorted(rules, key=lambda r: r[1] - r[0]):
-        over = [a for a in atoms if x0 - 1 <= a.cx <= x1 + 1 and a.base < y]
-        under = [a for a in atoms if x0 - 1 <= a.cx <= x1 + 1 and a.base > y]
+        over = [a for a in atoms if _within(a, x0, x1) and a.base < y]
+        under = [a for a in atoms if _within(a, x0, x1) and a.base > y]
         num = _stack(sorted(over, key=lambda a: -a.bottom), y, up=True)
         den = _stack(sorted(under, key=lambda a: a.top), y, up=False)
         if not num or not den:
@@ -314,6 +329,12 @@ def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
         gone = {id(a) for a in num + den}
         atoms = sorted([a for a in atoms if id(a) not in gone] + [node], key=lambda a: a.x0)
     return atoms
+
+
+def _within(a: Atom, x0: float, x1: float) -> bool:
+    """Mostly inside the rule's span (an operator's wide limits may stick out a little)."""
+    slack = 0.3 * a.size
+    return x0 - slack <= a.x0 and a.x1 <= x1 + slack or x0 - 1 <= a.cx <= x1 + 1 and not a.op
 
 
 def _stack(cands: list[Atom], y: float, up: bool) -> list[Atom]:
@@ -411,7 +432,7 @@ def _split_tag(row: list[Atom]) -> tuple[list[Atom], str]:
     for k in range(3, min(7, len(row) + 1)):
         tail = row[-k:]
         text = "".join(a.latex for a in tail)
-        if _EQ_NUMBER.match(text) and (k == len(row) or tail[0].x0 - row[-k - 1].x1 > 1.5 * tail[0].size):
+        if _EQ_NUMBER.match(text) and (k == len(row) or tail[0].x0 - row[-k - 1].x1 > 1.0 * tail[0].size):
             return row[:-k], text[1:-1]
     return row, ""
 
@@ -435,9 +456,13 @@ def _layout(atoms: list[Atom]) -> str:
     main = _main_base(atoms)
     out: list[str] = []
     i = 0
+    prev: Atom | None = None
     while i < len(atoms):
         a = atoms[i]
+        if prev is not None and a.x0 - prev.x1 > 0.25 * a.size:
+            out.append(" ")  # a word gap: no meaning in math, kept for the reader
         out.append(a.latex)
+        prev = a
         i += 1
         ref = a.size
         sub: list[Atom] = []
@@ -456,6 +481,8 @@ def _layout(atoms: list[Atom]) -> str:
             out.append("_{" + _layout(sub) + "}")
         if sup:
             out.append("^{" + _layout(sup) + "}")
+        if sub or sup:
+            prev = Atom("", prev.x0, max(b.x1 for b in sub + sup), 0, 0, 0, prev.size)
     return _join(out)
 
 
@@ -463,7 +490,22 @@ def _join(tokens: list[str]) -> str:
     """Concatenate, with a space where a control word meets a letter."""
     s = ""
     for t in tokens:
+        if t == " " and (not s or s.endswith(" ")):
+            continue
         if s and re.search(r"\\[A-Za-z]+$", s) and t[:1].isalpha():
             s += " "
         s += t
-    return s
+    return s.replace(r"\cdot\cdot\cdot", r"\cdots").replace("...", r"\ldots")
+
+
+_COMMAND_TEXT = {v: k for k, v in _SYMBOLS.items() if v.startswith("\\")} | {"\\" + v: k for k, v in _GREEK.items()}
+_COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
+_MARKUP = re.compile(r"\\(?:frac|sqrt|tag|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
+
+
+def latex_to_text(latex: str) -> str:
+    """The glyphs a LaTeX formula shows, as plain text (for comparing with a text layer)."""
+    # Scripts stay glued to their base, as a text layer has them ("x_{i}" -> "xi").
+    text = _COMMAND.sub(lambda m: _COMMAND_TEXT.get(m.group(0), m.group(0)[1:]), _MARKUP.sub(" ", latex))
+    return re.sub(r"[{}^_]", "", text)
+
