@@ -498,7 +498,9 @@ def _join(tokens: list[str]) -> str:
     return s.replace(r"\cdot\cdot\cdot", r"\cdots").replace("...", r"\ldots")
 
 
-_COMMAND_TEXT = {v: k for k, v in _SYMBOLS.items() if v.startswith("\\")} | {"\\" + v: k for k, v in _GREEK.items()}
+_COMMAND_TEXT: dict[str, str] = {}
+for _ch, _cmd in [(k, v) for k, v in _SYMBOLS.items() if v.startswith("\\")] + [(k, "\\" + v) for k, v in _GREEK.items()]:
+    _COMMAND_TEXT.setdefault(_cmd, _ch)  # the first spelling: Greek mu, not the micro sign
 _COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
 _MARKUP = re.compile(r"\\(?:frac|sqrt|tag|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
 
