@@ -75,11 +75,12 @@ MATH_SYMBOLS = frozenset("∑∏∫∮√∂∇∞≤≥≠≈≡∼≃≅∝≪
 _RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆") | {"+", "−", "×", "·", "∑", "∫", "√"}
 # Prose: runs of four letters of any script (function names aside), CJK characters.
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_SHORT_WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TEX_SOURCE = re.compile(r"\\[A-Za-z]")
 _LEADER = re.compile(r"[.·⋅…]{4,}|(?:\.\s?){4,}")
 # Signs of a misread layout: a script holding only punctuation, an empty pair.
-_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=+\-^_]*\}|\(\s*\)|\[\]|\|{3,}|^\W*$")
+_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=^_]*\}|\(\s*\)|\[\]|\|{3,}|^\W*$")
 _EQ_NUMBER = re.compile(r"^\(\d{1,3}[a-z]?\)$")
 # A rule is a horizontal line or thin filled rectangle.
 _RULE_THICKNESS = 1.6
@@ -126,7 +127,12 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
     if math_chars + symbols >= 0.5 * n:
         return True
-    return any(c in _RELATIONS for c in compact) and (math_chars + symbols) >= 0.25 * n
+    relation = any(c in _RELATIONS for c in compact)
+    if relation and math_chars + symbols >= 0.25 * n:
+        return True
+    # An equation set mostly in the text font (digits, "=", "+"): some math glyph, no word at all.
+    return (relation or "+" in compact) and math_chars + symbols > 0 and not any(
+        not _FUNCTION.fullmatch(w) for w in _SHORT_WORD.findall(text))
 
 
 def page_rules(page: pymupdf.Page) -> list[tuple[float, float, float]]:
@@ -203,7 +209,7 @@ def _atom(c: dict) -> Atom | None:
         w = (x1 - x0) / max(size, 1)
         latex = _EX_ASCII.get(ch) or _SYMBOLS.get(ch) or (ch if ch in "()[]|/" else None)
         if latex is None and (ch == "\ufffd" or ch.isalpha() or "\ue000" <= ch <= "\uf8ff" or ord(ch) < 32):
-            latex = r"\sum" if w >= 0.9 else "|" if w < 0.4 else "?delim"
+            latex = r"\sum" if w >= 0.9 else "?bar" if w < 0.4 else "?delim"
         if latex is None:
             latex = ch
         # An extension glyph hangs from its origin; its height follows its kind.
@@ -226,7 +232,7 @@ def _atom(c: dict) -> Atom | None:
 
 def _pair_delimiters(atoms: list[Atom]) -> None:
     """Unmapped big delimiters of an extension font: alternately opening and closing."""
-    delims = sorted((a for a in atoms if a.latex == "?delim"), key=lambda a: a.x0)
+    delims = sorted((a for a in atoms if a.latex in ("?delim", "?bar")), key=lambda a: a.x0)
     depth = 0
     prev: Atom | None = None
     for a in delims:
@@ -234,8 +240,11 @@ def _pair_delimiters(atoms: list[Atom]) -> None:
             a.latex = ""
             prev.top, prev.bottom = min(prev.top, a.top), max(prev.bottom, a.bottom)
             continue
-        a.latex = "(" if depth == 0 else ")"
-        depth = 1 - depth
+        if a.latex == "?bar":
+            a.latex = "|"
+        else:
+            a.latex = "(" if depth == 0 else ")"
+            depth = 1 - depth
         prev = a
 
 
