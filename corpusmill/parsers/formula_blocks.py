@@ -46,11 +46,16 @@ def mark_formulas(page: pymupdf.Page, pt: PageText) -> None:
             rows = math_latex.to_latex(math_latex.glyphs_in(chars, box), rules)
         except Exception:  # a formula the converter cannot read keeps its text
             rows = None
-        markdown = "\n".join(f"$$\n{r}\n$$" for r in rows) if rows else None
+        markdown = "\n".join(_row_markdown(r) for r in rows) if rows else None
         block = Block(lines=lines, bbox=box, kind="formula", markdown=markdown)
         for line in lines:
             claimed[id(line)] = block
     _rebuild(pt, claimed)
+
+
+def _row_markdown(latex: str) -> str:
+    """A row as displayed LaTeX; a row whose layout was misread as the glyphs it shows."""
+    return f"$$\n{latex}\n$$" if math_latex._readable(latex) else math_latex.latex_to_text(latex)
 
 
 def _regions(entries: list[tuple[int, Line]], flagged: list[bool]) -> list[list[int]]:

@@ -72,7 +72,8 @@ _FUNCTIONS = ("arccos", "arcsin", "arctan", "cosh", "sinh", "tanh", "coth", "cos
 _FUNCTION = re.compile("|".join(_FUNCTIONS))
 # Characters that mark text as mathematics when they are not in a math font.
 MATH_SYMBOLS = frozenset("∑∏∫∮√∂∇∞≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈∉⊂⊃⊆⊇∪∩∀∃±∓×÷·⋅−′ℏ†") | frozenset(_GREEK)
-_RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆") | {"+", "−", "×", "·", "∑", "∫", "√"}
+# Relations and big operators; a minus sign alone is no evidence (negative numbers in tables).
+_RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆×·∑∫√")
 # Prose: runs of four letters of any script (function names aside), CJK characters.
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _SHORT_WORD = re.compile(r"[^\W\d_]{3,}")
@@ -130,8 +131,8 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     relation = any(c in _RELATIONS for c in compact)
     if relation and math_chars + symbols >= 0.25 * n:
         return True
-    # An equation set mostly in the text font (digits, "=", "+"): some math glyph, no word at all.
-    return (relation or "+" in compact) and math_chars + symbols > 0 and not any(
+    # An equation set mostly in the text font (digits, "=", "+"): some math-font glyph, no word at all.
+    return (relation or "+" in compact or "−" in compact) and math_chars > 0 and not any(
         not _FUNCTION.fullmatch(w) for w in _SHORT_WORD.findall(text))
 
 
@@ -195,10 +196,12 @@ def to_latex(chars: list[dict], rules: list[tuple[float, float, float]]) -> list
         if tag and not latex and rows:
             rows[-1] += f" \\tag{{{tag}}}"
         elif latex:
-            if _IMPLAUSIBLE.search(latex):
-                return None
             rows.append(latex + (f" \\tag{{{tag}}}" if tag else ""))
-    return rows or None
+    return rows if any(_readable(r) for r in rows) else None
+
+
+def _readable(latex: str) -> bool:
+    return not _IMPLAUSIBLE.search(latex)
 
 
 def _atom(c: dict) -> Atom | None:
@@ -328,8 +331,16 @@ def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
     for x0, x1, y in sorted(rules, key=lambda r: r[1] - r[0]):
         over = [a for a in atoms if _within(a, x0, x1) and a.base < y]
         under = [a for a in atoms if _within(a, x0, x1) and a.base > y]
-        num = _stack(sorted(over, key=lambda a: -a.bottom), y, up=True)
-        den = _stack(sorted(under, key=lambda a: a.top), y, up=False)
+        num = _own_line(_stack(sorted(over, key=lambda a: -a.bottom), y, up=True), atoms, x0, x1)
+        below = _stack(sorted(under, key=lambda a: a.top), y, up=False)
+        den = _own_line(below, atoms, x0, x1)
+        if below and not num and all(a.base - y < 1.15 * a.size for a in below):
+            den = below  # a bar over its glyphs: \overline
+            node = Atom(f"\\overline{{{_layout(den)}}}", x0, x1, y, max(a.bottom for a in den), _main_base(den),
+                        max(a.size for a in den))
+            gone = {id(a) for a in den}
+            atoms = sorted([a for a in atoms if id(a) not in gone] + [node], key=lambda a: a.x0)
+            continue
         if not num or not den:
             continue
         size = max(a.size for a in num + den)
@@ -338,6 +349,19 @@ def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
         gone = {id(a) for a in num + den}
         atoms = sorted([a for a in atoms if id(a) not in gone] + [node], key=lambda a: a.x0)
     return atoms
+
+
+def _own_line(stack: list[Atom], atoms: list[Atom], x0: float, x1: float) -> list[Atom]:
+    """A numerator or denominator is a line of its own: one that runs on past the rule is not."""
+    if not stack:
+        return stack
+    base, size = stack[0].base, stack[0].size
+    for a in atoms:
+        if a.neutral or any(a is b for b in stack) or abs(a.base - base) > 0.2 * size:
+            continue
+        if x0 - 0.5 * size < a.x1 <= x0 + 1 or x1 - 1 <= a.x0 < x1 + 0.5 * size:
+            return []
+    return stack
 
 
 def _within(a: Atom, x0: float, x1: float) -> bool:
@@ -351,7 +375,7 @@ def _stack(cands: list[Atom], y: float, up: bool) -> list[Atom]:
     if not cands:
         return []
     first = cands[0]
-    if first.bottom < y - 1.0 * first.size if up else first.top > y + 1.0 * first.size:
+    if first.bottom < y - 0.6 * first.size if up else first.top > y + 0.75 * first.size:
         return []
     # One line over (under) the rule: what overlaps the nearest atom's band.
     top, bottom = first.top, first.bottom
@@ -511,7 +535,7 @@ _COMMAND_TEXT: dict[str, str] = {}
 for _ch, _cmd in [(k, v) for k, v in _SYMBOLS.items() if v.startswith("\\")] + [(k, "\\" + v) for k, v in _GREEK.items()]:
     _COMMAND_TEXT.setdefault(_cmd, _ch)  # the first spelling: Greek mu, not the micro sign
 _COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
-_MARKUP = re.compile(r"\\(?:frac|sqrt|tag|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
+_MARKUP = re.compile(r"\\(?:frac|sqrt|tag|overline|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
 
 
 def latex_to_text(latex: str) -> str:

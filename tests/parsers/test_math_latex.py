@@ -82,6 +82,13 @@ def test_formula_the_converter_cannot_read_keeps_its_text_typed_formula():
     assert "( ) = ( )" in text and "$$" not in text
 
 
+def test_numbers_with_minus_signs_stay_text():
+    def draw(page):
+        page.insert_text((40, 60), "\u22121.25    \u22123.40    5.10", fontname="helv", fontsize=9)
+
+    assert "$" not in _parse(_pdf(draw))
+
+
 def test_unmapped_glyph_outside_an_extension_font_is_not_guessed():
     glyph = {"c": "\ufffd", "bbox": (0, 0, 5, 10), "origin": (0, 8), "size": 10.0, "font": "CMMI10", "flags": 0}
     assert math_latex.to_latex([glyph], []) is None
@@ -114,3 +121,4 @@ def test_real_exam_limits_and_radical():
     assert r"(a)\lim_{x\rightarrow3}\frac{x^{2}-9}{x-3}" in rows
     assert r"(b)\lim_{x\rightarrow+\infty}\frac{3x+2}{\sqrt{x^{2}+4x-7}}" in rows
     assert r"\sum_{i=1}^{n}i=\frac{n(n+1)}{2}" in rows
+    assert r"\overline{A\capB}=\overline{A}\cup\overline{B}" in rows
