@@ -189,6 +189,7 @@ def to_latex(chars: list[dict], rules: list[tuple[float, float, float]]) -> list
     atoms = _radicals(atoms, mine)
     atoms = _limits(atoms, mine)
     atoms = _fractions(atoms, mine)
+    atoms = _matrices(atoms)
     rows: list[str] = []
     for row in _rows(atoms):
         row, tag = _split_tag(row)
@@ -215,8 +216,8 @@ def _atom(c: dict) -> Atom | None:
             latex = r"\sum" if w >= 0.9 else "?bar" if w < 0.4 else "?delim"
         if latex is None:
             latex = ch
-        # An extension glyph hangs from its origin; its height follows its kind.
-        height = (1.4 if w >= 1.2 else 1.0) * size if latex in _BIG_OPS else 1.2 * size
+        # An extension glyph hangs from its origin; its height follows its kind (delimiters: their width).
+        height = (1.4 if w >= 1.2 else 1.0) * size if latex in _BIG_OPS else _delimiter_height(w) * size
         if latex == r"\int":
             height = 2.2 * size if w > 0 else size
         return Atom(latex, x0, x1, base, base + height, base + 0.7 * height, size, neutral=True,
@@ -231,6 +232,55 @@ def _atom(c: dict) -> Atom | None:
         return Atom(latex, x0, x1, y0, y1, base, size, neutral=True,
                     op=latex if latex in _LIMIT_OPS else "", char=ch)
     return Atom(latex, x0, x1, base - 0.7 * size, base + 0.2 * size, base, size, char=ch)
+
+
+def _delimiter_height(width: float) -> float:
+    """cmex delimiters, big to Bigg, grow wider as they grow taller (in em)."""
+    for w, h in ((0.5, 1.2), (0.65, 1.8), (0.75, 2.4)):
+        if width < w:
+            return h
+    return 3.0
+
+
+_MATRIX_ENV = {"(": "pmatrix", "[": "bmatrix", "|": "vmatrix"}
+_CLOSING = {"(": ")", "[": "]", "|": "|"}
+
+
+def _matrices(atoms: list[Atom]) -> list[Atom]:
+    """Rows and columns between a pair of tall delimiters become a matrix environment."""
+    for left in [a for a in atoms if a.neutral and a.latex in _MATRIX_ENV]:
+        if left not in atoms or left.bottom - left.top < 1.8 * left.size:
+            continue
+        right = next((a for a in atoms if a.x0 > left.x1 and a.latex == _CLOSING[left.latex] and a.neutral
+                      and abs(a.top - left.top) < 0.4 * a.size and abs(a.bottom - left.bottom) < 0.4 * a.size), None)
+        if right is None:
+            continue
+        inner = [a for a in atoms if left.x1 - 1 <= a.x0 and a.x1 <= right.x0 + 1 and a is not right
+                 and left.top <= (a.top + a.bottom) / 2 <= left.bottom]
+        rows = _rows(inner) if inner else []
+        if len(rows) < 2:
+            continue
+        cols = _columns(inner)
+        body = " \\\\ ".join(" & ".join(_layout([a for a in row if lo <= a.cx <= hi]) for lo, hi in cols)
+                               for row in rows)
+        env = _MATRIX_ENV[left.latex]
+        node = Atom(f"\\begin{{{env}}}{body}\\end{{{env}}}", left.x0, right.x1, left.top, left.bottom,
+                    left.base, left.size, neutral=True)
+        gone = {id(a) for a in inner} | {id(left), id(right)}
+        atoms = sorted([a for a in atoms if id(a) not in gone] + [node], key=lambda a: a.x0)
+    return atoms
+
+
+def _columns(atoms: list[Atom]) -> list[tuple[float, float]]:
+    """Column spans: runs of the x axis covered by glyphs, split at gaps wider than a quad."""
+    spans: list[list[float]] = []
+    size = max(a.size for a in atoms)
+    for a in sorted(atoms, key=lambda a: a.x0):
+        if spans and a.x0 - spans[-1][1] < 0.8 * size:
+            spans[-1][1] = max(spans[-1][1], a.x1)
+        else:
+            spans.append([a.x0, a.x1])
+    return [(lo - 0.1, hi + 0.1) for lo, hi in spans]
 
 
 def _pair_delimiters(atoms: list[Atom]) -> None:
@@ -535,12 +585,18 @@ _COMMAND_TEXT: dict[str, str] = {}
 for _ch, _cmd in [(k, v) for k, v in _SYMBOLS.items() if v.startswith("\\")] + [(k, "\\" + v) for k, v in _GREEK.items()]:
     _COMMAND_TEXT.setdefault(_cmd, _ch)  # the first spelling: Greek mu, not the micro sign
 _COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
-_MARKUP = re.compile(r"\\(?:frac|sqrt|tag|overline|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
+_MARKUP = re.compile(r"\\(?:begin|end)\{[a-z]*\}|&|\\\\|\\(?:frac|sqrt|tag|overline|bar|hat|tilde|dot|ddot|check|vec|mathrm|mathbb)(?![A-Za-z])|\}\{")
+
+
+_OP_LIMITS = re.compile(r"(\\(?:sum|prod|int|oint|lim|bigcup|bigcap|min|max|sup|inf))(?![A-Za-z])"
+                        r"(?:_\{([^{}]*)\})?(?:\^\{([^{}]*)\})?")
 
 
 def latex_to_text(latex: str) -> str:
     """The glyphs a LaTeX formula shows, as plain text (for comparing with a text layer)."""
     # Scripts stay glued to their base, as a text layer has them ("x_{i}" -> "xi").
+    # Limits sit on lines of their own in a text layer: set them apart.
+    latex = _OP_LIMITS.sub(lambda m: " ".join(g or "" for g in m.groups()) + " ", latex)
     text = _COMMAND.sub(lambda m: _COMMAND_TEXT.get(m.group(0), m.group(0)[1:]), _MARKUP.sub(" ", latex))
     return re.sub(r"[{}^_]", "", text)
 

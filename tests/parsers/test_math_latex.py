@@ -15,6 +15,7 @@ from corpusmill.parsers.text_layer import read_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF_REAL = ROOT.parent / "shared" / "corpora" / "pdf-real" / "pdfs"
+TEX_DEV = ROOT.parent / "shared" / "corpora" / "pdf" / "dev" / "files"
 PROSE = "The value 2 is shown in Table 3, and x is set in italics here."
 
 
@@ -95,7 +96,10 @@ def test_unmapped_glyph_outside_an_extension_font_is_not_guessed():
 
 
 def test_latex_to_text_shows_the_glyphs():
-    assert math_latex.latex_to_text(r"\sum_{i=0}^{n}x_{i} = \frac{\pi}{2}\tag{1}").split() == ["∑i=0nxi", "=", "π", "2", "1"]
+    # Scripts stay on their base as in a text layer; limits and fraction parts are apart.
+    assert math_latex.latex_to_text(r"\sum_{i=0}^{n}x_{i} = \frac{\pi}{2}\tag{1}").split() == \
+        ["∑", "i=0", "n", "xi", "=", "π", "2", "1"]
+    assert math_latex.latex_to_text(r"\begin{pmatrix}a & b \\ c & d\end{pmatrix}").split() == ["a", "b", "c", "d"]
 
 
 def test_revtex_fixture_equations(pdf_fixtures):
@@ -122,3 +126,9 @@ def test_real_exam_limits_and_radical():
     assert r"(b)\lim_{x\rightarrow+\infty}\frac{3x+2}{\sqrt{x^{2}+4x-7}}" in rows
     assert r"\sum_{i=1}^{n}i=\frac{n(n+1)}{2}" in rows
     assert r"\overline{A\capB}=\overline{A}\cup\overline{B}" in rows
+
+
+@pytest.mark.skipif(not (TEX_DEV / "physics--physics.pdf").is_file(), reason="TeX Live dev corpus not present")
+def test_matrix_between_tall_delimiters():
+    rows = [r.replace(" ", "") for r in _displayed(_parse((TEX_DEV / "physics--physics.pdf").read_bytes()))]
+    assert r"\begin{pmatrix}1&0&a\\0&1&b\\c&d&e\end{pmatrix}" in rows
