@@ -381,9 +381,10 @@ def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
     for x0, x1, y in sorted(rules, key=lambda r: r[1] - r[0]):
         over = [a for a in atoms if _within(a, x0, x1) and a.base < y]
         under = [a for a in atoms if _within(a, x0, x1) and a.base > y]
-        num = _own_line(_stack(sorted(over, key=lambda a: -a.bottom), y, up=True), atoms, x0, x1)
+        others = [r for r in rules if r != (x0, x1, y) and abs(r[2] - y) < 1]
+        num = _own_line(_stack(sorted(over, key=lambda a: -a.bottom), y, up=True), atoms, x0, x1, others)
         below = _stack(sorted(under, key=lambda a: a.top), y, up=False)
-        den = _own_line(below, atoms, x0, x1)
+        den = _own_line(below, atoms, x0, x1, others)
         if below and not num and all(a.base - y < 1.15 * a.size for a in below):
             den = below  # a bar over its glyphs: \overline
             node = Atom(f"\\overline{{{_layout(den)}}}", x0, x1, y, max(a.bottom for a in den), _main_base(den),
@@ -401,13 +402,16 @@ def _fractions(atoms: list[Atom], rules: list) -> list[Atom]:
     return atoms
 
 
-def _own_line(stack: list[Atom], atoms: list[Atom], x0: float, x1: float) -> list[Atom]:
-    """A numerator or denominator is a line of its own: one that runs on past the rule is not."""
+def _own_line(stack: list[Atom], atoms: list[Atom], x0: float, x1: float, others: list) -> list[Atom]:
+    """A numerator or denominator is a line of its own: one that runs on past the rule is not
+    (glyphs over the next fraction's rule on the same axis belong to that fraction)."""
     if not stack:
         return stack
     base, size = stack[0].base, stack[0].size
     for a in atoms:
         if a.neutral or any(a is b for b in stack) or abs(a.base - base) > 0.2 * size:
+            continue
+        if any(r[0] - 1 <= a.cx <= r[1] + 1 for r in others):
             continue
         if x0 - 0.5 * size < a.x1 <= x0 + 1 or x1 - 1 <= a.x0 < x1 + 0.5 * size:
             return []
