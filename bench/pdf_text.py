@@ -72,6 +72,7 @@ def bow_f1(pred: str, gold: str) -> float:
 
 def plain(text: str) -> str:
     """Markdown markup and layout whitespace removed, for CER."""
+    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), text)
     text = _MD_TABLE_RULE.sub(" ", text)
     text = _MD_LINE.sub("", text)
     text = _MD_MARKS.sub(" ", text)
