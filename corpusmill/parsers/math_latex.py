@@ -78,6 +78,7 @@ _RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈�
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _SHORT_WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_BULLET = re.compile(r"[•●○◦■□▪▫‣∙·➢►▶✓\uf000-\uf0ff]")
 _TEX_SOURCE = re.compile(r"\\[A-Za-z]")
 _LEADER = re.compile(r"[.·⋅…]{4,}|(?:\.\s?){4,}")
 # Signs of a misread layout: a script holding only punctuation, an empty pair.
@@ -120,7 +121,8 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     compact = text.replace(" ", "")
     n = len(compact)
     # Dot leaders (tables of contents) and TeX source (code next to its output) are no formulas.
-    if not n or _LEADER.search(compact) or _TEX_SOURCE.search(text):
+    # List bullets (often from Symbol-like fonts) start items, not formulas.
+    if not n or _LEADER.search(compact) or _TEX_SOURCE.search(text) or _BULLET.match(compact):
         return False
     words = sum(len(w) for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)) + len(_CJK.findall(text))
     if words > 0.3 * n:

@@ -90,6 +90,17 @@ def test_numbers_with_minus_signs_stay_text():
     assert "$" not in _parse(_pdf(draw))
 
 
+def test_bulleted_item_in_a_symbol_font_stays_a_list_item():
+    def draw(page):
+        page.insert_text((40, 60), "\u25cf", fontname="symb", fontsize=9)
+        page.insert_text((50, 60), "C", fontname="helv", fontsize=9)
+
+    page = pymupdf.open("pdf", _pdf(draw))[0]
+    pt = read_page(page)
+    mark_formulas(page, pt)
+    assert [b.kind for b in pt.blocks] == ["paragraph"]
+
+
 def test_unmapped_glyph_outside_an_extension_font_is_not_guessed():
     glyph = {"c": "\ufffd", "bbox": (0, 0, 5, 10), "origin": (0, 8), "size": 10.0, "font": "CMMI10", "flags": 0}
     assert math_latex.to_latex([glyph], []) is None
