@@ -28,19 +28,21 @@ def mark_formulas(page: pymupdf.Page, pt: PageText) -> None:
     """Replace the page's formula lines by `formula` blocks carrying LaTeX."""
     if not has_math(pt):
         return
-    entries = [(bi, line) for bi, b in enumerate(pt.blocks) if not b.removed and b.kind != "table"
-               for line in b.lines]
-    flagged = [not line.mono and math_latex.is_formula_text(line.text, line.math_chars) for _, line in entries]
+    entries = [line for b in pt.blocks if not b.removed and b.kind != "table" for line in b.lines]
+    flagged = [not line.mono and math_latex.is_formula_text(line.text, line.math_chars) for line in entries]
     if not any(flagged):
         return
     regions = _regions(entries, flagged)
     if not regions:
         return
-    chars = math_latex.page_chars(page, TEXT_FLAGS)
-    rules = math_latex.page_rules(page)
+    try:
+        chars = math_latex.page_chars(page, TEXT_FLAGS)
+        rules = math_latex.page_rules(page)
+    except Exception:  # the page's text stands as read; only its formulas stay flat
+        return
     claimed: dict[int, Block] = {}  # id(line) -> its formula block
     for members in regions:
-        lines = [entries[i][1] for i in members]
+        lines = [entries[i] for i in members]
         box = _union([line.bbox for line in lines])
         try:
             rows = math_latex.to_latex(math_latex.glyphs_in(chars, box), rules)
@@ -55,14 +57,14 @@ def mark_formulas(page: pymupdf.Page, pt: PageText) -> None:
 
 def _row_markdown(latex: str) -> str:
     """A row as displayed LaTeX; a row whose layout was misread as the glyphs it shows."""
-    return f"$$\n{latex}\n$$" if math_latex._readable(latex) else math_latex.latex_to_text(latex)
+    return f"$$\n{latex}\n$$" if math_latex.readable(latex) else math_latex.latex_to_text(latex)
 
 
-def _regions(entries: list[tuple[int, Line]], flagged: list[bool]) -> list[list[int]]:
+def _regions(entries: list[Line], flagged: list[bool]) -> list[list[int]]:
     """Formula lines grouped with touching formula lines and small neighbours."""
     n = len(entries)
     member = [i for i in range(n) if flagged[i]]
-    small = [i for i in range(n) if not flagged[i] and _small(entries[i][1])]
+    small = [i for i in range(n) if not flagged[i] and _small(entries[i])]
     groups = [[i] for i in member]
     changed = True
     while changed:
@@ -71,7 +73,7 @@ def _regions(entries: list[tuple[int, Line]], flagged: list[bool]) -> list[list[
         merged: list[list[int]] = []
         for g in groups:
             for m in merged:
-                if _touch(_union([entries[i][1].bbox for i in m]), _union([entries[i][1].bbox for i in g]),
+                if _touch(_union([entries[i].bbox for i in m]), _union([entries[i].bbox for i in g]),
                           _size(entries, m + g)):
                     m.extend(g)
                     changed = True
@@ -81,7 +83,7 @@ def _regions(entries: list[tuple[int, Line]], flagged: list[bool]) -> list[list[
         groups = merged
         for i in list(small):
             for g in groups:
-                if _touch(_union([entries[k][1].bbox for k in g]), entries[i][1].bbox, _size(entries, g)):
+                if _touch(_union([entries[k].bbox for k in g]), entries[i].bbox, _size(entries, g)):
                     g.append(i)
                     small.remove(i)
                     changed = True
@@ -91,11 +93,11 @@ def _regions(entries: list[tuple[int, Line]], flagged: list[bool]) -> list[list[
 
 def _small(line: Line) -> bool:
     text = line.text.replace(" ", "")
-    return 0 < len(text) <= _SMALL_LINE and not math_latex._WORD.search(line.text)
+    return 0 < len(text) <= _SMALL_LINE and not math_latex.has_words(line.text)
 
 
-def _size(entries, idx: list[int]) -> float:
-    return max(entries[i][1].size for i in idx) or 10.0
+def _size(entries: list[Line], idx: list[int]) -> float:
+    return max(entries[i].size for i in idx) or 10.0
 
 
 def _touch(a, b, size: float) -> bool:

@@ -10,7 +10,7 @@ radicals and fractions over their rules, limits of big operators, accents,
 then scripts by baseline, row by row. Each row becomes one `$$…$$` line.
 
 Only pages whose text layer has math-font glyphs or math symbols pay for this
-(`has_math`). A region the converter cannot read (unmapped glyphs, nothing
+(`formula_blocks.has_math`). A region the converter cannot read (unmapped glyphs, nothing
 on a main baseline) keeps its text and is still typed `formula`.
 """
 from __future__ import annotations
@@ -106,14 +106,9 @@ class Atom:
         return (self.x0 + self.x1) / 2
 
 
-def has_math(spans) -> bool:
-    """Cheap test on a page's `dict` spans: any math-font glyph or math symbol."""
-    for span in spans:
-        if MATH_FONT.search(span["font"]) and span["text"].strip():
-            return True
-        if not MATH_SYMBOLS.isdisjoint(span["text"]):
-            return True
-    return False
+def has_words(text: str) -> bool:
+    """Prose words (four letters or more, any script) in the text."""
+    return bool(_WORD.search(text))
 
 
 def is_formula_text(text: str, math_chars: int) -> bool:
@@ -200,10 +195,11 @@ def to_latex(chars: list[dict], rules: list[tuple[float, float, float]]) -> list
             rows[-1] += f" \\tag{{{tag}}}"
         elif latex:
             rows.append(latex + (f" \\tag{{{tag}}}" if tag else ""))
-    return rows if any(_readable(r) for r in rows) else None
+    return rows if any(readable(r) for r in rows) else None
 
 
-def _readable(latex: str) -> bool:
+def readable(latex: str) -> bool:
+    """No sign of a misread layout (scripts of bare punctuation, empty pairs)."""
     return not _IMPLAUSIBLE.search(latex)
 
 
