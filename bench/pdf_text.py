@@ -39,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpora" / "pdf"
 RESULTS = ROOT / "bench" / "results" / "pdf_text.md"
+sys.path.insert(0, str(ROOT))
+from corpusmill.parsers.math_latex import latex_to_text  # noqa: E402
 PEERS = ("corpusmill", "pymupdf4llm", "pymupdf4llm-layout", "pdfplumber", "pypdfium2")
 
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W_]+")
@@ -48,10 +50,13 @@ _MD_LINE = re.compile(r"^(#{1,6}\s+|[-*+]\s+|>\s+)", re.M)
 _MD_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$", re.M)
 _MD_MARKS = re.compile(r"```\w*|\*\*|__|\|")
 _SPACE = re.compile(r"\s+")
+_DISPLAY_MATH = re.compile(r"\$\$\n?(.*?)\n?\$\$", re.S)
 
 
 # ---------------------------------------------------------------- metrics
 def tokens(text: str) -> Counter[str]:
+    # Displayed formulas compare by the glyphs they show, as Markdown by its text.
+    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), text)
     return Counter(_WORD.findall(_HYPHEN_BREAK.sub(r"\1\2", text).lower()))
 
 
@@ -67,6 +72,7 @@ def bow_f1(pred: str, gold: str) -> float:
 
 def plain(text: str) -> str:
     """Markdown markup and layout whitespace removed, for CER."""
+    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), text)
     text = _MD_TABLE_RULE.sub(" ", text)
     text = _MD_LINE.sub("", text)
     text = _MD_MARKS.sub(" ", text)

@@ -62,6 +62,8 @@ def classify_blocks(pages: list[PageText]) -> float:
 
 
 def _classify(b: Block, body: float, levels: dict[float, int], bold_level: int) -> None:
+    if b.kind == "formula" and b.markdown:  # LaTeX already found (formula_blocks)
+        return
     text = b.text
     size = _block_size(b)
     math = sum(line.math_chars for line in b.lines)

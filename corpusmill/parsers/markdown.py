@@ -43,7 +43,7 @@ def render_blocks(blocks: list[Block]) -> str:
 
 
 def _render(b: Block) -> str:
-    if b.kind == "table" and b.markdown:
+    if b.kind in ("table", "formula") and b.markdown:
         return b.markdown
     if b.kind == "heading":
         return "#" * max(1, b.level) + " " + " ".join(line.text for line in b.lines)

@@ -29,6 +29,7 @@ from corpusmill.acquire.media_type import PDF, sniff_media_type
 from corpusmill.parsers import page_router
 from corpusmill.parsers.block_kinds import classify_blocks
 from corpusmill.parsers.block_order import order_blocks
+from corpusmill.parsers.formula_blocks import mark_formulas
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
@@ -213,6 +214,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
+                mark_formulas(page, pt)
                 if config.tables and not page_router.too_many_drawings(page):
                     find_tables(page, pt)
                 texts[i] = pt

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from corpusmill.parsers.math_latex import MATH_FONT
+
 # Expand ligatures (no TEXT_PRESERVE_LIGATURES), keep unmapped glyphs as
 # U+FFFD (the router counts them), join end-of-line hyphenation, and ignore
 # text outside the page (print marks, clipped-away text).
@@ -31,13 +33,6 @@ _WORD_GAP = 0.25
 _MONO_FLAG = 8
 _MONO_FONT = re.compile(r"mono|courier|inconsolata|cmtt|lmtt|typewriter|consol|menlo|txtt|beramono", re.I)
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|\bbx|-bx|cmbx|lmbx|\.b$|tb$", re.I)
-# Fonts TeX and office suites use for mathematics (CM/LM math italic,
-# symbols and extensions, AMS fonts, STIX/XITS/Cambria Math, tx/px fonts).
-_MATH_FONT = re.compile(
-    r"cmmi|cmsy|cmex|cmbsy|cmmib|lmmi|lmsy|lmex|msam|msbm|eufm|eusm|rsfs|stmary|wasy|"
-    r"math|stix|xits|symbol|txmi|txsy|txex|pxmi|pxsy|pxex|txsys|esint|mnsymbol|euex|eurm",
-    re.I,
-)
 # Symbol fonts without a Unicode map (the non-embedded standard ZapfDingbats
 # that R and old PostScript drivers use for plot marks and bullets, Wingdings
 # in office exports): MuPDF reports their glyphs as ASCII letters or private-use
@@ -198,7 +193,7 @@ def _line(raw: dict) -> Line:
             bold += n
         if span["flags"] & _MONO_FLAG or _MONO_FONT.search(font):
             mono += n
-        if _MATH_FONT.search(font):
+        if MATH_FONT.search(font):
             math += n
     text = _compose_accents("".join(parts))
     size = max(weight, key=weight.__getitem__) if weight else 0.0
