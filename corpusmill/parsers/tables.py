@@ -1,6 +1,7 @@
-"""Tables -> Markdown pipe tables, in place of their text blocks.
+"""Tables -> Markdown pipe tables (HTML where spans need it), in place of their text blocks.
 
-Two kinds, both found from the page's vector rules:
+Three finders, cheapest first; the expensive one runs only where cheap signals
+point to a table the cheap finders did not read well:
 - Ruled tables (a grid: three horizontal rules of one width with three
   vertical rules between them; a framed box has two of each) go to PyMuPDF's
   `find_tables`, accurate on grids but slow (tenths of a second per page),
@@ -11,8 +12,12 @@ Two kinds, both found from the page's vector rules:
   continued on the next page, while rows keep to the columns). MuPDF already
   gives each cell as its own line, so rows are lines on one baseline and
   columns are the header's cells.
+- Other tables (rules only between rows, none at all, grids whose rules the
+  line finder splits into empty columns) on pages with a grid read poorly or
+  with several rows of numbers: PyMuPDF's layout model (`table_model`).
 Text blocks inside a found table are replaced by one `table` block carrying
-the Markdown.
+the Markdown. Pages with more words than a table finder can handle in
+bounded time keep their text as it is.
 """
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+import re
+
+from corpusmill.parsers.table_grid import WordIndex, grid_rows
+from corpusmill.parsers.table_model import model_tables
+from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
 
 _MIN_RULES = 3
@@ -38,6 +48,20 @@ _MAX_ROW_GAP = 2.5
 _MIN_FILLED_ROWS = 0.5
 
 
+# Grid tables whose cells are filled less than this share were read poorly by
+# the line finder (its columns come from rules split into pieces).
+_MIN_FILL = 0.4
+# A line of a table row: at least this many numbers, making up half its words.
+_NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\d[\d,.]*%?[)\]]?$")
+_MIN_NUMBERS = 3
+# Rows of numbers outside found tables that make the layout model worth its cost.
+_MIN_NUMBER_ROWS = 4
+# Above this many words on a page the table finders are not run (bounded time).
+_MAX_WORDS = 6000
+# A found "table" whose filled cells average more characters than this is prose.
+_MAX_MEAN_CELL = 80
+
+
 @dataclass
 class _Rules:
     # (left, right) rounded ends -> y positions of horizontal rules with those ends
@@ -46,27 +70,75 @@ class _Rules:
 
 
 def find_tables(page: pymupdf.Page, text: PageText) -> None:
-    """Replace the text blocks of ruled and booktabs tables on `page` with table blocks."""
+    """Replace the text blocks of the tables on `page` with table blocks."""
     rules = _rules(page)
-    if _has_grid(rules):
-        _find_ruled(page, text)
+    grid = _has_grid(rules)
+    number_rows = _number_rows(text)
+    if not grid and number_rows < _MIN_NUMBER_ROWS:
+        _find_borderless(page, text, rules)
+        return
+    words = page.get_text("words", flags=TEXT_FLAGS)
+    if len(words) > _MAX_WORDS:
+        return
+    index = WordIndex(words)
+    poor = grid and not _find_ruled(page, text, index)
     _find_borderless(page, text, rules)
+    if poor or _number_rows(text) >= _MIN_NUMBER_ROWS:
+        _find_by_model(page, text, index)
 
 
-def _find_ruled(page: pymupdf.Page, text: PageText) -> None:
+def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
+    """Grid tables from the line finder; False where it found none or read one poorly."""
     try:
         found = page.find_tables(strategy="lines", use_layout=False)
     except Exception:  # a table finder failure must not lose the page's text
-        return
-    words = None
+        return False
+    good = False
     for table in found.tables:
         if table.row_count < 2 or table.col_count < 2:
             continue
-        if words is None:
-            words = page.get_text("words", flags=TEXT_FLAGS)
-        md = _markdown(_cell_texts(table, words))
+        rows = grid_rows([list(row.cells) for row in table.rows], words)
+        if _fill(rows) < _MIN_FILL:
+            continue
+        md = render(rows)
         if md:
+            good = True
             _replace_blocks(text, tuple(table.bbox), md)
+    return good
+
+
+def _find_by_model(page: pymupdf.Page, text: PageText, words: WordIndex) -> None:
+    try:
+        found = model_tables(page, words)
+    except Exception:  # a model failure must not lose the page's text
+        return
+    for box, rows in found:
+        filled = [c.text for row in rows for c in row if c.text]
+        if not filled or sum(map(len, filled)) / len(filled) > _MAX_MEAN_CELL or _fill(rows) < _MIN_FILL / 2:
+            continue
+        md = render(rows)
+        if md:
+            _replace_blocks(text, box, md)
+
+
+def _number_rows(text: PageText) -> int:
+    """Lines outside found tables made mostly of numbers (rows of a table not yet read)."""
+    n = 0
+    for b in text.blocks:
+        if b.kind == "table":
+            continue
+        for ln in b.lines:
+            toks = ln.text.split()
+            nums = sum(1 for t in toks if _NUMBER.match(t))
+            if nums >= _MIN_NUMBERS and nums * 2 >= len(toks):
+                n += 1
+    return n
+
+
+def _fill(rows: list[list[Cell]]) -> float:
+    slots = sum(c.colspan * c.rowspan for row in rows for c in row)
+    filled = sum(c.colspan * c.rowspan for row in rows for c in row if c.text)
+    return filled / slots if slots else 0.0
 
 
 def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
@@ -174,7 +246,7 @@ def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: flo
     if len(body) < 2 or filled < _MIN_FILLED_ROWS * len(body):
         return None
     head = [" ".join(c for c in col if c) for col in zip(*cells[:len(header)])]
-    md = _markdown([head] + cells[len(header):])
+    md = markdown([head] + cells[len(header):])
     if not md:
         return None
     last = max(ln.bbox[3] for row in body for ln in row)
@@ -217,39 +289,6 @@ def _cells(row: list[Line], columns: list[tuple[float, float]]) -> list[str]:
         i = max(range(len(columns)), key=fit)
         out[i] = f"{out[i]} {ln.text}".strip()
     return out
-
-
-def _cell_texts(table, words: list[tuple]) -> list[list[str | None]]:
-    """Cell texts from MuPDF's words (the table finder's own extraction drops
-    spaces where the PDF has no space characters)."""
-    rows: list[list[str | None]] = []
-    for row in table.rows:
-        cells: list[str | None] = []
-        for cell in row.cells:
-            if cell is None:
-                cells.append(None)
-                continue
-            x0, y0, x1, y1 = cell
-            inside = [w[4] for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
-            cells.append(" ".join(inside))
-        rows.append(cells)
-    return rows
-
-
-def _markdown(rows: list[list[str | None]]) -> str:
-    cells = [[_cell(c) for c in row] for row in rows]
-    cells = [row for row in cells if any(row)]
-    if len(cells) < 2:
-        return ""
-    width = max(len(row) for row in cells)
-    cells = [row + [""] * (width - len(row)) for row in cells]
-    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * width]
-    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
-    return "\n".join(lines)
-
-
-def _cell(value: str | None) -> str:
-    return " ".join((value or "").split()).replace("|", "\\|")
 
 
 def _center_in(bbox, box) -> bool:
