@@ -98,8 +98,8 @@ def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
         if table.row_count < 2 or table.col_count < 2:
             continue
         rows = grid_rows([list(row.cells) for row in table.rows], words)
-        if _fill(rows) < _MIN_FILL:
-            continue
+        if _fill(rows) < _MIN_FILL or any(_numbers(c.text) >= _MIN_NUMBERS for row in rows for c in row):
+            continue  # a cell holding a row of numbers: the rules did not separate its columns
         md = render(rows)
         if md:
             good = True
@@ -128,11 +128,14 @@ def _number_rows(text: PageText) -> int:
         if b.kind == "table":
             continue
         for ln in b.lines:
-            toks = ln.text.split()
-            nums = sum(1 for t in toks if _NUMBER.match(t))
-            if nums >= _MIN_NUMBERS and nums * 2 >= len(toks):
+            nums = _numbers(ln.text)
+            if nums >= _MIN_NUMBERS and nums * 2 >= len(ln.text.split()):
                 n += 1
     return n
+
+
+def _numbers(text: str) -> int:
+    return sum(1 for t in text.split() if _NUMBER.match(t))
 
 
 def _fill(rows: list[list[Cell]]) -> float:
