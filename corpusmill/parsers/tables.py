@@ -56,8 +56,13 @@ _NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\d[\d,.]*%?[)\]]?$")
 _MIN_NUMBERS = 3
 # Rows of numbers outside found tables that make the layout model worth its cost.
 _MIN_NUMBER_ROWS = 4
-# Above this many words on a page the table finders are not run (bounded time).
+# Above this many words, or rules, on a page the table finders are not run,
+# and above _MAX_MODEL_WORDS not the layout model (its cost grows faster than
+# the page's words): a table of 500 columns or 10,000 rows stays text, in
+# bounded time.
 _MAX_WORDS = 6000
+_MAX_RULES = 4000
+_MAX_MODEL_WORDS = 2500
 # A found "table" whose filled cells average more characters than this is prose.
 _MAX_MEAN_CELL = 80
 
@@ -78,12 +83,13 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
         _find_borderless(page, text, rules)
         return
     words = page.get_text("words", flags=TEXT_FLAGS)
-    if len(words) > _MAX_WORDS:
+    n_rules = len(rules.vertical) + sum(len(ys) for ys in rules.horizontal.values())
+    if len(words) > _MAX_WORDS or n_rules > _MAX_RULES:
         return
     index = WordIndex(words)
     poor = grid and not _find_ruled(page, text, index)
     _find_borderless(page, text, rules)
-    if poor or _number_rows(text) >= _MIN_NUMBER_ROWS:
+    if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
         _find_by_model(page, text, index)
 
 
