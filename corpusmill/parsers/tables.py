@@ -12,9 +12,9 @@ point to a table the cheap finders did not read well:
   continued on the next page, while rows keep to the columns). MuPDF already
   gives each cell as its own line, so rows are lines on one baseline and
   columns are the header's cells.
-- Other tables (rules only between rows, none at all, grids whose rules the
-  line finder splits into empty columns) on pages with a grid read poorly or
-  with several rows of numbers: PyMuPDF's layout model (`table_model`).
+- Other tables (rules only between rows, none at all, grids whose rules do
+  not separate all columns) on pages with a grid read poorly or with several
+  rows of numbers: PyMuPDF's layout model (`table_model`).
 Text blocks inside a found table are replaced by one `table` block carrying
 the Markdown. Pages with more words than a table finder can handle in
 bounded time keep their text as it is.
@@ -48,8 +48,8 @@ _MAX_ROW_GAP = 2.5
 _MIN_FILLED_ROWS = 0.5
 
 
-# Grid tables whose cells are filled less than this share were read poorly by
-# the line finder (its columns come from rules split into pieces).
+# Grid tables whose cells are filled less than this share are boxes and forms
+# (framed text, empty fields), not tables.
 _MIN_FILL = 0.4
 # A line of a table row: at least this many numbers, making up half its words.
 _NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\d[\d,.]*%?[)\]]?$")
@@ -87,30 +87,31 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     if len(words) > _MAX_WORDS or n_rules > _MAX_RULES:
         return
     index = WordIndex(words)
-    poor = grid and not _find_ruled(page, text, index)
+    poor = grid and _find_ruled(page, text, index)
     _find_borderless(page, text, rules)
     if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
         _find_by_model(page, text, index)
 
 
 def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
-    """Grid tables from the line finder; False where it found none or read one poorly."""
+    """Grid tables from the line finder; True where one held whole rows of numbers in single
+    cells (its rules did not separate the columns: a job for the layout model)."""
     try:
         found = page.find_tables(strategy="lines", use_layout=False)
     except Exception:  # a table finder failure must not lose the page's text
         return False
-    good = False
+    merged = False
     for table in found.tables:
         if table.row_count < 2 or table.col_count < 2:
             continue
         rows = grid_rows([list(row.cells) for row in table.rows], words)
-        if _fill(rows) < _MIN_FILL or any(_numbers(c.text) >= _MIN_NUMBERS for row in rows for c in row):
-            continue  # a cell holding a row of numbers: the rules did not separate its columns
-        md = render(rows)
+        if any(_numbers(c.text) >= _MIN_NUMBERS for row in rows for c in row):
+            merged = True
+            continue
+        md = render(rows) if _fill(rows) >= _MIN_FILL else ""
         if md:
-            good = True
             _replace_blocks(text, tuple(table.bbox), md)
-    return good
+    return merged
 
 
 def _find_by_model(page: pymupdf.Page, text: PageText, words: WordIndex) -> None:
