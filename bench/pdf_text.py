@@ -48,11 +48,13 @@ _MD_LINE = re.compile(r"^(#{1,6}\s+|[-*+]\s+|>\s+)", re.M)
 _MD_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$", re.M)
 _MD_MARKS = re.compile(r"```\w*|\*\*|__|\|")
 _SPACE = re.compile(r"\s+")
+# HTML table markup (tables with spanning cells are written as <table>), not words.
+_HTML_TAG = re.compile(r"</?(?:table|tr|th|td)\b[^>]*>")
 
 
 # ---------------------------------------------------------------- metrics
 def tokens(text: str) -> Counter[str]:
-    return Counter(_WORD.findall(_HYPHEN_BREAK.sub(r"\1\2", text).lower()))
+    return Counter(_WORD.findall(_HYPHEN_BREAK.sub(r"\1\2", _HTML_TAG.sub(" ", text)).lower()))
 
 
 def bow_f1(pred: str, gold: str) -> float:
@@ -67,7 +69,7 @@ def bow_f1(pred: str, gold: str) -> float:
 
 def plain(text: str) -> str:
     """Markdown markup and layout whitespace removed, for CER."""
-    text = _MD_TABLE_RULE.sub(" ", text)
+    text = _MD_TABLE_RULE.sub(" ", _HTML_TAG.sub(" ", text))
     text = _MD_LINE.sub("", text)
     text = _MD_MARKS.sub(" ", text)
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
