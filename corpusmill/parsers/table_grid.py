@@ -14,6 +14,8 @@ The header is rebuilt where the grid flattened it:
   columns ("Revenue" over "Medical" and "Family") spans them (colspan);
 - a header cell with nothing below it down to the body spans those rows
   (rowspan), so it stays the heading of its column.
+A body row the grid drew around several stacked rows of values is split back
+into those rows.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ Box = tuple[float, float, float, float]
 _BUCKET = 24.0  # points
 # A body row: most of its filled cells are numbers.
 _NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\s?\d[\d,.\s]*%?[)\]]?$")
+# Stacked values are short (numbers, labels); longer lines are a wrapped cell.
+_MAX_STACKED_WORDS = 3
 # At most this many leading rows are searched for the header.
 _MAX_HEADER_ROWS = 5
 
@@ -40,7 +44,7 @@ class WordIndex:
             self._buckets[(int(cx // _BUCKET), int(cy // _BUCKET))].append((i, w))
 
     def text(self, box: Box) -> str:
-        """The words whose centre lies in `box`, in MuPDF's reading order."""
+        """The words whose centre lies in `box`, in MuPDF's reading order, one text line per line."""
         x0, y0, x1, y1 = box
         hits: list[tuple[int, str]] = []
         for bx in range(int(x0 // _BUCKET), int(x1 // _BUCKET) + 1):
@@ -48,9 +52,16 @@ class WordIndex:
                 for i, w in self._buckets.get((bx, by), ()):
                     cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
                     if x0 <= cx <= x1 and y0 <= cy <= y1:
-                        hits.append((i, w[4]))
+                        hits.append((i, w))
         hits.sort()
-        return " ".join(t for _, t in hits)
+        lines: list[list[str]] = []
+        key = None
+        for _, w in hits:
+            if (w[5], w[6]) != key:
+                lines.append([])
+                key = (w[5], w[6])
+            lines[-1].append(w[4])
+        return "\n".join(" ".join(ln) for ln in lines)
 
 
 def grid_rows(boxes: list[list[Box | None]], words: WordIndex) -> list[list[Cell]]:
@@ -70,10 +81,38 @@ def with_header(texts: list[list[str]]) -> list[list[Cell]]:
         return []
     n_head = _header_rows(texts)
     head = _merge_wrapped(texts[:n_head])
-    rows = [[Cell(t, header=True) for t in r] for r in head]
+    rows = [[Cell(" ".join(t.split()), header=True) for t in r] for r in head]
     _span(rows)
-    rows += [[Cell(t) for t in r] for r in texts[n_head:]]
+    for r in texts[n_head:]:
+        rows += _split_stacked(r)
     return rows
+
+
+def _split_stacked(row: list[str]) -> list[list[Cell]]:
+    """A grid row holding k text rows ("OTSL" over "HTML", "0.965" over "0.969") as k rows.
+
+    The grid finder saw one row where the cells of several cells are stacked;
+    when the filled cells hold either k short lines or one line, it is k rows,
+    and a one-line cell (a label centred beside them) spans all k.
+    """
+    parts = [t.split("\n") if t else [] for t in row]
+    counts = [len(p) for p in parts if p]
+    k = max(counts, default=1)
+    stacked = sum(1 for n in counts if n == k)
+    if (k < 2 or any(n not in (1, k) for n in counts) or stacked < max(2, (len(counts) + 1) // 2)
+            or any(len(line.split()) > _MAX_STACKED_WORDS for p in parts if len(p) == k for line in p)):
+        return [[Cell(" ".join(t.split())) for t in row]]
+    out: list[list[Cell]] = [[] for _ in range(k)]
+    for p in parts:
+        if len(p) == k:
+            for i, line in enumerate(p):
+                out[i].append(Cell(line))
+        elif p:
+            out[0].append(Cell(p[0], rowspan=k))
+        else:
+            for sub in out:
+                sub.append(Cell(""))
+    return out
 
 
 def _header_rows(texts: list[list[str]]) -> int:

@@ -220,3 +220,17 @@ def test_tables_of_500_columns_or_10000_rows_stay_text_in_bounded_time():
         find_tables(data[0], pt)
         assert not any(b.kind == "table" for b in pt.blocks)
         assert pt.chars == chars  # the text is all kept
+
+
+def test_grid_row_around_stacked_values_is_split_and_its_label_spans_them():
+    from corpusmill.parsers.table_grid import with_header
+    from corpusmill.parsers.table_render import render
+
+    rows = with_header([["Layers", "Language", "TED", "Time"],
+                        ["6", "OTSL\nHTML", "0.965\n0.969", "2.73\n5.39"],
+                        ["4", "Only one line of a wrapped\nexplanation in this cell", "0.938", "1.97"]])
+    html = render(rows)
+    assert ('<tr><td rowspan="2">6</td><td>OTSL</td><td>0.965</td><td>2.73</td></tr>'
+            '<tr><td>HTML</td><td>0.969</td><td>5.39</td></tr>') in html
+    # A wrapped sentence is one cell, not two rows.
+    assert "<td>Only one line of a wrapped explanation in this cell</td>" in html
