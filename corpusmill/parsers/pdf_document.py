@@ -23,7 +23,7 @@ from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, image_frames, render_page
 from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
 from corpusmill.parsers.sniff import PDF, sniff_media_type
-from corpusmill.parsers.tables import find_tables
+from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import PageText, read_page
 
 PARSER = f"pymupdf-{pymupdf.VersionBind}"
@@ -108,6 +108,8 @@ def _parse_pdf(content: bytes, config: ParseConfig, reader: PageReader) -> Parse
         good = [t for t in texts if t is not None]
         if not good:
             raise ParseError("corrupt", f"corrupt PDF: no page could be read ({next(iter(errors.values()))})")
+        if config.tables:
+            join_continued(good)
         mark_furniture(good)
         classify_blocks(good)
 

@@ -304,3 +304,43 @@ def _cells(row: list[Line], columns: list[tuple[float, float]]) -> list[str]:
 def _center_in(bbox, box) -> bool:
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+# Page margins where running headers and footers sit, as shares of the page height.
+_MARGIN = 0.08
+
+
+def join_continued(pages: list[PageText]) -> None:
+    """A Markdown table continued at the top of the next page gets the header of its first part.
+
+    Without it the continuation's first body row would stand in the header row
+    of its own pipe table. The part before must end its page and the
+    continuation start the next (only running headers/footers around them),
+    with as many columns and no header of its own (a repeated header is left).
+    """
+    for prev, cur in zip(pages, pages[1:]):
+        if cur.number != prev.number + 1:
+            continue
+        last, first = _edge_table(prev, last=True), _edge_table(cur, last=False)
+        if last is None or first is None or not last.markdown or not first.markdown:
+            continue
+        head, lines = last.markdown.split("\n")[:2], first.markdown.split("\n")
+        if not (head[0].startswith("|") and lines[0].startswith("|")) or lines[0] == head[0]:
+            continue
+        if head[1].count("---") != lines[1].count("---"):
+            continue
+        first.markdown = "\n".join(head + [lines[0]] + lines[2:])
+
+
+def _edge_table(page: PageText, last: bool) -> Block | None:
+    tables = [b for b in page.blocks if b.kind == "table"]
+    if not tables:
+        return None
+    top, bottom = _MARGIN * page.height, (1 - _MARGIN) * page.height
+    if last:
+        table = max(tables, key=lambda b: b.bbox[3])
+        beyond = [b for b in page.blocks if b.kind != "table" and table.bbox[3] <= b.bbox[1] < bottom]
+    else:
+        table = min(tables, key=lambda b: b.bbox[1])
+        beyond = [b for b in page.blocks if b.kind != "table" and top < b.bbox[3] <= table.bbox[1]]
+    return None if beyond else table

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
-from corpusmill.parsers.tables import find_tables
+from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import read_page
 
 LEFT, RIGHT = 90, 420
@@ -187,11 +187,37 @@ def test_table_split_over_two_pages_keeps_its_columns_on_both():
     _ruleless_rows(second, 80, more)
     second.insert_text((60, 200), "The figures above are means over all farms that reported.", fontsize=10)
 
-    (md1,), (md2,) = _tables(doc)
-    assert _md_rows(md1)[1:] == [list(r) for r in YIELDS[:4]]
-    # The continuation has no header of its own: its rows keep their cells and order
-    # (the first stands in the Markdown header row; joining the parts is not done yet).
+    data = pymupdf.open("pdf", doc.tobytes())
+    pages = [read_page(page) for page in data]
+    for page, pt in zip(data, pages):
+        find_tables(page, pt)
+    (md1,), (md2,) = ([b.markdown for b in pt.blocks if b.kind == "table"] for pt in pages)
+    assert _md_rows(md1) == [["District", "2019", "2020", "2021", "2022"]] + [list(r) for r in YIELDS[:4]]
+    # Each part alone: the continuation's first body row stands in its header row.
     assert _md_rows(md2) == [list(r) for r in more]
+
+    join_continued(pages)
+    (md2,) = [b.markdown for b in pages[1].blocks if b.kind == "table"]
+    assert md2.splitlines()[:3] == ["| District | 2019 | 2020 | 2021 | 2022 |", "|---|---|---|---|---|",
+                                    "| Enfield | 3.33 | 3.29 | 3.50 | 3.47 |"]
+    assert _md_rows(md2)[1:] == [list(r) for r in more]
+
+
+def test_table_followed_by_text_is_not_joined_to_the_next_pages_table():
+    doc = pymupdf.open()
+    first = doc.new_page(width=595, height=842)
+    _ruleless_rows(first, 100, [("District", "2019", "2020", "2021", "2022")] + YIELDS[:4])
+    first.insert_text((60, 400), "A paragraph after the first table ends the table on this page.", fontsize=10)
+    second = doc.new_page(width=595, height=842)
+    _ruleless_rows(second, 80, YIELDS[4:] + YIELDS[:2])
+    data = pymupdf.open("pdf", doc.tobytes())
+    pages = [read_page(page) for page in data]
+    for page, pt in zip(data, pages):
+        find_tables(page, pt)
+    before = [b.markdown for b in pages[1].blocks if b.kind == "table"]
+    assert len(before) == 1 and before[0].startswith("| Enfield |")
+    join_continued(pages)
+    assert [b.markdown for b in pages[1].blocks if b.kind == "table"] == before
 
 
 def test_rows_of_numbers_in_a_real_rule_less_table_keep_their_neighbours():
