@@ -26,7 +26,7 @@ from corpusmill.parsers.table_render import Cell
 
 Box = tuple[float, float, float, float]
 _BUCKET = 24.0  # points
-# A body row: most of its filled cells are numbers.
+# A number as tables print it: signs, brackets, currency, thousands separators, percent.
 _NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\s?\d[\d,.\s]*%?[)\]]?$")
 # Stacked values are short (numbers, labels); longer lines are a wrapped cell.
 _MAX_STACKED_WORDS = 3
@@ -115,11 +115,15 @@ def _split_stacked(row: list[str]) -> list[list[Cell]]:
     return out
 
 
+def is_number(text: str) -> bool:
+    return _NUMBER.match(text) is not None
+
+
 def _header_rows(texts: list[list[str]]) -> int:
-    """Leading rows before the first row of numbers; at least one, none if the table has no numbers."""
+    """Leading rows before the first row mostly of numbers (a body row); one if none is found."""
     for i, row in enumerate(texts[:_MAX_HEADER_ROWS + 1]):
         filled = [t for t in row if t]
-        if i and filled and sum(1 for t in filled if _NUMBER.match(t)) * 2 > len(filled):
+        if i and filled and sum(1 for t in filled if is_number(t)) * 2 > len(filled):
             return i
     return 1
 

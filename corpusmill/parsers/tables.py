@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-import re
-
-from corpusmill.parsers.table_grid import WordIndex, grid_rows
+from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
 from corpusmill.parsers.table_model import model_tables
 from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
@@ -52,7 +50,6 @@ _MIN_FILLED_ROWS = 0.5
 # (framed text, empty fields), not tables.
 _MIN_FILL = 0.4
 # A line of a table row: at least this many numbers, making up half its words.
-_NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\d[\d,.]*%?[)\]]?$")
 _MIN_NUMBERS = 3
 # Rows of numbers outside found tables that make the layout model worth its cost.
 _MIN_NUMBER_ROWS = 4
@@ -142,7 +139,7 @@ def _number_rows(text: PageText) -> int:
 
 
 def _numbers(text: str) -> int:
-    return sum(1 for t in text.split() if _NUMBER.match(t))
+    return sum(1 for t in text.split() if is_number(t))
 
 
 def _fill(rows: list[list[Cell]]) -> float:
