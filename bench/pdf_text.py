@@ -51,12 +51,14 @@ _MD_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$", re.M)
 _MD_MARKS = re.compile(r"```\w*|\*\*|__|\|")
 _SPACE = re.compile(r"\s+")
 _DISPLAY_MATH = re.compile(r"\$\$\n?(.*?)\n?\$\$", re.S)
+# HTML table markup (tables with spanning cells are written as <table>), not words.
+_HTML_TAG = re.compile(r"</?(?:table|tr|th|td)\b[^>]*>")
 
 
 # ---------------------------------------------------------------- metrics
 def tokens(text: str) -> Counter[str]:
     # Displayed formulas compare by the glyphs they show, as Markdown by its text.
-    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), text)
+    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), _HTML_TAG.sub(" ", text))
     return Counter(_WORD.findall(_HYPHEN_BREAK.sub(r"\1\2", text).lower()))
 
 
@@ -72,7 +74,7 @@ def bow_f1(pred: str, gold: str) -> float:
 
 def plain(text: str) -> str:
     """Markdown markup and layout whitespace removed, for CER."""
-    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), text)
+    text = _DISPLAY_MATH.sub(lambda m: latex_to_text(m.group(1)), _HTML_TAG.sub(" ", text))
     text = _MD_TABLE_RULE.sub(" ", text)
     text = _MD_LINE.sub("", text)
     text = _MD_MARKS.sub(" ", text)

@@ -34,7 +34,7 @@ from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
 from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
-from corpusmill.parsers.tables import find_tables
+from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import PageText, read_page
 
 PARSER = f"pymupdf-{pymupdf.VersionBind}"
@@ -225,6 +225,8 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
         if not texts and len(read_errors) == n:
             raise ParseError("corrupt", f"corrupt PDF: no page could be read ({read_errors[0]})")
         good = list(texts.values())
+        if config.tables:
+            join_continued(good)
         mark_furniture(good)
         classify_blocks(good)
 

@@ -1,6 +1,7 @@
-"""Tables -> Markdown pipe tables, in place of their text blocks.
+"""Tables -> Markdown pipe tables (HTML where spans need it), in place of their text blocks.
 
-Two kinds, both found from the page's vector rules:
+Three finders, cheapest first; the expensive one runs only where cheap signals
+point to a table the cheap finders did not read well:
 - Ruled tables (a grid: three horizontal rules of one width with three
   vertical rules between them; a framed box has two of each) go to PyMuPDF's
   `find_tables`, accurate on grids but slow (tenths of a second per page),
@@ -11,8 +12,12 @@ Two kinds, both found from the page's vector rules:
   continued on the next page, while rows keep to the columns). MuPDF already
   gives each cell as its own line, so rows are lines on one baseline and
   columns are the header's cells.
+- Other tables (rules only between rows, none at all, grids whose rules do
+  not separate all columns) on pages with a grid read poorly or with several
+  rows of numbers: PyMuPDF's layout model (`table_model`).
 Text blocks inside a found table are replaced by one `table` block carrying
-the Markdown.
+the Markdown. Pages with more words than a table finder can handle in
+bounded time keep their text as it is.
 """
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
+from corpusmill.parsers.table_model import model_tables
+from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
 
 _MIN_RULES = 3
@@ -38,6 +46,24 @@ _MAX_ROW_GAP = 2.5
 _MIN_FILLED_ROWS = 0.5
 
 
+# Grid tables whose cells are filled less than this share are boxes and forms
+# (framed text, empty fields), not tables.
+_MIN_FILL = 0.4
+# A line of a table row: at least this many numbers, making up half its words.
+_MIN_NUMBERS = 3
+# Rows of numbers outside found tables that make the layout model worth its cost.
+_MIN_NUMBER_ROWS = 4
+# Above this many words, or rules, on a page the table finders are not run,
+# and above _MAX_MODEL_WORDS not the layout model (its cost grows faster than
+# the page's words): a table of 500 columns or 10,000 rows stays text, in
+# bounded time.
+_MAX_WORDS = 6000
+_MAX_RULES = 4000
+_MAX_MODEL_WORDS = 2500
+# A found "table" whose filled cells average more characters than this is prose.
+_MAX_MEAN_CELL = 80
+
+
 @dataclass
 class _Rules:
     # (left, right) rounded ends -> y positions of horizontal rules with those ends
@@ -46,27 +72,80 @@ class _Rules:
 
 
 def find_tables(page: pymupdf.Page, text: PageText) -> None:
-    """Replace the text blocks of ruled and booktabs tables on `page` with table blocks."""
+    """Replace the text blocks of the tables on `page` with table blocks."""
     rules = _rules(page)
-    if _has_grid(rules):
-        _find_ruled(page, text)
+    grid = _has_grid(rules)
+    number_rows = _number_rows(text)
+    if not grid and number_rows < _MIN_NUMBER_ROWS:
+        _find_borderless(page, text, rules)
+        return
+    words = page.get_text("words", flags=TEXT_FLAGS)
+    n_rules = len(rules.vertical) + sum(len(ys) for ys in rules.horizontal.values())
+    if len(words) > _MAX_WORDS or n_rules > _MAX_RULES:
+        return
+    index = WordIndex(words)
+    poor = grid and _find_ruled(page, text, index)
     _find_borderless(page, text, rules)
+    if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
+        _find_by_model(page, text, index)
 
 
-def _find_ruled(page: pymupdf.Page, text: PageText) -> None:
+def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
+    """Grid tables from the line finder; True where one held whole rows of numbers in single
+    cells (its rules did not separate the columns: a job for the layout model)."""
     try:
         found = page.find_tables(strategy="lines", use_layout=False)
     except Exception:  # a table finder failure must not lose the page's text
-        return
-    words = None
+        return False
+    merged = False
     for table in found.tables:
         if table.row_count < 2 or table.col_count < 2:
             continue
-        if words is None:
-            words = page.get_text("words", flags=TEXT_FLAGS)
-        md = _markdown(_cell_texts(table, words))
+        rows = grid_rows([list(row.cells) for row in table.rows], words)
+        if any(_numbers(c.text) >= _MIN_NUMBERS for row in rows for c in row):
+            merged = True
+            continue
+        md = render(rows) if _fill(rows) >= _MIN_FILL else ""
         if md:
             _replace_blocks(text, tuple(table.bbox), md)
+    return merged
+
+
+def _find_by_model(page: pymupdf.Page, text: PageText, words: WordIndex) -> None:
+    try:
+        found = model_tables(page, words)
+    except Exception:  # a model failure must not lose the page's text
+        return
+    for box, rows in found:
+        filled = [c.text for row in rows for c in row if c.text]
+        if not filled or sum(map(len, filled)) / len(filled) > _MAX_MEAN_CELL or _fill(rows) < _MIN_FILL / 2:
+            continue
+        md = render(rows)
+        if md:
+            _replace_blocks(text, box, md)
+
+
+def _number_rows(text: PageText) -> int:
+    """Lines outside found tables made mostly of numbers (rows of a table not yet read)."""
+    n = 0
+    for b in text.blocks:
+        if b.kind == "table":
+            continue
+        for ln in b.lines:
+            nums = _numbers(ln.text)
+            if nums >= _MIN_NUMBERS and nums * 2 >= len(ln.text.split()):
+                n += 1
+    return n
+
+
+def _numbers(text: str) -> int:
+    return sum(1 for t in text.split() if is_number(t))
+
+
+def _fill(rows: list[list[Cell]]) -> float:
+    slots = sum(c.colspan * c.rowspan for row in rows for c in row)
+    filled = sum(c.colspan * c.rowspan for row in rows for c in row if c.text)
+    return filled / slots if slots else 0.0
 
 
 def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
@@ -174,7 +253,7 @@ def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: flo
     if len(body) < 2 or filled < _MIN_FILLED_ROWS * len(body):
         return None
     head = [" ".join(c for c in col if c) for col in zip(*cells[:len(header)])]
-    md = _markdown([head] + cells[len(header):])
+    md = markdown([head] + cells[len(header):])
     if not md:
         return None
     last = max(ln.bbox[3] for row in body for ln in row)
@@ -219,39 +298,46 @@ def _cells(row: list[Line], columns: list[tuple[float, float]]) -> list[str]:
     return out
 
 
-def _cell_texts(table, words: list[tuple]) -> list[list[str | None]]:
-    """Cell texts from MuPDF's words (the table finder's own extraction drops
-    spaces where the PDF has no space characters)."""
-    rows: list[list[str | None]] = []
-    for row in table.rows:
-        cells: list[str | None] = []
-        for cell in row.cells:
-            if cell is None:
-                cells.append(None)
-                continue
-            x0, y0, x1, y1 = cell
-            inside = [w[4] for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
-            cells.append(" ".join(inside))
-        rows.append(cells)
-    return rows
-
-
-def _markdown(rows: list[list[str | None]]) -> str:
-    cells = [[_cell(c) for c in row] for row in rows]
-    cells = [row for row in cells if any(row)]
-    if len(cells) < 2:
-        return ""
-    width = max(len(row) for row in cells)
-    cells = [row + [""] * (width - len(row)) for row in cells]
-    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * width]
-    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
-    return "\n".join(lines)
-
-
-def _cell(value: str | None) -> str:
-    return " ".join((value or "").split()).replace("|", "\\|")
-
-
 def _center_in(bbox, box) -> bool:
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+# Page margins where running headers and footers sit, as shares of the page height.
+_MARGIN = 0.08
+
+
+def join_continued(pages: list[PageText]) -> None:
+    """A Markdown table continued at the top of the next page gets the header of its first part.
+
+    Without it the continuation's first body row would stand in the header row
+    of its own pipe table. The part before must end its page and the
+    continuation start the next (only running headers/footers around them),
+    with as many columns and no header of its own (a repeated header is left).
+    """
+    for prev, cur in zip(pages, pages[1:]):
+        if cur.number != prev.number + 1:
+            continue
+        last, first = _edge_table(prev, last=True), _edge_table(cur, last=False)
+        if last is None or first is None or not last.markdown or not first.markdown:
+            continue
+        head, lines = last.markdown.split("\n")[:2], first.markdown.split("\n")
+        if not (head[0].startswith("|") and lines[0].startswith("|")) or lines[0] == head[0]:
+            continue
+        if head[1].count("---") != lines[1].count("---"):
+            continue
+        first.markdown = "\n".join(head + [lines[0]] + lines[2:])
+
+
+def _edge_table(page: PageText, last: bool) -> Block | None:
+    tables = [b for b in page.blocks if b.kind == "table"]
+    if not tables:
+        return None
+    top, bottom = _MARGIN * page.height, (1 - _MARGIN) * page.height
+    if last:
+        table = max(tables, key=lambda b: b.bbox[3])
+        beyond = [b for b in page.blocks if b.kind != "table" and table.bbox[3] <= b.bbox[1] < bottom]
+    else:
+        table = min(tables, key=lambda b: b.bbox[1])
+        beyond = [b for b in page.blocks if b.kind != "table" and top < b.bbox[3] <= table.bbox[1]]
+    return None if beyond else table

@@ -1,0 +1,165 @@
+"""Cell boxes of a found table -> rows of cells with their text and header spans.
+
+Table finders give a grid of cell boxes; the text comes from MuPDF's words
+(the finders' own extraction drops spaces where the PDF has no space
+characters). Words are bucketed by position once, so filling a grid costs
+about one pass over the words and one over the cells, whatever the table's
+size.
+
+The header is rebuilt where the grid flattened it:
+- a header cell's text wrapped over several grid rows ("Medical &" /
+  "Public" / "Health") is one cell again: a header row whose every filled
+  cell sits under a filled cell of the row above continues that row;
+- a header cell with empty cells to its right, above a row that fills those
+  columns ("Revenue" over "Medical" and "Family") spans them (colspan);
+- a header cell with nothing below it down to the body spans those rows
+  (rowspan), so it stays the heading of its column.
+A body row the grid drew around several stacked rows of values is split back
+into those rows.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from corpusmill.parsers.table_render import Cell
+
+Box = tuple[float, float, float, float]
+_BUCKET = 24.0  # points
+# A number as tables print it: signs, brackets, currency, thousands separators, percent.
+_NUMBER = re.compile(r"^[-+−–(\[]?[$€£¥₹`]?\s?\d[\d,.\s]*%?[)\]]?$")
+# Stacked values are short (numbers, labels); longer lines are a wrapped cell.
+_MAX_STACKED_WORDS = 3
+# At most this many leading rows are searched for the header.
+_MAX_HEADER_ROWS = 5
+
+
+class WordIndex:
+    """MuPDF words (x0, y0, x1, y1, text, block, line, word) bucketed by their centre."""
+
+    def __init__(self, words: list[tuple]) -> None:
+        self._buckets: dict[tuple[int, int], list[tuple[int, tuple]]] = defaultdict(list)
+        for i, w in enumerate(words):
+            cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+            self._buckets[(int(cx // _BUCKET), int(cy // _BUCKET))].append((i, w))
+
+    def text(self, box: Box) -> str:
+        """The words whose centre lies in `box`, in MuPDF's reading order, one text line per line."""
+        x0, y0, x1, y1 = box
+        hits: list[tuple[int, str]] = []
+        for bx in range(int(x0 // _BUCKET), int(x1 // _BUCKET) + 1):
+            for by in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+                for i, w in self._buckets.get((bx, by), ()):
+                    cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+                    if x0 <= cx <= x1 and y0 <= cy <= y1:
+                        hits.append((i, w))
+        hits.sort()
+        lines: list[list[str]] = []
+        key = None
+        for _, w in hits:
+            if (w[5], w[6]) != key:
+                lines.append([])
+                key = (w[5], w[6])
+            lines[-1].append(w[4])
+        return "\n".join(" ".join(ln) for ln in lines)
+
+
+def grid_rows(boxes: list[list[Box | None]], words: WordIndex) -> list[list[Cell]]:
+    """Rows of cells for a grid of cell boxes (None: a slot covered by a merged cell, left empty)."""
+    texts = [[words.text(b) if b is not None else "" for b in row] for row in boxes]
+    return with_header(texts)
+
+
+def with_header(texts: list[list[str]]) -> list[list[Cell]]:
+    """A grid of texts as cells: empty rows and columns dropped, header rows merged and spanned."""
+    width = max((len(r) for r in texts), default=0)
+    texts = [r + [""] * (width - len(r)) for r in texts if any(r)]
+    # Columns empty in every row come from rules split into pieces or shading edges.
+    keep = [c for c in range(width) if any(r[c] for r in texts)]
+    texts = [[r[c] for c in keep] for r in texts]
+    if not texts:
+        return []
+    n_head = _header_rows(texts)
+    head = _merge_wrapped(texts[:n_head])
+    rows = [[Cell(" ".join(t.split()), header=True) for t in r] for r in head]
+    _span(rows)
+    for r in texts[n_head:]:
+        rows += _split_stacked(r)
+    return rows
+
+
+def _split_stacked(row: list[str]) -> list[list[Cell]]:
+    """A grid row holding k text rows ("OTSL" over "HTML", "0.965" over "0.969") as k rows.
+
+    The grid finder saw one row where the cells of several cells are stacked;
+    when the filled cells hold either k short lines or one line, it is k rows,
+    and a one-line cell (a label centred beside them) spans all k.
+    """
+    parts = [t.split("\n") if t else [] for t in row]
+    counts = [len(p) for p in parts if p]
+    k = max(counts, default=1)
+    stacked = sum(1 for n in counts if n == k)
+    if (k < 2 or any(n not in (1, k) for n in counts) or stacked < max(2, (len(counts) + 1) // 2)
+            or any(len(line.split()) > _MAX_STACKED_WORDS for p in parts if len(p) == k for line in p)):
+        return [[Cell(" ".join(t.split())) for t in row]]
+    out: list[list[Cell]] = [[] for _ in range(k)]
+    for p in parts:
+        if len(p) == k:
+            for i, line in enumerate(p):
+                out[i].append(Cell(line))
+        elif p:
+            out[0].append(Cell(p[0], rowspan=k))
+        else:
+            for sub in out:
+                sub.append(Cell(""))
+    return out
+
+
+def is_number(text: str) -> bool:
+    return _NUMBER.match(text) is not None
+
+
+def _header_rows(texts: list[list[str]]) -> int:
+    """Leading rows before the first row mostly of numbers (a body row); one if none is found."""
+    for i, row in enumerate(texts[:_MAX_HEADER_ROWS + 1]):
+        filled = [t for t in row if t]
+        if i and filled and sum(1 for t in filled if is_number(t)) * 2 > len(filled):
+            return i
+    return 1
+
+
+def _merge_wrapped(head: list[list[str]]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for row in head:
+        if out and all(not t or out[-1][c] for c, t in enumerate(row)):
+            out[-1] = [f"{a} {b}".strip() for a, b in zip(out[-1], row)]
+        else:
+            out.append(list(row))
+    return out
+
+
+def _span(rows: list[list[Cell]]) -> None:
+    """Colspans and rowspans inside the header; covered slots are removed from their rows."""
+    n = len(rows)
+    covered: set[tuple[int, int]] = set()
+    for r in range(n):
+        width = len(rows[r])
+        for c in range(width):
+            cell = rows[r][c]
+            if not cell.text or (r, c) in covered:
+                continue
+            if r + 1 < n:
+                k = c + 1
+                while k < width and not rows[r][k].text and rows[r + 1][k].text:
+                    k += 1
+                if k - c > 1:
+                    cell.colspan = k - c
+                    covered.update((r, j) for j in range(c + 1, k))
+            down = r + 1
+            while down < n and all(not rows[down][j].text for j in range(c, c + cell.colspan)):
+                down += 1
+            if down - r > 1:
+                cell.rowspan = down - r
+                covered.update((i, j) for i in range(r + 1, down) for j in range(c, c + cell.colspan))
+    for r in range(n):
+        rows[r] = [cell for c, cell in enumerate(rows[r]) if (r, c) not in covered]
