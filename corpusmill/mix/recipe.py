@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from corpusmill.readers import CORPUS_SUFFIXES
+from corpusmill.readers import CorpusReader
 
 _KEYS = {"sources", "domain", "shares", "tokens", "tokenizer", "max_epochs", "temperature", "phases", "seed",
          "output", "shard_tokens", "text_field"}
@@ -68,7 +68,7 @@ def source_files(path: Path) -> list[Path]:
         return [path]
     root = path / "data" if (path / "data").is_dir() else path
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
-                  and p.name.endswith(CORPUS_SUFFIXES))
+                  and CorpusReader.takes(p))
 
 
 def _normalise(shares: Any, what: str, strict: bool, warnings: list[str]) -> dict[str, float]:
