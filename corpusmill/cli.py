@@ -78,11 +78,12 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _log_level(args: argparse.Namespace) -> str | None:
-    if args.log_level:
+    # Commands without the run options (mix, pack) log at the default level.
+    if getattr(args, "log_level", None):
         return args.log_level
-    if args.quiet:
+    if getattr(args, "quiet", False):
         return "ERROR"
-    return {0: None, 1: "INFO"}.get(args.verbose, "DEBUG")
+    return {0: None, 1: "INFO"}.get(getattr(args, "verbose", 0), "DEBUG")
 
 
 def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> None:

@@ -79,10 +79,10 @@ def test_crawl_with_a_missing_seeds_file(tmp_path: Path) -> None:
     (["pdf", DEMO, "--ocr-engine", "easyocr"], ["easyocr", "tesseract"]),
     (["pdf", DEMO, "--ocr-engine", "tesseract+sharpen"], ["sharpen"]),
     (["warc", DEMO, "--engine", "readability"], ["readability", "trafilatura"]),
-    (["pdf", DEMO, "--backend", "gpu"], ["gpu", "mineru"]),
+    (["pdf", DEMO, "--backend", "gpu"], ["gpu", "onnx-gpu"]),
     (["warc", DEMO, "--workers", "0"], ["--workers", "at least 1"]),
     (["run", "p.yaml", "--workers", "0"], ["--workers"]),
-    (["pdf", DEMO, "--backend", "mineru"], ["--models"]),
+    (["pdf", DEMO, "--backend", "torch"], ["--models"]),
 ])
 def test_bad_option_values(tmp_path: Path, args: list[str], needles: list[str]) -> None:
     _one_line(cli(*args, *([] if args[0] == "run" else ["-o", str(tmp_path / "out")])), *needles)
