@@ -22,6 +22,10 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from corpusmill.record import Record
 
 # WHATWG Encoding Standard: browsers read these labels as windows-1252 / GB18030
 # (supersets), so pages written for browsers use the extra code points.
@@ -109,6 +113,16 @@ def decode_html(content: bytes, http_charset: str | None) -> Decoded:
         if _is_single_byte(charset) and (result := _try_declared(content, charset, method)):
             return _unless_mojibake(content, result)
     return _detect(content, mislabelled=bool(declared))
+
+
+def decode_record(record: Record) -> tuple[bytes, str]:
+    """A record's payload bytes and their text; the charset found and how are noted on the record."""
+    content = record.content
+    assert content is not None  # the stage's handles() checked it
+    decoded = decode_html(content, record.source.get("charset"))
+    record.source["charset"] = decoded.charset
+    record.metadata["charset_method"] = decoded.method
+    return content, decoded.text
 
 
 def _unless_mojibake(content: bytes, result: Decoded) -> Decoded:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from corpusmill.extract.charset import decode_html
+from corpusmill.extract.charset import decode_record
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
@@ -26,12 +26,8 @@ class PlainText(Stage):
         return record.media_type in PLAIN_TEXT_MEDIA_TYPES and isinstance(record.content, bytes)
 
     def process(self, record: Record) -> None:
-        content = record.content
-        assert content is not None  # handles() checked it
-        decoded = decode_html(content, record.source.get("charset"))
-        record.source["charset"] = decoded.charset
-        record.metadata["charset_method"] = decoded.method
-        text = _CONTROL.sub("", decoded.text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+        content, decoded_text = decode_record(record)
+        text = _CONTROL.sub("", decoded_text.replace("\r\n", "\n").replace("\r", "\n")).strip()
         record.text = text
         record.content = None
         scores = {"chars": len(text), "bytes": len(content)}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from corpusmill.extract import ENGINES, html_to_text
-from corpusmill.extract.charset import decode_html
+from corpusmill.extract.charset import decode_record
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
@@ -35,12 +35,8 @@ class HtmlExtract(Stage):
         return {"chars": f">= {self.min_chars}"}
 
     def process(self, record: Record) -> None:
-        content = record.content
-        assert content is not None  # handles() checked it
-        decoded = decode_html(content, record.source.get("charset"))
-        record.source["charset"] = decoded.charset
-        record.metadata["charset_method"] = decoded.method
-        result = html_to_text(decoded.text, url=record.source.get("uri"), engine=self.engine)
+        content, decoded_text = decode_record(record)
+        result = html_to_text(decoded_text, url=record.source.get("uri"), engine=self.engine)
         for key, value in result.metadata.items():
             if value is not None:
                 record.metadata[key] = value
