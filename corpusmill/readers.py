@@ -47,11 +47,21 @@ def _open_binary(path: Path) -> Any:
     return open(path, "rb")
 
 
-def iter_rows(path: Path, tolerant: bool = False) -> Iterator[Any]:
+# The longest JSONL line read: a row longer than this is an error, read past in bounded steps.
+MAX_LINE_BYTES = 64 << 20
+_SKIP_STEP = 1 << 20
+
+
+class LineTooLong(ValueError):
+    """A JSONL line over the line-length cap (skipped without holding it in memory)."""
+
+
+def iter_rows(path: Path, tolerant: bool = False, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Any]:
     """Rows of a JSONL(.gz/.zst) or Parquet file, streamed (Parquet by row group).
 
-    With `tolerant`, a JSONL line that does not parse is yielded as the
-    exception instead of raising, so the caller can account for it.
+    With `tolerant`, a JSONL line that does not parse, or is longer than
+    `max_line_bytes`, is yielded as the exception instead of raising, so the
+    caller can account for it.
     """
     if path.name.endswith(".parquet"):
         import pyarrow.parquet as pq
@@ -61,7 +71,14 @@ def iter_rows(path: Path, tolerant: bool = False) -> Iterator[Any]:
             yield from pf.read_row_group(i).to_pylist()
         return
     with _open_binary(path) as fh:
-        for line in fh:
+        while line := fh.readline(max_line_bytes + 1):
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                size = len(line) + _skip_line(fh)
+                too_long = LineTooLong(f"line of {size} bytes exceeds the limit of {max_line_bytes} bytes")
+                if not tolerant:
+                    raise too_long
+                yield too_long
+                continue
             if not line.strip():
                 continue
             try:
@@ -70,6 +87,16 @@ def iter_rows(path: Path, tolerant: bool = False) -> Iterator[Any]:
                 if not tolerant:
                     raise
                 yield e
+
+
+def _skip_line(fh: Any) -> int:
+    """Read past the rest of the current line in bounded steps; the number of bytes skipped."""
+    skipped = 0
+    while chunk := fh.readline(_SKIP_STEP):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
 
 
 class CorpusReader(Reader):
@@ -89,25 +116,36 @@ class CorpusReader(Reader):
     version = "1"
     suffixes = (".jsonl", ".jsonl.gz", ".json.gz", ".jsonl.zst", ".parquet", ".json")
 
-    def __init__(self, text_field: str = "text", id_field: str = "id") -> None:
+    def __init__(self, text_field: str = "text", id_field: str = "id", max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self.text_field = text_field
         self.id_field = id_field
+        self.max_line_bytes = max_line_bytes
 
     def read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         path = Path(path)
         n = 0
         try:
-            for n, row in enumerate(iter_rows(path, tolerant=True)):
-                if isinstance(row, Exception):
-                    rec = Record(id=stable_id(str(path), str(n)), source={"path": str(path), "row": n})
-                    rec.fail(self.name, self.version, f"unreadable row {n}: {row}")
-                    yield rec
-                    continue
-                yield self._to_record(row, path, n)
-        except Exception as e:  # unreadable file: one error record, the run goes on
+            for n, row in enumerate(iter_rows(path, tolerant=True, max_line_bytes=self.max_line_bytes)):
+                yield self._row_record(row, path, n)
+        except Exception as e:  # unreadable file (a broken stream): one error record, the run goes on
             rec = Record(id=stable_id(str(path), "file-error", str(n)), source={"path": str(path)})
             rec.fail(self.name, self.version, f"unreadable file after row {n}: {type(e).__name__}: {e}")
             yield rec
+
+    def _row_record(self, row: Any, path: Path, n: int) -> Record:
+        """One row's record; a row that is not a readable object is an error record of its own."""
+        if isinstance(row, dict):
+            try:
+                return self._to_record(row, path, n)
+            except Exception as e:  # noqa: BLE001 - a malformed row costs that row only
+                why = f"{type(e).__name__}: {e}"
+        elif isinstance(row, Exception):
+            why = str(row)
+        else:
+            why = f"a JSON {_JSON_KINDS.get(type(row), type(row).__name__)}, not an object"
+        rec = Record(id=stable_id(str(path), str(n)), source={"path": str(path), "row": n})
+        rec.fail(self.name, self.version, f"unreadable row {n}: {why}")
+        return rec
 
     def _to_record(self, row: dict[str, Any], path: Path, n: int) -> Record:
         if all(k in row for k in RECORD_FIELDS):
@@ -136,6 +174,9 @@ class CorpusReader(Reader):
                      f" (its columns: {', '.join(columns)}); name the text column with --text-field")
         return rec
 
+
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
 
 # Keys of the added column that are not metadata.
 _ADDED_KEYS = ("id", "text_field", "provenance")
