@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from corpusmill import yaml_load as bounded_yaml
 from corpusmill.job import JobSpec
 from corpusmill.registry import READERS, STAGES, build_reader, build_stage, stage_class
 
@@ -173,7 +174,7 @@ def load_config(path: str | Path) -> JobSpec:
     except (IsADirectoryError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {str(path)!r} is not a readable YAML file ({type(e).__name__})") from None
     try:
-        cfg = yaml.safe_load(text)
+        cfg = bounded_yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -44,7 +44,8 @@ def test_corpus_job_round_trip_keeps_reader_options(tmp_path: Path) -> None:
     rows.append({"id": "dup", "content": rows[0]["content"], "url": "u-dup"})
     src = write_jsonl(tmp_path / "c.jsonl.gz", rows)
     cfg = _print_then_run(tmp_path, ["dedup", str(src), "--text-field", "content", "--workers", "2"])
-    assert cfg["reader_options"] == {"text_field": "content", "id_field": "id"}
+    assert cfg["reader_options"] == {"text_field": "content", "id_field": "id",
+                                    "max_line_bytes": 64 << 20}
     assert cfg["executor_options"] == {"retries": 2} and cfg["workers"] == 2
     minhash = next(s for s in cfg["pipeline"] if s["stage"] == "minhash_dedup")
     assert minhash["bands"] == 14 and minhash["rows"] == 8  # defaults are printed

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from corpusmill import yaml_load as bounded_yaml
 from corpusmill.readers import CorpusReader
 
 _KEYS = {"sources", "domain", "shares", "tokens", "tokenizer", "max_epochs", "temperature", "phases", "seed",
@@ -93,7 +94,7 @@ def _normalise(shares: Any, what: str, strict: bool, warnings: list[str]) -> dic
 def load_recipe(path: str | Path, strict: bool = False) -> Recipe:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = bounded_yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise RecipeError(f"no recipe file {path}") from None
     except yaml.YAMLError as e:
