@@ -7,12 +7,20 @@ and the parser gives it a clear error if it is forced through.
 
 Archives are streamed one member at a time. A member is read with a byte cap
 (`max_member_bytes`); zip members are also checked against their declared
-size and compression ratio before reading (zip bombs). A member that cannot
-be read becomes an error Record with a message, and the run goes on.
+size and compression ratio before reading (zip bombs). The whole archive is
+capped too: members together may inflate to at most `max_compression_ratio`
+times the archive's size (a tar.gz of many bombs), and zip members whose data
+overlap another member's are refused (one compressed kernel referenced by many
+directory entries: a zip bomb without recursion). A member that cannot be read
+becomes an error Record with a message, and the run goes on.
+
+Ids derive from the archive and the member name; a name the archive repeats
+gets its position in the archive added, so every member has its own id.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat
 import tarfile
@@ -34,6 +42,35 @@ _TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".tx
 
 class MemberTooLarge(ValueError):
     pass
+
+
+class ArchiveTooLarge(MemberTooLarge):
+    """The archive's members together inflate past the archive's budget."""
+
+
+class _Budget:
+    """Decompressed bytes left for the rest of one archive."""
+
+    def __init__(self, archive: Path, ratio: float, floor: int) -> None:
+        try:
+            size = archive.stat().st_size
+        except OSError:
+            size = 0
+        self.limit = max(floor, int(size * ratio))
+        self.left = self.limit
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ArchiveTooLarge(f"the archive's members inflate past {self.limit} bytes in total "
+                                  f"(limit: the archive's size x the compression ratio limit)")
+
+    @property
+    def spent(self) -> bool:
+        return self.left < 0
+
+    def rest_skipped(self) -> str:
+        return f"not read: the archive's members already inflated past {self.limit} bytes in total"
 
 
 class PdfArchiveReader(Reader):
@@ -96,7 +133,7 @@ class PdfArchiveReader(Reader):
         media_type = sniff_media_type(content[:_SNIFF_BYTES])
         if not top and self.skip_other_types and not is_pdf_or_raster_image(media_type):
             return None
-        return _record(str(resolved), "", uri, content, media_type)
+        return _record(stable_id(str(resolved), ""), str(resolved), "", uri, content, media_type)
 
     # -- zip
     def _read_zip(self, p: Path) -> Iterator[Record]:
@@ -107,20 +144,30 @@ class PdfArchiveReader(Reader):
             yield _error_record(archive, "", p.resolve().as_uri(), f"unreadable zip archive: {e}")
             return
         with zf:
-            for info in zf.infolist():
+            infos = zf.infolist()
+            overlapping = _overlapping(infos)
+            budget = _Budget(p, self.max_compression_ratio, self.max_member_bytes)
+            names: set[str] = set()
+            for pos, info in enumerate(infos):
                 if info.is_dir():
                     continue
                 uri = f"zip:{p.resolve().as_uri()}!/{info.filename}"
+                rid = _member_id(archive, info.filename, pos, names)
                 try:
+                    if budget.spent:
+                        raise ArchiveTooLarge(budget.rest_skipped())
+                    if pos in overlapping:
+                        raise zipfile.BadZipFile(f"its data overlaps member {overlapping[pos]!r}'s "
+                                                 "(a zip bomb without recursion)")
                     self._check_zip_member(info)
                     with zf.open(info) as f:
-                        content = self._read_capped(f)
+                        content = self._read_capped(f, budget)
                 except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, MemberTooLarge,
                         NotImplementedError, RuntimeError, ValueError) as e:
                     # RuntimeError: encrypted member; NotImplementedError: unknown compression.
-                    yield _error_record(archive, info.filename, uri, f"unreadable zip member: {e}")
+                    yield _error_record(archive, info.filename, uri, f"unreadable zip member: {e}", rid)
                     continue
-                rec = self._member_record(archive, info.filename, uri, content)
+                rec = self._member_record(rid, archive, info.filename, uri, content)
                 if rec is not None:
                     yield rec
 
@@ -144,7 +191,9 @@ class PdfArchiveReader(Reader):
             return
         with tf:
             members = iter(tf)
-            while True:
+            budget = _Budget(p, self.max_compression_ratio, self.max_member_bytes)
+            names: set[str] = set()
+            for pos in itertools.count():
                 try:
                     info = next(members)
                 except StopIteration:
@@ -156,31 +205,42 @@ class PdfArchiveReader(Reader):
                 if not info.isfile():
                     continue
                 uri = f"tar:{base}!/{info.name}"
+                rid = _member_id(archive, info.name, pos, names)
                 try:
                     if info.size > self.max_member_bytes:
                         raise MemberTooLarge(f"member too large: {info.size} bytes > {self.max_member_bytes}")
                     f = tf.extractfile(info)
                     if f is None:
                         raise OSError("member has no data")
-                    content = self._read_capped(f)
+                    content = self._read_capped(f, budget)
                 except (tarfile.TarError, OSError, EOFError, MemberTooLarge, ValueError) as e:
-                    yield _error_record(archive, info.name, uri, f"unreadable tar member: {e}")
+                    yield _error_record(archive, info.name, uri, f"unreadable tar member: {e}", rid)
+                    if isinstance(e, ArchiveTooLarge):
+                        # Reading on in a stream means inflating it: whatever follows is one error.
+                        try:
+                            more = next(members, None) is not None
+                        except (tarfile.TarError, OSError, EOFError, ValueError):
+                            more = True
+                        if more:
+                            yield _error_record(archive, "", base, f"the members after {info.name!r} were "
+                                                f"{budget.rest_skipped()}")
+                        break
                     if not isinstance(e, MemberTooLarge):
                         break  # the stream is broken past this point
                     continue
-                rec = self._member_record(archive, info.name, uri, content)
+                rec = self._member_record(rid, archive, info.name, uri, content)
                 if rec is not None:
                     yield rec
 
     # -- shared
-    def _member_record(self, archive: str, member: str, uri: str, content: bytes) -> Record | None:
+    def _member_record(self, rid: str, archive: str, member: str, uri: str, content: bytes) -> Record | None:
         media_type = sniff_media_type(content[:_SNIFF_BYTES])
         if self.skip_other_types and not is_pdf_or_raster_image(media_type):
             return None
-        return _record(archive, member, uri, content, media_type)
+        return _record(rid, archive, member, uri, content, media_type)
 
-    def _read_capped(self, f: IO[bytes]) -> bytes:
-        """Read a member; the declared size may lie, so stop at the cap whatever it says."""
+    def _read_capped(self, f: IO[bytes], budget: _Budget) -> bytes:
+        """Read a member; the declared size may lie, so stop at the caps whatever it says."""
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -190,13 +250,42 @@ class PdfArchiveReader(Reader):
             total += len(chunk)
             if total > self.max_member_bytes:
                 raise MemberTooLarge(f"member exceeds {self.max_member_bytes} bytes when decompressed")
+            budget.take(len(chunk))
             chunks.append(chunk)
         return b"".join(chunks)
 
 
-def _record(archive: str, member: str, uri: str, content: bytes, media_type: str) -> Record:
+def _member_id(archive: str, member: str, pos: int, names: set[str]) -> str:
+    """The archive and the name; a repeated name adds its position, so ids stay unique and stable."""
+    if member in names:
+        return stable_id(archive, member, f"#{pos}")
+    names.add(member)
+    return stable_id(archive, member)
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> dict[int, str]:
+    """Positions of zip entries whose bytes overlap another entry's -> the other entry's name.
+
+    An entry spans at least its local header (30 bytes) and its compressed data; the
+    local name and extra field only make it longer, so this never flags a sound zip.
+    """
+    out: dict[int, str] = {}
+    order = sorted(range(len(infos)), key=lambda i: infos[i].header_offset)
+    reach, owner = -1, -1   # the furthest end seen so far, and whose
+    for i in order:
+        info = infos[i]
+        if info.header_offset < reach:
+            out[i] = infos[owner].filename
+            out.setdefault(owner, info.filename)
+        end = info.header_offset + 30 + info.compress_size
+        if end > reach:
+            reach, owner = end, i
+    return out
+
+
+def _record(rid: str, archive: str, member: str, uri: str, content: bytes, media_type: str) -> Record:
     return Record(
-        id=stable_id(archive, member),
+        id=rid,
         media_type=media_type,
         content=content,
         source={
@@ -209,8 +298,8 @@ def _record(archive: str, member: str, uri: str, content: bytes, media_type: str
     )
 
 
-def _error_record(archive: str, member: str, uri: str, message: str) -> Record:
-    rec = Record(id=stable_id(archive, member), source={"uri": uri, "path": archive, "member": member})
+def _error_record(archive: str, member: str, uri: str, message: str, rid: str | None = None) -> Record:
+    rec = Record(id=rid or stable_id(archive, member), source={"uri": uri, "path": archive, "member": member})
     rec.fail(STAGE, VERSION, message)
     return rec
 
