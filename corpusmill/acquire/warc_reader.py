@@ -14,8 +14,14 @@ input; every record that can be read comes out, so the run's counts add up.
 Offsets are byte offsets into the file (the start of the gzip member for
 record-gzipped files), except for a whole-file gzip (one deflate stream, not
 seekable per record): that is inflated to a temporary file first (in
-$CORPUSMILL_TMP or the system temp dir) and its offsets are positions in the
-decompressed stream (`source.warc_offset_in`). zstd/lz4 WARCs are read by
+$CORPUSMILL_TMP or the system temp dir; unlinked as it is created, so a killed
+run leaves nothing behind; at most `MAX_RATIO` times the file's size, beyond
+which the rest is one error Record) and its offsets are positions in the
+decompressed stream (`source.warc_offset_in`).
+
+Record ids derive from the file name and the record's offset, so they are
+unique within a run even where files reuse each other's WARC-Record-IDs (kept
+in `source.warc_record_id`), and the same on every run. zstd/lz4 WARCs are read by
 FastWARC alone, and ARC files by warcio; neither can resynchronise, so damage
 there ends the file with one error Record.
 """
@@ -30,11 +36,12 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from corpusmill.acquire.http_payload import (
+    MAX_RATIO,
     PayloadError,
     PayloadTooLarge,
     decode_content,
@@ -208,15 +215,21 @@ class _Framer:
         return _Frame(pos, end + len(trailer))
 
     def _next_gzip(self, pos: int) -> int | None:
+        # Junk can hold a gzip magic every few bytes: each candidate costs a bounded amount of
+        # work (header flags checked, then at most 16 bytes inflated from its first bytes).
         mm = self.mm
         i = pos
         while True:
             i = mm.find(b"\x1f\x8b\x08", i + 1)
             if i < 0:
                 return None
+            if mm[i + 3:i + 4] > b"\x1f":   # reserved flag bits set: not a gzip header
+                continue
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
-                out = d.decompress(mm[i:i + 4096], 16)
+                out = d.decompress(mm[i:i + 64], 16)
+                if len(out) < 5 and not d.eof:  # a long header (file name, extra field) needs more
+                    out += d.decompress(d.unconsumed_tail + mm[i + 64:i + 4096], 16 - len(out))
             except zlib.error:
                 continue
             if out.startswith(b"WARC/"):
@@ -224,18 +237,59 @@ class _Framer:
 
     def _next_plain(self, pos: int) -> int | None:
         # A cut record leaves the next one mid-line, so any `WARC/x.y` line start is a
-        # candidate; a complete header with a Content-Length confirms it.
+        # candidate; a complete header with a Content-Length confirms it. Junk can hold a
+        # candidate every few bytes, so each is judged in constant time: the next header end and
+        # Content-Length line are searched once and reused by every candidate before them, which
+        # keeps the whole search linear in the bytes skipped.
         mm = self.mm
+        ahead = _Ahead(mm, self.size + _MAX_HEADER)
         i = pos
         while True:
             i = mm.find(b"WARC/", i + 1)
             if i < 0:
                 return None
+            if not _VERSION_LINE.match(mm[i:i + 64]):
+                continue
+            limit = i + _MAX_HEADER  # the header must end within this, as _parse_head reads it
+            end = ahead.find(b"\r\n\r\n", i) + 4
+            if end > limit:
+                end = ahead.find(b"\n\n", i) + 2
+                if end > limit:
+                    continue
+            if ahead.search(_CONTENT_LENGTH, i) >= end:
+                continue
             try:
-                if self._parse_head(bytes(mm[i:i + _MAX_HEADER]), final=True) is not None:
+                if self._parse_head(bytes(mm[i:limit]), final=True) is not None:
                     return i
             except FrameError:
                 continue
+
+
+class _Ahead:
+    """The next occurrence of a string or pattern at or after a position that only moves forward.
+
+    Each is searched again only once the position has passed it, so all the searches of one
+    scan together read each byte about once.
+    """
+
+    def __init__(self, data: mmap.mmap | bytes, missing: int) -> None:
+        self.data = data
+        self.missing = missing   # what "not found" reads as: beyond any limit
+        self._next: dict[object, int] = {}
+
+    def find(self, needle: bytes, pos: int) -> int:
+        hit = self._next.get(needle, -1)
+        if hit < pos:
+            found = self.data.find(needle, pos)
+            hit = self._next[needle] = found if found >= 0 else self.missing
+        return hit
+
+    def search(self, pattern: re.Pattern[bytes], pos: int) -> int:
+        hit = self._next.get(pattern, -1)
+        if hit < pos:
+            m = pattern.search(self.data, pos)
+            hit = self._next[pattern] = m.start() if m else self.missing
+        return hit
 
 
 def _only_crlf(b: bytes) -> bool:
@@ -260,7 +314,6 @@ class WarcReader(Reader):
     def _read(self, path: str | os.PathLike[str]) -> Iterator[Record]:
         path = os.fspath(path)
         warc_file = os.path.basename(path)
-        seen: set[str] = set()
         try:
             kind = _detect(path, self._max_record)
         except OSError as e:
@@ -269,15 +322,15 @@ class WarcReader(Reader):
         if kind == "empty":
             return
         if kind in ("arc", "arc_gz"):
-            yield from self._read_arc(path, warc_file, seen)
+            yield from self._read_arc(path, warc_file)
         elif kind == "arc_gz_stream":
-            yield from self._read_gzip_stream(path, warc_file, seen, self._read_arc)
+            yield from self._read_gzip_stream(path, warc_file, self._read_arc_file)
         elif kind == "gzip_stream":
-            yield from self._read_gzip_stream(path, warc_file, seen)
+            yield from self._read_gzip_stream(path, warc_file)
         elif kind == "other_compressed":
-            yield from self._read_opaque(path, warc_file, seen)
+            yield from self._read_opaque(path, warc_file)
         else:
-            yield from self._read_framed(path, warc_file, kind == "gzip_members", seen)
+            yield from self._read_framed(path, warc_file, kind == "gzip_members")
 
     @property
     def _max_record(self) -> int:
@@ -285,19 +338,22 @@ class WarcReader(Reader):
 
     # -- framed files: FastWARC with our own resynchronisation ------------------------------------
 
-    def _read_framed(self, path: str, warc_file: str, gzipped: bool, seen: set[str]) -> Iterator[Record]:
+    def _read_framed(self, path: str, warc_file: str, gzipped: bool) -> Iterator[Record]:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                return
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                framer = _Framer(mm, gzipped, self._max_record)
-                pos: int | None = 0
-                while pos is not None and pos < size:
-                    f.seek(pos)
-                    pos = yield from self._segment(f, framer, pos, warc_file, seen)
+            yield from self._read_framed_file(f, warc_file, gzipped)
 
-    def _segment(self, f, framer: _Framer, start: int, warc_file: str, seen: set[str]) -> Iterator[Record]:
+    def _read_framed_file(self, f: BinaryIO, warc_file: str, gzipped: bool) -> Iterator[Record]:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            framer = _Framer(mm, gzipped, self._max_record)
+            pos: int | None = 0
+            while pos is not None and pos < size:
+                f.seek(pos)
+                pos = yield from self._segment(f, framer, pos, warc_file)
+
+    def _segment(self, f, framer: _Framer, start: int, warc_file: str) -> Iterator[Record]:
         """FastWARC from `start` until the end (returns None) or damage (returns where to resume)."""
         it = iter(ArchiveIterator(f, parse_http=False))
         pending: Record | None = None
@@ -305,42 +361,40 @@ class WarcReader(Reader):
             try:
                 wr = next(it)
             except StopIteration:
-                return (yield from self._finish(framer, pending, start, warc_file, seen))
+                return (yield from self._finish(framer, pending, start, warc_file))
             except Exception as e:  # FastWARC raises OSError (and ValueError) on bad bytes
-                return (yield from self._after_failure(framer, pending, start, warc_file, seen, e))
+                return (yield from self._after_failure(framer, pending, start, warc_file, e))
             offset = wr.stream_pos
             try:
-                rec = self._build(wr, warc_file, offset, seen)
+                rec = self._build(wr, warc_file, offset)
             except OSError as e:  # the stream broke inside this record's payload
                 if pending is not None:
                     yield pending
-                return (yield from self._recover(framer, offset, warc_file, seen, str(e)))
+                return (yield from self._recover(framer, offset, warc_file, str(e)))
             except Exception as e:  # a record we fail to understand costs that record only
                 rec = self._error(warc_file, offset, f"record at offset {offset}: {type(e).__name__}: {e}")
             if pending is not None:
                 yield pending
             pending = rec
 
-    def _finish(self, framer: _Framer, pending: Record | None, start: int, warc_file: str,
-                seen: set[str]) -> Iterator[Record]:
+    def _finish(self, framer: _Framer, pending: Record | None, start: int, warc_file: str) -> Iterator[Record]:
         """FastWARC found no more records: make sure nothing but padding follows the last one."""
         why = "bytes FastWARC skipped"
         if pending is None:
             if framer.only_padding_after(start):
                 return None
-            return (yield from self._recover(framer, start, warc_file, seen, why))
-        return (yield from self._settle(framer, pending, warc_file, seen, why))
+            return (yield from self._recover(framer, start, warc_file, why))
+        return (yield from self._settle(framer, pending, warc_file, why))
 
     def _after_failure(self, framer: _Framer, pending: Record | None, start: int, warc_file: str,
-                       seen: set[str], exc: Exception) -> Iterator[Record]:
+                       exc: Exception) -> Iterator[Record]:
         """FastWARC failed after `pending`: either `pending` is bad, or the bytes after it are."""
         why = f"{type(exc).__name__}: {exc}"
         if pending is None:
-            return (yield from self._recover(framer, start, warc_file, seen, why))
-        return (yield from self._settle(framer, pending, warc_file, seen, why))
+            return (yield from self._recover(framer, start, warc_file, why))
+        return (yield from self._settle(framer, pending, warc_file, why))
 
-    def _settle(self, framer: _Framer, pending: Record, warc_file: str, seen: set[str],
-                why: str) -> Iterator[Record]:
+    def _settle(self, framer: _Framer, pending: Record, warc_file: str, why: str) -> Iterator[Record]:
         """Check the held-back record against our own framing, yield it, return where to go on."""
         offset = pending.source["warc_offset"]
         try:
@@ -354,9 +408,9 @@ class WarcReader(Reader):
         yield pending
         if end >= framer.size or framer.only_padding_after(end):
             return None
-        return (yield from self._recover(framer, end, warc_file, seen, why))
+        return (yield from self._recover(framer, end, warc_file, why))
 
-    def _recover(self, framer: _Framer, pos: int, warc_file: str, seen: set[str],
+    def _recover(self, framer: _Framer, pos: int, warc_file: str,
                  why: str) -> Iterator[Record]:
         """The record at `pos` read our own way, or one error Record for the unreadable bytes
         there; returns where the next record starts."""
@@ -369,7 +423,7 @@ class WarcReader(Reader):
         # Sound by our framing although FastWARC stumbled near it: parse its bytes alone.
         try:
             wr = WarcRecord.from_bytes(framer.record_bytes(frame))
-            rec = self._build(wr, warc_file, frame.start, seen)
+            rec = self._build(wr, warc_file, frame.start)
         except Exception as e:
             rec = self._error(warc_file, pos, f"record at offset {pos}: unparseable ({why}; "
                                               f"{type(e).__name__}: {e})")
@@ -378,16 +432,22 @@ class WarcReader(Reader):
 
     # -- whole-file gzip, other compressions, ARC ---------------------------------------------------
 
-    def _read_gzip_stream(self, path: str, warc_file: str, seen: set[str],
+    def _read_gzip_stream(self, path: str, warc_file: str,
                           read_plain: Callable[..., Iterator[Record]] | None = None) -> Iterator[Record]:
-        """One deflate stream: inflate to a temporary file, then read that like a plain WARC (or ARC)."""
-        read_plain = read_plain or partial(self._read_framed, gzipped=False)
+        """One deflate stream: inflate to a temporary file, then read that like a plain WARC (or ARC).
+
+        The file is unlinked from the start (a kill -9 leaves nothing) and holds at most
+        MAX_RATIO times the compressed size (the floor: one record at its largest).
+        """
+        read_plain = read_plain or partial(self._read_framed_file, gzipped=False)
         tmp_dir = os.environ.get("CORPUSMILL_TMP") or None
-        with tempfile.NamedTemporaryFile(prefix="warc-", suffix=".warc", dir=tmp_dir) as tmp:
-            problem = _gunzip_all(path, tmp)
+        limit = max(self._max_record, os.path.getsize(path) * MAX_RATIO)
+        with tempfile.TemporaryFile(prefix="warc-", suffix=".warc", dir=tmp_dir) as tmp:
+            problem = _gunzip_all(path, tmp, limit)
             tmp.flush()
+            tmp.seek(0)
             last: Record | None = None
-            for rec in read_plain(tmp.name, warc_file, seen=seen):
+            for rec in read_plain(tmp, warc_file):
                 rec.source["warc_offset_in"] = "decompressed"
                 if last is not None:
                     yield last
@@ -403,54 +463,73 @@ class WarcReader(Reader):
             if last is not None:
                 yield last
 
-    def _read_opaque(self, path: str, warc_file: str, seen: set[str]) -> Iterator[Record]:
+    def _read_opaque(self, path: str, warc_file: str) -> Iterator[Record]:
         """zstd/lz4 WARCs: FastWARC only; damage ends the file with one error Record."""
         count = 0
         offset = 0
         try:
             for wr in ArchiveIterator(path, parse_http=False):
                 offset = wr.stream_pos
-                rec = self._build(wr, warc_file, offset, seen)
+                rec = self._build(wr, warc_file, offset)
                 # FastWARC's position of the compressed frame the record starts in, not the record's own.
                 rec.source["warc_offset_in"] = "compressed frame"
                 yield rec
                 count += 1
         except Exception as e:
             yield self._error(warc_file, offset, f"unreadable after record {count} "
-                              f"(offset {offset}): {type(e).__name__}: {e}; rest of the file skipped")
+                              f"(offset {offset}): {type(e).__name__}: {e}; rest of the file skipped",
+                              after=count > 0)
 
-    def _read_arc(self, path: str, warc_file: str, seen: set[str]) -> Iterator[Record]:
+    def _read_arc(self, path: str, warc_file: str) -> Iterator[Record]:
         """ARC (the WARC predecessor) through warcio, which converts each record to a WARC record.
 
         ARC records have no ids (warcio invents random ones), so ids derive from
         the offset. warcio cannot resynchronise: damage ends the file with one error Record.
         """
+        with open(path, "rb") as f:
+            yield from self._read_arc_file(f, warc_file)
+
+    def _read_arc_file(self, f: BinaryIO, warc_file: str) -> Iterator[Record]:
         from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
         offset = 0
-        with open(path, "rb") as f:
-            it = WarcioIterator(f, arc2warc=True)
-            try:
-                for rec in it:
-                    data = _warcio_to_bytes(rec)  # before get_record_offset(), which ends the record
-                    offset = it.get_record_offset()
-                    rec_id = stable_id(warc_file, str(offset))
-                    try:
-                        wr = WarcRecord.from_bytes(data)
-                    except OSError as e:
-                        yield self._error(warc_file, offset, f"ARC record at offset {offset}: {e}")
-                        continue
-                    out = self._build(wr, warc_file, offset, seen)
-                    out.id = rec_id
-                    out.source["warc_record_id"] = None
-                    yield out
-            except Exception as e:
-                yield self._error(warc_file, offset, f"ARC unreadable after offset {offset}: "
-                                  f"{type(e).__name__}: {e}; rest of the file skipped")
+        it = WarcioIterator(f, arc2warc=True)
+        try:
+            for rec in it:
+                if rec.length > self.max_payload_bytes:
+                    # Judged on the ARC header's length, before anything is read into memory.
+                    yield self._arc_too_large(rec, warc_file, it)
+                    continue
+                data = _warcio_to_bytes(rec)  # before get_record_offset(), which ends the record
+                offset = it.get_record_offset()
+                try:
+                    wr = WarcRecord.from_bytes(data)
+                except OSError as e:
+                    yield self._error(warc_file, offset, f"ARC record at offset {offset}: {e}")
+                    continue
+                out = self._build(wr, warc_file, offset)
+                out.source["warc_record_id"] = None
+                yield out
+        except Exception as e:
+            yield self._error(warc_file, offset, f"ARC unreadable after offset {offset}: "
+                              f"{type(e).__name__}: {e}; rest of the file skipped", after=True)
+
+    def _arc_too_large(self, rec, warc_file: str, it) -> Record:
+        """A dropped Record for an ARC record over the payload limit; its bytes are skipped, not held."""
+        headers = rec.rec_headers
+        offset = it.get_record_offset()  # reads past the record in bounded steps
+        out = Record(id=_record_id(warc_file, offset), source={
+            "uri": headers.get_header("WARC-Target-URI"), "fetch_time": headers.get_header("WARC-Date"),
+            "http_status": None, "content_type": None, "charset": None, "content_encoding": None,
+            "payload_sha1": None, "warc_file": warc_file, "warc_offset": offset, "warc_record_id": None,
+            "warc_type": rec.rec_type})
+        out.drop(STAGE, VERSION, "payload_too_large", {"payload_bytes": rec.length,
+                 "max_payload_bytes": self.max_payload_bytes})
+        return out
 
     # -- one record ----------------------------------------------------------------------------------
 
-    def _build(self, wr: WarcRecord, warc_file: str, offset: int, seen: set[str]) -> Record:
+    def _build(self, wr: WarcRecord, warc_file: str, offset: int) -> Record:
         """A Record from a FastWARC record positioned after its WARC header (reads its block).
 
         Raises OSError only when the underlying stream breaks; everything wrong
@@ -459,7 +538,7 @@ class WarcReader(Reader):
         headers = wr.headers
         warc_type = _type_name(wr, headers)
         raw_id = headers.get("WARC-Record-ID")
-        rec_id = _record_id(raw_id, warc_file, offset, seen)
+        rec_id = _record_id(warc_file, offset)
         date = headers.get("WARC-Date")
         source: dict = {
             "uri": _strip_brackets(headers.get("WARC-Target-URI")),
@@ -592,8 +671,10 @@ class WarcReader(Reader):
         rec.content = body
         rec.log(STAGE, VERSION, EXTRACTED, detail="; ".join(notes) if notes else None)
 
-    def _error(self, warc_file: str, offset: int, message: str) -> Record:
-        rec = Record(id=stable_id(warc_file, str(offset)), source={
+    def _error(self, warc_file: str, offset: int, message: str, after: bool = False) -> Record:
+        """An error Record for the bytes at `offset`; `after`: for what follows the record read there."""
+        rid = stable_id(warc_file, str(offset), "after") if after else _record_id(warc_file, offset)
+        rec = Record(id=rid, source={
             "warc_file": warc_file, "warc_offset": offset, "warc_record_id": None, "warc_type": None})
         rec.fail(STAGE, VERSION, message)
         return rec
@@ -696,12 +777,14 @@ def _arc_member_holds_more(f) -> bool:
     return False
 
 
-def _gunzip_all(path: str, out) -> tuple[int, str] | None:
-    """Inflate every gzip member of `path` into `out`; (offset, message) of a failure, or None."""
+def _gunzip_all(path: str, out: BinaryIO, limit: int) -> tuple[int, str] | None:
+    """Inflate every gzip member of `path` into `out`, at most `limit` bytes, in bounded steps;
+    (offset, message) of a failure, or None."""
     with open(path, "rb") as f:
-        pos = 0
+        pos = 0  # compressed offset of `chunk`
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         member_start = 0
+        written = 0
         while True:
             chunk = f.read(1 << 20)
             if not chunk:
@@ -710,13 +793,18 @@ def _gunzip_all(path: str, out) -> tuple[int, str] | None:
                 return None
             while chunk:
                 try:
-                    out.write(d.decompress(chunk))
+                    piece = d.decompress(chunk, _CHUNK)
                 except zlib.error as e:
                     return out.tell(), (f"gzip stream corrupt near offset {pos} ({e}); "
                                         f"the rest of the file is unreadable")
+                if written + len(piece) > limit:
+                    out.write(piece[:limit - written])
+                    return limit, (f"whole-file gzip inflates past {limit} bytes ({MAX_RATIO}x the file; "
+                                   f"decompression bomb guard); the rest of the file skipped")
+                written += len(piece)
+                out.write(piece)
                 if d.eof:
-                    used = len(chunk) - len(d.unused_data)
-                    pos += used
+                    pos += len(chunk) - len(d.unused_data)
                     chunk = d.unused_data
                     if chunk and not chunk.startswith(_GZIP_MAGIC[:len(chunk)]):
                         if chunk.strip(b"\r\n\x00"):
@@ -725,8 +813,8 @@ def _gunzip_all(path: str, out) -> tuple[int, str] | None:
                     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
                     member_start = pos
                 else:
-                    pos += len(chunk)
-                    chunk = b""
+                    pos += len(chunk) - len(d.unconsumed_tail)
+                    chunk = d.unconsumed_tail
 
 
 def _warcio_to_bytes(rec) -> bytes:
@@ -755,15 +843,9 @@ def _strip_brackets(value: str | None) -> str | None:
     return value
 
 
-def _record_id(raw: str | None, warc_file: str, offset: int, seen: set[str]) -> str:
-    rid = _strip_brackets(raw) or ""
-    if rid.lower().startswith("urn:uuid:"):
-        rid = rid[9:]
-    if not rid or rid in seen:
-        # No id, or the file repeats one: an id derived from where the record sits.
-        return stable_id(warc_file, str(offset))
-    seen.add(rid)
-    return rid
+def _record_id(warc_file: str, offset: int) -> str:
+    # Where the record sits, not its WARC-Record-ID: files copied or merged reuse those.
+    return stable_id(warc_file, str(offset))
 
 
 def _iso_time(wr: WarcRecord, raw: str | None) -> str | None:

@@ -78,5 +78,5 @@ def test_mutated_warc_never_raises_and_keeps_records_before_the_damage(kind: str
         want = baseline[i]
         r = got.get(want.source["warc_offset"])
         assert r is not None, f"record {i} before the damage at {first_damage} is missing"
-        assert (r.id, r.status, r.source.get("payload_sha1")) == (want.id, want.status,
-                                                                  want.source.get("payload_sha1"))
+        assert (r.source["warc_record_id"], r.status, r.source.get("payload_sha1")) == (
+            want.source["warc_record_id"], want.status, want.source.get("payload_sha1"))

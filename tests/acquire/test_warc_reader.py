@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from corpusmill.acquire.warc_reader import WarcReader
-from corpusmill.record import Record
+from corpusmill.record import Record, stable_id
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_WARC = ROOT / ".." / "shared" / "corpora" / "warc"
@@ -59,7 +59,7 @@ def test_dev_warc_every_record_accounted_for() -> None:
         r = by_offset[m["offset"]]
         assert r.source["warc_record_id"] == m["record_id"]
         assert r.source["warc_type"] == m["warc_type"]
-        assert r.id == m["record_id"].strip("<>").removeprefix("urn:uuid:")
+        assert r.id == stable_id("dev.warc.gz", str(m["offset"]))
         if m["warc_type"] == "response":
             assert r.source["payload_sha1"] == m["payload_sha1"], m["offset"]
             assert r.source["http_status"] == m["http_status"]
@@ -110,11 +110,14 @@ def test_plain_and_whole_file_gzip_read_like_record_gzip(tmp_path: Path) -> None
     (tmp_path / "demo.warc").write_bytes(plain)
     (tmp_path / "whole.warc.gz").write_bytes(gzip.compress(plain))
     base = [status_key(r) for r in WarcReader().read(DEMO)]
-    ids = [r.id for r in WarcReader().read(DEMO)]
+    ids = [r.source["warc_record_id"] for r in WarcReader().read(DEMO)]
     from_plain = list(WarcReader().read(tmp_path / "demo.warc"))
     from_whole = list(WarcReader().read(tmp_path / "whole.warc.gz"))
     assert [status_key(r) for r in from_plain] == base == [status_key(r) for r in from_whole]
-    assert [r.id for r in from_plain] == ids == [r.id for r in from_whole]
+    assert [r.source["warc_record_id"] for r in from_plain] == ids == [r.source["warc_record_id"] for r in from_whole]
+    # Ids come from the file and the offset: the same record in two files is two records of a run.
+    assert [r.id for r in from_plain] == [stable_id("demo.warc", str(r.source["warc_offset"])) for r in from_plain]
+    assert not {r.id for r in from_plain} & {r.id for r in from_whole}
     # Plain offsets are file positions; whole-file gzip offsets are decompressed positions.
     for r in from_plain:
         assert plain[r.source["warc_offset"]:].startswith(b"WARC/1.1\r\n")
