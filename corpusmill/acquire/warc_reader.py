@@ -59,6 +59,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
 _VERSION_LINE = re.compile(rb"WARC/\d+\.\d+\r?\n")
+_GZIP_HEADER = re.compile(rb"\x1f\x8b\x08[\x00-\x1f]", re.DOTALL)  # magic, deflate, no reserved flag bits
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _WARC_DATE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2,3})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -220,11 +221,10 @@ class _Framer:
         mm = self.mm
         i = pos
         while True:
-            i = mm.find(b"\x1f\x8b\x08", i + 1)
-            if i < 0:
+            m = _GZIP_HEADER.search(mm, i + 1)
+            if m is None:
                 return None
-            if mm[i + 3:i + 4] > b"\x1f":   # reserved flag bits set: not a gzip header
-                continue
+            i = m.start()
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             try:
                 out = d.decompress(mm[i:i + 64], 16)
@@ -245,17 +245,17 @@ class _Framer:
         ahead = _Ahead(mm, self.size + _MAX_HEADER)
         i = pos
         while True:
-            i = mm.find(b"WARC/", i + 1)
-            if i < 0:
+            m = _VERSION_LINE.search(mm, i + 1)
+            if m is None:
                 return None
-            if not _VERSION_LINE.match(mm[i:i + 64]):
-                continue
+            i = m.start()
             limit = i + _MAX_HEADER  # the header must end within this, as _parse_head reads it
-            end = ahead.find(b"\r\n\r\n", i) + 4
+            crlf, lf = ahead.find(b"\r\n\r\n", i), ahead.find(b"\n\n", i)
+            end = crlf + 4 if crlf + 4 <= limit else lf + 2
             if end > limit:
-                end = ahead.find(b"\n\n", i) + 2
-                if end > limit:
-                    continue
+                # Every candidate before the next header end less the limit fails the same way.
+                i = max(i, min(crlf, lf) - _MAX_HEADER - 1)
+                continue
             if ahead.search(_CONTENT_LENGTH, i) >= end:
                 continue
             try:
