@@ -40,6 +40,7 @@ class CrawlConfig:
     max_decompression_ratio: float = 100.0            # decoded / wire bytes
     max_pages_per_host: int = 0                       # 0: no limit
     max_sitemap_urls: int = 50_000
+    max_sitemaps: int = 1000                          # sitemap files queued in one crawl, at most
     # rendering
     render_timeout: float = 15.0
     render_concurrency: int = 2

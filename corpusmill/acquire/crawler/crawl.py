@@ -39,6 +39,8 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _REFILL_BATCH = 5000
+# Sitemap indexes should not nest (sitemaps.org); a few levels are tolerated, no endless chain.
+_MAX_SITEMAP_NESTING = 3
 
 
 def _is_html(ex: Exchange) -> bool:
@@ -74,6 +76,7 @@ class Crawler:
         self.status_counts: dict[int, int] = {}
         self._pages_used = 0
         self._inflight_pages = 0
+        self._sitemaps = 0          # sitemap URLs ever queued in this crawl (all sessions)
         self._loaded_upto = 0
         self._max_id = 0
 
@@ -143,19 +146,27 @@ class Crawler:
     async def _fetch_chain_simple(self, url: str, max_hops: int, host: str) -> list[Exchange]:
         """The robots.txt fetch: redirects followed to any host (RFC 9309, 5 hops), retries inline."""
         hops: list[Exchange] = []
+        waited = 0.0
         for _ in range(max_hops + 1):
             for attempt in range(self.config.max_retries + 1):
                 try:
                     ex = await self._fetch(url, host)
                 except FetchError as e:
-                    if not e.retryable or attempt == self.config.max_retries:
+                    wait = self.config.retry_base_delay * 2 ** attempt
+                    if not e.retryable or attempt == self.config.max_retries or \
+                            waited + wait > self.config.max_retry_after:
                         raise
-                    await asyncio.sleep(self.config.retry_base_delay * 2 ** attempt)
+                    waited += wait
+                    await asyncio.sleep(wait)
                     continue
                 if ex.status in _RETRY_STATUSES and attempt < self.config.max_retries:
                     wait = max(self.config.retry_base_delay * 2 ** attempt, _retry_after(ex) or 0)
-                    await asyncio.sleep(min(wait, self.config.max_retry_after))
-                    continue
+                    # All waits together stay within max_retry_after; a server asking for more
+                    # gets its answer kept (429/5xx: robots.txt unreachable, the host disallowed).
+                    if waited + wait <= self.config.max_retry_after:
+                        waited += wait
+                        await asyncio.sleep(wait)
+                        continue
                 break
             hops.append(ex)
             loc = ex.header("location") if ex.status in _REDIRECTS else None
@@ -202,9 +213,9 @@ class Crawler:
                     if u and self.scope.allows(u):
                         rows.append((u, host_key(u), 0, Kind.SITEMAP))
                 self.frontier.db.execute("BEGIN")
-                new = self.frontier.add(rows)
+                new = self.frontier.add(self._sitemap_budget(rows))
                 self.frontier.db.execute("COMMIT")
-                self._enqueue(new)
+                self._queued(new)
             fut.set_result(rules)
             return rules
         except BaseException as e:
@@ -306,7 +317,10 @@ class Crawler:
         records = [r for ex in hops for r in self._records(ex)]
         links: list[str] = list(cross)
         if item.kind == Kind.SITEMAP:
-            pages, children = parse_sitemap(final.payload, c.max_sitemap_urls) if final.status == 200 else ([], [])
+            pages, children = (parse_sitemap(final.payload, c.max_sitemap_urls, c.max_decompression_ratio)
+                               if final.status == 200 else ([], []))
+            if item.depth >= _MAX_SITEMAP_NESTING:
+                children = []   # an index of indexes of ...: a chain ends here
             rows = [(u, Kind.SITEMAP) for u in children] + [(u, Kind.PAGE) for u in pages]
             self._finish_with_links(item, final, note, records, hops, rows, sitemap=True)
             return 0.0
@@ -353,26 +367,44 @@ class Crawler:
         c = self.config
         rows: list[tuple[str, str, int, Kind]] = []
         for url, kind in found:
-            depth = item.depth if (sitemap and kind == Kind.SITEMAP) else item.depth + 1
+            # A sitemap's depth is how deep it sits in sitemap indexes; its pages are one link deep.
+            depth = 1 if (sitemap and kind == Kind.PAGE) else item.depth + 1
             if kind == Kind.PAGE and depth > c.max_depth:
                 continue
             if self.scope.allows(url):
                 rows.append((url, host_key(url), depth, kind))
+        rows = self._sitemap_budget(rows)
         redirected = [(h.url, item.host) for h in hops[1:]]
         written = self._write(records)
         self._finish(item, State.ARCHIVED, final.status, note, rows, redirected, written)
+
+    def _sitemap_budget(self, rows: list[tuple[str, str, int, Kind]]) -> list[tuple[str, str, int, Kind]]:
+        """`rows` less the sitemaps beyond the crawl's total of `max_sitemaps`."""
+        room = self.config.max_sitemaps - self._sitemaps
+        out = []
+        for row in rows:
+            if row[3] == Kind.SITEMAP:
+                if room <= 0:
+                    continue
+                room -= 1
+            out.append(row)
+        return out
+
+    def _queued(self, new: list[Item]) -> None:
+        self._sitemaps += sum(1 for it in new if it.kind == Kind.SITEMAP)
+        self._enqueue(new)
 
     def _finish(self, item: Item, state: State, status: int | None, note: str | None,
                 rows: list[tuple[str, str, int, Kind]], redirected: list[tuple[str, str]],
                 written: tuple[Path, int] | None) -> None:
         new = self.frontier.finish(item, state, status, note, rows, redirected, written)
-        self._enqueue(new)
+        self._queued(new)
         key = {State.ARCHIVED: "archived", State.FAILED: "failed", State.DISALLOWED: "disallowed"}[state]
         self.stats[key] += 1
-        if item.kind == Kind.PAGE:
-            self._inflight_pages -= 1
-            if state != State.DISALLOWED:
-                self._pages_used += 1
+        # Sitemaps count against --max-pages like pages: each is a request the budget pays for.
+        self._inflight_pages -= 1
+        if state != State.DISALLOWED:
+            self._pages_used += 1
         if note and state != State.ARCHIVED:
             log.debug("%s %s: %s", key, item.url, note)
 
@@ -380,10 +412,10 @@ class Crawler:
     async def _worker(self) -> None:
         while (item := await self.sched.next()) is not None:
             slot = self.sched.slot(item.host)
-            if item.kind == Kind.PAGE and item.attempt == 0:
+            if item.attempt == 0:
                 self._inflight_pages += 1
-                slot.pages += 1
-                if 0 < self.config.max_pages_per_host < slot.pages:
+                slot.pages += item.kind == Kind.PAGE
+                if item.kind == Kind.PAGE and 0 < self.config.max_pages_per_host < slot.pages:
                     # Left QUEUED in the frontier: a later run with a higher limit picks it up.
                     self._inflight_pages -= 1
                     self.sched.release(item.host)
@@ -421,6 +453,7 @@ class Crawler:
             log.info("crawl: %d URLs refused for their address before are judged again", requeued)
         session = self.frontier.start_session()
         self._pages_used = self.frontier.pages_used()
+        self._sitemaps = self.frontier.count_kind(Kind.SITEMAP)
         self._max_id = self.frontier.max_id()
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
         self.writer = WarcWriter(self.warc_dir, f"crawl-{stamp}-s{session:04d}", c.warc_max_bytes, {

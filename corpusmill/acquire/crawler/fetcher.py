@@ -138,7 +138,9 @@ class _Decoder:
                 data = self._zlib.unconsumed_tail
             return bytes(out)
         if self._brotli is not None:
-            return self._brotli.process(data)  # checked by the caller after each wire chunk
+            # The limit keeps a brotli bomb (800 bytes -> gigabytes) to about `room` of output;
+            # the caller stops reading once `room` is used up, so leftover input is never asked for.
+            return self._brotli.process(data, output_buffer_limit=max(room, 1))
         return data
 
 

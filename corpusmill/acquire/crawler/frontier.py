@@ -149,9 +149,12 @@ class Frontier:
         return out
 
     def pages_used(self) -> int:
-        """Page-budget units already spent: page URLs with a final fetch outcome."""
-        return int(self.db.execute(
-            "SELECT COUNT(*) FROM urls WHERE kind=0 AND state IN (1, 2)").fetchone()[0])
+        """Page-budget units already spent: page and sitemap URLs with a final fetch outcome."""
+        return int(self.db.execute("SELECT COUNT(*) FROM urls WHERE state IN (1, 2)").fetchone()[0])
+
+    def count_kind(self, kind: Kind) -> int:
+        """URLs of a kind ever queued (any state)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM urls WHERE kind=?", (int(kind),)).fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
