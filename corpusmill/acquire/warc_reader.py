@@ -27,6 +27,7 @@ there ends the file with one error Record.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -442,10 +443,17 @@ class WarcReader(Reader):
         read_plain = read_plain or partial(self._read_framed_file, gzipped=False)
         tmp_dir = os.environ.get("CORPUSMILL_TMP") or None
         limit = max(self._max_record, os.path.getsize(path) * MAX_RATIO)
-        with tempfile.TemporaryFile(prefix="warc-", suffix=".warc", dir=tmp_dir) as tmp:
-            problem = _gunzip_all(path, tmp, limit)
-            tmp.flush()
-            tmp.seek(0)
+        with contextlib.ExitStack() as stack:
+            try:
+                # Unbuffered: a failed write (disk full) leaves nothing to flush on close.
+                tmp = stack.enter_context(tempfile.TemporaryFile(prefix="warc-", suffix=".warc", dir=tmp_dir,
+                                                                 buffering=0))
+                problem = _gunzip_all(path, tmp, limit)
+                tmp.seek(0)
+            except OSError as e:  # no room, or no such folder
+                yield self._error(warc_file, 0, f"whole-file gzip: cannot inflate it into a temporary file "
+                                  f"({e}); set CORPUSMILL_TMP to a folder with room")
+                return
             last: Record | None = None
             for rec in read_plain(tmp, warc_file):
                 rec.source["warc_offset_in"] = "decompressed"

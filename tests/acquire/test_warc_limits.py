@@ -99,6 +99,16 @@ def test_a_whole_file_gzip_bomb_is_capped_and_its_temp_file_is_never_visible(tmp
     assert f"inflates past {limit} bytes" in got[-1].reason and len(got) == 3
 
 
+def test_a_whole_file_gzip_without_room_to_inflate_is_one_error(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "whole.warc.gz"
+    p.write_bytes(gzip.compress(b"".join(PLAIN)))
+    assert [r.status for r in _records(p)] == [r.status for r in _records(DEMO)[:len(PLAIN)]]
+    monkeypatch.setenv("CORPUSMILL_TMP", str(tmp_path / "no-such-folder"))
+    (err,) = _records(p)
+    assert err.status == "error" and "set CORPUSMILL_TMP" in err.reason
+
+
 def test_an_arc_record_over_the_payload_limit_is_dropped_without_being_held(tmp_path: Path) -> None:
     body = bytes(48 << 20)
     http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body)
