@@ -414,12 +414,13 @@ class Crawler:
             slot = self.sched.slot(item.host)
             if item.attempt == 0:
                 self._inflight_pages += 1
-                slot.pages += item.kind == Kind.PAGE
-                if item.kind == Kind.PAGE and 0 < self.config.max_pages_per_host < slot.pages:
-                    # Left QUEUED in the frontier: a later run with a higher limit picks it up.
-                    self._inflight_pages -= 1
-                    self.sched.release(item.host)
-                    continue
+                if item.kind == Kind.PAGE:
+                    slot.pages += 1
+                    if 0 < self.config.max_pages_per_host < slot.pages:
+                        # Left QUEUED in the frontier: a later run with a higher limit picks it up.
+                        self._inflight_pages -= 1
+                        self.sched.release(item.host)
+                        continue
             not_before = 0.0
             try:
                 not_before = await self._process(item)
