@@ -80,7 +80,11 @@ class PiiScrub(Stage):
         return cls(**settings).scrub_reject
 
     def scrub_reject(self, record: Record) -> None:
-        """A record on its way to `rejects/`: withheld or scrubbed (see `rejects`), unless this stage scrubbed it."""
+        """A record on its way to `rejects/`: withheld or scrubbed (see `rejects`), unless this stage scrubbed it.
+
+        Its edits are in `metadata` (`text_withheld`, `pii`, `pii_fields`), not in a provenance entry:
+        the last entry stays the decision that took the record out of the corpus.
+        """
         if any(p["stage"] == self.name and p["action"] in (KEPT, MODIFIED) for p in record.provenance):
             return
         regions = region_hints(record.metadata.get("language"), record.source.get("uri"))
@@ -98,8 +102,6 @@ class PiiScrub(Stage):
         if text_edits is not None:
             record.metadata["pii"] = text_edits
         record.metadata["pii_fields"] = field_edits
-        record.log(self.name, self.version, MODIFIED, "rejects:text_withheld" if withheld else "rejects:scrubbed",
-                   dict(counts), _fields_detail(field_edits))
 
     def process(self, record: Record) -> None:
         text = record.text

@@ -49,7 +49,7 @@ fetch('http://THIRD/worker-data').then(r => r.text()).then(t => postMessage('wor
 """
 
 
-def _ws_handler(site: Site, log: list[str]):
+def _ws_handler(log: list[str]):
     async def handler(request: web.Request) -> web.StreamResponse:
         log.append(request.host + request.path)
         ws = web.WebSocketResponse()
@@ -75,8 +75,8 @@ def test_websockets_workers_and_events_go_through_the_guard(site: Site, tmp_path
     site.page(h, "/", PAGE.replace("SAME", h).replace("THIRD", third))
     site.page(h, "/worker.js", WORKER_JS.replace("THIRD", third), "application/javascript")
     site.page(h, "/private/events", "data: secret-event\n\n", "text/event-stream")
-    site.route(h, "/private/ws", _ws_handler(site, opened))
-    site.route(third, "/ws", _ws_handler(site, opened))
+    site.route(h, "/private/ws", _ws_handler(opened))
+    site.route(third, "/ws", _ws_handler(opened))
     site.page(third, "/worker-data", "third-party-data", "text/plain")
     site.start()
     result = crawl([f"http://{h}/"], tmp_path, CrawlConfig(allow_private=True, render="always", delay=0.0,

@@ -16,6 +16,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from corpusmill.curate.pii import PiiScrub
+from corpusmill.explain import explain, render
 from corpusmill.record import Record
 from tests.conftest import read_out
 from tests.jobs.test_warc_job import cli
@@ -85,10 +86,13 @@ def test_web_page_metadata_and_uri_are_scrubbed_and_the_edits_recorded(tmp_path:
     assert pii["scores"]["EMAIL"] == 5  # text, title, description, canonical URL, URI
     # The duplicate was dropped before the PII stage: its rejects entry holds no raw text.
     [dup] = got["rejects"]
-    assert dup["provenance"][-2]["stage"] == "exact_dedup" and dup["text"] == ""
+    assert dup["provenance"][-1]["stage"] == "exact_dedup" and dup["text"] == ""
     assert dup["metadata"]["text_withheld"]["chars"] == len(doc["text"].replace("<EMAIL>", EMAIL))
-    assert dup["provenance"][-1]["reason"] == "rejects:text_withheld"
+    assert {e["field"] for e in dup["metadata"]["pii_fields"]} >= {"metadata.title", "source.uri"}
     assert Record.from_dict(dup).reason.startswith("exact_dedup:")  # still why it is not in the corpus
+    info = explain(out, dup["id"])
+    assert info is not None and "withheld: " in render(info)
+    assert {m["id"]: m["chars"] for m in info["cluster"]}[dup["id"]] == dup["metadata"]["text_withheld"]["chars"]
     written = _written(out)
     for value in (EMAIL, PHONE, PHONE_DE):
         assert value not in written, value
