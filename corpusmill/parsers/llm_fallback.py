@@ -207,9 +207,7 @@ class LlmPageClient:
             wait: float | None = None
             try:
                 status, headers, payload = self._post(body, min(self.timeout_s, left), deadline)
-            except _TooLate:
-                reason = "timeout"
-            except httpx.TimeoutException:
+            except (_TooLate, httpx.TimeoutException):
                 reason = "timeout"
             except httpx.TransportError as exc:
                 reason = f"transport:{type(exc).__name__}"

@@ -58,11 +58,19 @@ class _Handler(BaseHTTPRequestHandler):
             srv.headers_seen.append(dict(self.headers))
             srv.in_flight += 1
             srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+        self._in_flight = True
         try:
             self._answer(scenario, hit)
         finally:
-            with srv.lock:
-                srv.in_flight -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        """The request stops counting as in flight: before its last bytes go out, since the client
+        may start its next request as soon as they arrive (before this thread runs on)."""
+        if self._in_flight:
+            self._in_flight = False
+            with self.server.lock:
+                self.server.in_flight -= 1
 
     def _answer(self, scenario: str, hit: int) -> None:
         if scenario == "ratelimit" and hit == 1:
@@ -140,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(payload).encode(), headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict | None = None) -> None:
+        self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
