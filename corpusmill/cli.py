@@ -91,6 +91,13 @@ def _curation(p: argparse.ArgumentParser, default_preset: str = "fineweb") -> No
                    help=f"filter preset (default {default_preset})")
     p.add_argument("--no-dedup", action="store_true", help="skip exact and near-duplicate removal")
     p.add_argument("--no-pii", action="store_true", help="skip PII scrubbing")
+    _rejects_text(p)
+
+
+def _rejects_text(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rejects-text", choices=("withhold", "scrub", "raw"), default=None,
+                   help="rejects/ of records dropped before PII scrubbing: withhold their text (default), "
+                        "scrub it too, or keep it raw, PII included")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--types", default=None,
                            help="comma-separated PII types to scrub (default: all), e.g. EMAIL,PHONE")
             c.add_argument("--mask-char", default="*")
+            _rejects_text(c)
         else:
             c.add_argument("--no-exact", action="store_true", help="MinHash only")
     return ap
@@ -217,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _job_for(args: argparse.Namespace) -> JobSpec:
     """The job the command line describes, with every setting spelled out and checked."""
     job = _raw_job(args)
+    if getattr(args, "rejects_text", None):
+        pii = [s for s in job.pipeline if s["stage"] == "pii"]
+        if not pii:
+            raise cfgmod.ConfigError("--rejects-text is about PII scrubbing; it does not go with --no-pii")
+        for spec in pii:
+            spec["rejects"] = args.rejects_text
     if getattr(args, "tokenizer", None):
         from corpusmill.tokens.stage import insert_token_stage
 

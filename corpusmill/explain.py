@@ -109,7 +109,7 @@ def _info(out: Path, f: Path, rec: Record, limits: _Limits) -> dict[str, Any]:
     if dedup.get("cluster_id") is not None:
         info["cluster"] = [
             {"id": m.id, "status": m.status, "uri": m.source.get("uri") or m.source.get("path"),
-             "chars": len(m.text), "kept": m.status == OK}
+             "chars": m.text_chars, "kept": m.status == OK}
             for m in cluster_members(out, dedup["cluster_id"])
         ]
     return info
@@ -122,7 +122,7 @@ def render(info: dict[str, Any]) -> str:
               "charset", "fetch_time", "page_count"):
         if src.get(k) is not None:
             lines.append(f"  source.{k}: {src[k]}")
-    md = {k: v for k, v in info["metadata"].items() if k not in ("pii", "dedup")}
+    md = {k: v for k, v in info["metadata"].items() if k not in ("pii", "pii_fields", "dedup")}
     if md:
         lines.append("  metadata: " + ", ".join(f"{k}={v!r}" for k, v in md.items()))
     lines.append("decisions:")
@@ -138,13 +138,18 @@ def render(info: dict[str, Any]) -> str:
         for pg in info["pages"]:
             lines.append(f"  p{pg.get('number')}: route={pg.get('route')} ({pg.get('route_reason', '')}) "
                          f"chars={pg.get('chars')} blocks={len(pg.get('blocks') or [])}")
-    if "pii" in info["metadata"]:
-        lines.append(f"pii edits: {len(info['metadata']['pii'])}")
+    if "pii" in info["metadata"] or "pii_fields" in info["metadata"]:
+        fields = info["metadata"].get("pii_fields") or []
+        lines.append(f"pii edits: {len(info['metadata'].get('pii') or []) + len(fields)}"
+                     + (f" ({len(fields)} outside the text)" if fields else ""))
     if "cluster" in info:
         d = info["metadata"]["dedup"]
         lines.append(f"duplicate cluster {d.get('cluster_id')} ({len(info['cluster'])} members)"
                      + (f", duplicate of {d['duplicate_of']}" if d.get("duplicate_of") else ""))
         for m in info["cluster"]:
             lines.append(f"  {'kept   ' if m['kept'] else 'removed'} {m['id']}  {m['uri']}  {m['chars']} chars")
-    lines.append("text: " + (info["text"].replace("\n", " ")[:300] or "(empty)"))
+    withheld = info["metadata"].get("text_withheld")
+    lines.append("text: " + (info["text"].replace("\n", " ")[:300]
+                             or (f"(withheld: {withheld.get('chars')} chars, dropped before PII scrubbing)"
+                                 if isinstance(withheld, dict) else "(empty)")))
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import orjson
 
@@ -213,7 +213,8 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
                else _intermediate(out, seg_index, sid))
     rej_name = f"{sid}.jsonl.gz" if seg_index == 0 else f"{sid}.s{seg_index}.jsonl.gz"
     writer = ShardWriter(ok_path, out / "rejects" / rej_name, job.format if last else "jsonl", corpus=last,
-                         column_types=_input_column_types(shard["paths"]) if last else None)
+                         column_types=_input_column_types(shard["paths"]) if last else None,
+                         on_reject=_rejects_filter(job.pipeline))
     try:
         writer.write_all(stream)
         for st in stages:
@@ -238,6 +239,18 @@ def run_segment(job_d: dict[str, Any], seg_index: int, shard: dict[str, Any]) ->
         # Peak RSS of this worker process so far (Linux: KiB): per-worker memory, any executor.
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
+
+
+def _rejects_filter(pipeline: list[dict[str, Any]]) -> Callable[[Record], None] | None:
+    """What a stage of the pipeline, wherever it stands, asks the writers to do to every reject
+    (the PII stage: no raw text of records dropped before it): `rejects_filter(spec)`."""
+    for spec in pipeline:
+        if spec.get("enabled", True) is False:
+            continue
+        make = getattr(stage_class(spec["stage"]), "rejects_filter", None)
+        if make is not None:
+            return make(spec)
+    return None
 
 
 def _input_column_types(paths: list[str]) -> dict[str, Any]:

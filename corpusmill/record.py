@@ -53,6 +53,14 @@ class Record:
         return self.status == OK
 
     @property
+    def text_chars(self) -> int:
+        """The text's length, also for a reject written without its text (`metadata.text_withheld`)."""
+        withheld = self.metadata.get("text_withheld")
+        if not self.text and isinstance(withheld, dict) and isinstance(withheld.get("chars"), int):
+            return withheld["chars"]
+        return len(self.text)
+
+    @property
     def reason(self) -> str | None:
         """The reason of the last non-ok decision (drop reason or error message)."""
         for p in reversed(self.provenance):

@@ -10,7 +10,7 @@ import gzip
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
@@ -199,20 +199,31 @@ def _parquet_schema() -> Any:
 
 
 class ShardWriter:
-    """Routes a shard's records: ok ones to `ok_path`, all others to `rejects_path`."""
+    """Routes a shard's records: ok ones to `ok_path`, all others to `rejects_path`.
+
+    `on_reject` is applied to each record before it is written to the rejects
+    (the PII stage's `rejects_filter`: no raw text of records it never scrubbed).
+    """
 
     def __init__(self, ok_path: Path, rejects_path: Path, fmt: str, corpus: bool = True,
-                 column_types: dict[str, Any] | None = None) -> None:
+                 column_types: dict[str, Any] | None = None,
+                 on_reject: Callable[[Record], None] | None = None) -> None:
         self.ok = RecordFileWriter(ok_path, fmt, corpus=corpus, column_types=column_types)
         # Rejects are always JSONL: they are for `explain` and people, not training.
         self.rejects = RecordFileWriter(rejects_path, "jsonl")
         self.counts = {OK: 0, DROPPED: 0, ERROR: 0}
+        self.on_reject = on_reject
 
     def write_all(self, records: Iterable[Record]) -> None:
         for r in records:
             r.content = None
             self.counts[r.status] = self.counts.get(r.status, 0) + 1
-            (self.ok if r.status == OK else self.rejects).write(r)
+            if r.status == OK:
+                self.ok.write(r)
+                continue
+            if self.on_reject is not None:
+                self.on_reject(r)
+            self.rejects.write(r)
 
     def commit(self) -> None:
         self.ok.commit()

@@ -16,6 +16,7 @@ callers need no event loop).
 from __future__ import annotations
 
 import base64
+import math
 import random
 import re
 import threading
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import httpx
+import orjson
 
 from corpusmill.retry_after import parse_retry_after
 
@@ -40,6 +42,8 @@ PROMPT = (
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # The longest anchor sent: enough for a dense page, bounded prompt size.
 _MAX_ANCHOR_CHARS = 8000
+# The largest answer read: a page's Markdown is tens of KiB; a server sending more is broken.
+_MAX_RESPONSE_BYTES = 16 << 20
 _FENCE = re.compile(r"^```[a-zA-Z]*\n(.*?)\n?```\s*$", re.DOTALL)
 
 
@@ -59,7 +63,9 @@ class LlmPageClient:
     `endpoint` is the API base (`http://host:8000/v1`) or the full
     `.../chat/completions` URL. `retries` is the number of extra attempts after
     a 429, a 5xx, a timeout or a dropped connection; waits honour Retry-After
-    and otherwise back off exponentially with jitter. `budget_pages` and
+    and otherwise back off exponentially with jitter. `page_budget_s` bounds a
+    page: all its attempts and waits (a Retry-After that would end past it
+    ends the page's tries at once), and `timeout_s` each attempt. `budget_pages` and
     `budget_tokens` cap the run: once spent, pages come back `ok=False` with
     reason `budget_pages` / `budget_tokens` without a request.
     """
@@ -80,6 +86,7 @@ class LlmPageClient:
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         min_anchor_ratio: float = 0.3,
+        page_budget_s: float = 300.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -96,6 +103,7 @@ class LlmPageClient:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.min_anchor_ratio = min_anchor_ratio
+        self.page_budget_s = page_budget_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
             headers=headers, timeout=httpx.Timeout(timeout_s),
@@ -115,27 +123,43 @@ class LlmPageClient:
         self.close()
 
     def transcribe(self, image_png: bytes, anchor_text: str) -> LlmResult:
-        """One page: the checked transcription, or ok=False with the reason."""
+        """One page: the checked transcription, or ok=False with the reason. Never raises.
+
+        Every attempt, and every wait between attempts, fits in `page_budget_s`
+        from the start of the page: the caller keeps its own reading of the page
+        (text layer, OCR) when the answer is not there in time.
+        """
         refused = self._reserve_page()
         if refused:
             return LlmResult("", False, refused, {"attempts": 0})
         started = time.monotonic()
-        body = self._request_body(image_png, anchor_text)
-        answer, reason, attempts = self._post_with_retries(body)
-        usage: dict[str, Any] = {"attempts": attempts, "seconds": round(time.monotonic() - started, 3)}
-        if answer is None:
-            return LlmResult("", False, reason, usage)
-        usage.update(answer.get("usage") or {})
-        with self._lock:
-            self.tokens_used += int(usage.get("total_tokens") or 0)
+        usage: dict[str, Any] = {}
         try:
-            choice = answer["choices"][0]
-            text = choice["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError):
-            return LlmResult("", False, "bad_response", usage)
-        text = _strip_fence(text.strip())
-        problem = check_answer(text, choice.get("finish_reason"), anchor_text, self.min_anchor_ratio)
-        return LlmResult(text, problem is None, problem or "ok", usage)
+            body = self._request_body(image_png, anchor_text)
+            answer, reason, attempts = self._post_with_retries(body, started + self.page_budget_s)
+            usage["attempts"] = attempts
+            if answer is None:
+                return LlmResult("", False, reason, usage)
+            if not isinstance(answer, dict):
+                return LlmResult("", False, "bad_response", usage)
+            usage.update(_numeric_usage(answer.get("usage")))
+            with self._lock:
+                self.tokens_used += int(usage.get("total_tokens", 0))
+            try:
+                choice = answer["choices"][0]
+                text = choice["message"]["content"] or ""
+                finish = choice.get("finish_reason")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                return LlmResult("", False, "bad_response", usage)
+            if not isinstance(text, str):
+                return LlmResult("", False, "bad_response", usage)
+            text = _strip_fence(text.strip())
+            problem = check_answer(text, finish, anchor_text, self.min_anchor_ratio)
+            return LlmResult(text, problem is None, problem or "ok", usage)
+        except Exception as e:  # noqa: BLE001 - whatever the server sent, the page keeps its own reading
+            return LlmResult("", False, f"client_error:{type(e).__name__}", usage)
+        finally:
+            usage["seconds"] = round(time.monotonic() - started, 3)
 
     def transcribe_many(self, items: Iterable[tuple[bytes, str]]) -> list[LlmResult]:
         """(image_png, anchor_text) pairs, at most `concurrency` in flight; results in input order."""
@@ -168,32 +192,80 @@ class LlmPageClient:
             }],
         }
 
-    def _post_with_retries(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, str, int]:
-        """The decoded answer, or None with the last failure's reason; and the attempts made."""
+    def _post_with_retries(self, body: dict[str, Any], deadline: float) -> tuple[Any, str, int]:
+        """The decoded answer, or None with the last failure's reason; and the attempts made.
+
+        No attempt runs past `deadline`, and no wait starts that would end after it.
+        """
         reason = "no_attempt"
+        attempts = 0
         for attempt in range(self.retries + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, f"{reason}; page budget spent", attempts
+            attempts += 1
             wait: float | None = None
             try:
-                resp = self._http.post(self.url, json=body)
-            except httpx.TimeoutException:
+                status, headers, payload = self._post(body, min(self.timeout_s, left), deadline)
+            except (_TooLate, httpx.TimeoutException):
                 reason = "timeout"
             except httpx.TransportError as exc:
                 reason = f"transport:{type(exc).__name__}"
+            except _TooLarge:
+                return None, "response_too_large", attempts
             else:
-                if resp.status_code == 200:
+                if status == 200:
                     try:
-                        return resp.json(), "ok", attempt + 1
-                    except ValueError:
-                        return None, "bad_response", attempt + 1
-                reason = f"http_{resp.status_code}"
-                if resp.status_code not in _RETRY_STATUS:
-                    return None, reason, attempt + 1
-                wait = parse_retry_after(resp.headers.get("retry-after"))
+                        return orjson.loads(payload), "ok", attempts
+                    except orjson.JSONDecodeError:
+                        return None, "bad_response", attempts
+                reason = f"http_{status}"
+                if status not in _RETRY_STATUS:
+                    return None, reason, attempts
+                wait = parse_retry_after(headers.get("retry-after"))
             if attempt < self.retries:
                 if wait is None:
                     wait = self.backoff_s * (2 ** attempt) * (0.5 + random.random())
-                time.sleep(min(wait, self.max_backoff_s))
-        return None, reason, self.retries + 1
+                wait = min(wait, self.max_backoff_s)
+                if time.monotonic() + wait >= deadline:
+                    # The server asks for longer than the page has left: give up now, not at the deadline.
+                    return None, f"{reason}; page budget spent", attempts
+                time.sleep(wait)
+        return None, reason, attempts
+
+    def _post(self, body: dict[str, Any], timeout_s: float, deadline: float) -> tuple[int, httpx.Headers, bytes]:
+        """One request: status, headers and body, read in chunks so that a server trickling
+        bytes cannot hold the page past `deadline`, nor fill memory past `_MAX_RESPONSE_BYTES`."""
+        with self._http.stream("POST", self.url, json=body, timeout=httpx.Timeout(timeout_s)) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > _MAX_RESPONSE_BYTES:
+                    raise _TooLarge
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _TooLate
+            return resp.status_code, resp.headers, b"".join(chunks)
+
+
+class _TooLate(Exception):
+    """The page's time ran out while the answer was still arriving."""
+
+
+class _TooLarge(Exception):
+    """The answer is larger than any transcription of a page can be."""
+
+
+def _numeric_usage(usage: Any) -> dict[str, int]:
+    """The token counts of a `usage` object; anything else in it (or a `usage` that is not an object) is ignored."""
+    if not isinstance(usage, dict):
+        return {}
+    out: dict[str, int] = {}
+    for key, value in usage.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+            out[str(key)] = int(value)
+    return out
 
 
 def check_answer(text: str, finish_reason: str | None, anchor_text: str, min_anchor_ratio: float = 0.3) -> str | None:

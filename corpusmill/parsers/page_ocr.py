@@ -117,6 +117,7 @@ class PageReader:
                 info["route_reason"] += f"; {info['hard']}"
                 return llm_text, info
             info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
+            info["llm_failed"] = reason
         else:
             info["route_reason"] += f"; {info['hard']}, no LLM configured"
         if config.min_ocr_confidence is not None and confidence < config.min_ocr_confidence:
@@ -135,7 +136,8 @@ class PageReader:
 
             # The budget is this client's: one per parser process, for the life of the process.
             self._llm = LlmPageClient(config.llm_endpoint, config.llm_model, concurrency=config.llm_concurrency,
-                                      budget_pages=config.llm_budget_pages, budget_tokens=config.llm_budget_tokens)
+                                      budget_pages=config.llm_budget_pages, budget_tokens=config.llm_budget_tokens,
+                                      page_budget_s=config.llm_page_s, timeout_s=config.llm_page_s)
         return [(r.text, "ok") if r.ok and r.text.strip() else (None, r.reason or "empty answer")
                 for r in self._llm.transcribe_many(pages)]
 

@@ -65,6 +65,9 @@ class ParseConfig:
     llm_concurrency: int = 4  # pages in flight to the LLM server
     llm_budget_pages: int | None = None  # per parser process
     llm_budget_tokens: int | None = None
+    # Seconds one page may spend with the LLM, all attempts and waits: inside the page's own
+    # budget, so that a failing server leaves time to keep the page's text layer or OCR.
+    llm_page_s: float = 60.0
     # An OCR'd page whose character-weighted confidence is below this is flagged
     # `low_confidence` and goes to the LLM when one is configured (upright dev
     # scans, degraded ones too, read at >= 0.98; garbled handwriting-like
@@ -344,6 +347,7 @@ def _transcribe(llm_pages: list[tuple[int, bytes, Part]], config: ParseConfig,
         if llm_text is None:
             info["route"] = page_router.TEXT_LAYER
             info["route_reason"] += f"; LLM failed ({reason}), text layer kept"
+            info["llm_failed"] = reason
         else:
             text = llm_text
         yield ("page", i, text, info)

@@ -44,6 +44,16 @@ PAGE_TIMEOUT_S = 90.0
 DOCUMENT_S_PER_PAGE = 30.0
 
 
+def _document_s_per_page(page_timeout_s: float) -> float:
+    return max(DOCUMENT_S_PER_PAGE, page_timeout_s / 3)
+
+
+def _llm_page_s(page_timeout_s: float, llm_concurrency: int) -> float:
+    """What one page may spend with the LLM: three quarters of the page's budget, and of what a batch
+    of `llm_concurrency` pages adds to the document's budget; the rest keeps the page's own reading."""
+    return 0.75 * min(page_timeout_s, _document_s_per_page(page_timeout_s) * max(1, llm_concurrency))
+
+
 class PdfParse(Stage):
     name = "pdf_parse"
     version = "1"
@@ -84,6 +94,7 @@ class PdfParse(Stage):
             llm_concurrency=llm_concurrency,
             llm_budget_pages=llm_budget_pages,
             llm_budget_tokens=llm_budget_tokens,
+            llm_page_s=_llm_page_s(page_timeout_s, llm_concurrency),
             low_ocr_confidence=low_ocr_confidence,
             min_ocr_confidence=min_ocr_confidence,
             tables=tables,
@@ -115,7 +126,7 @@ class PdfParse(Stage):
 
     def _budget(self) -> Budget:
         return Budget(page_s=self.page_timeout_s, base_s=self.timeout_s,
-                      per_page_s=max(DOCUMENT_S_PER_PAGE, self.page_timeout_s / 3))
+                      per_page_s=_document_s_per_page(self.page_timeout_s))
 
     def process(self, record: Record) -> None:
         assert record.content is not None  # handles() checked it
@@ -154,6 +165,7 @@ class PdfParse(Stage):
             scores[f"pages_{route.replace('-', '_')}"] = doc.route_counts.get(route, 0)
         scores["pages_low_confidence"] = sum(1 for p in doc.pages if p.get("low_confidence"))
         scores["pages_dropped"] = sum(1 for p in doc.pages if p.get("dropped"))
+        scores["pages_llm_failed"] = sum(1 for p in doc.pages if p.get("llm_failed"))
         record.log(self.name, self.version, EXTRACTED, scores=scores, detail=PARSER)
 
     def close(self) -> None:

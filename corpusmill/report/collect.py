@@ -70,8 +70,8 @@ def collect(out: Path) -> ReportData:
         lang = rec.metadata.get("language")
         if lang:
             data.languages[side][str(lang)] += 1
-        if rec.text:
-            data.lengths[side].add(float(len(rec.text)))
+        if rec.text_chars:
+            data.lengths[side].add(float(rec.text_chars))
         for p in rec.provenance:
             # A score is "dropped" where this very stage dropped the record on it.
             by = "dropped" if p["action"] in (DROP, DUPLICATE) else "kept"
@@ -86,7 +86,7 @@ def collect(out: Path) -> ReportData:
         if cid is not None and cid not in seen_clusters:
             seen_clusters.add(cid)
             data.cluster_sizes[int(dedup.get("cluster_size") or 0)] += 1
-        for edit in rec.metadata.get("pii") or []:
+        for edit in [*(rec.metadata.get("pii") or []), *(rec.metadata.get("pii_fields") or [])]:
             data.pii[str(edit.get("type"))] += 1
         for page in rec.pages:
             data.routes[str(page.get("route"))] += 1

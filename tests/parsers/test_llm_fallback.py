@@ -36,6 +36,7 @@ class _Server(ThreadingHTTPServer):
         self.max_in_flight = 0
         self.requests: list[dict] = []
         self.headers_seen: list[dict] = []
+        self.release = threading.Event()  # set at teardown: a "hang" answer ends then at the latest
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -57,11 +58,19 @@ class _Handler(BaseHTTPRequestHandler):
             srv.headers_seen.append(dict(self.headers))
             srv.in_flight += 1
             srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+        self._in_flight = True
         try:
             self._answer(scenario, hit)
         finally:
-            with srv.lock:
-                srv.in_flight -= 1
+            self._leave()
+
+    def _leave(self) -> None:
+        """The request stops counting as in flight: before its last bytes go out, since the client
+        may start its next request as soon as they arrive (before this thread runs on)."""
+        if self._in_flight:
+            self._in_flight = False
+            with self.server.lock:
+                self.server.in_flight -= 1
 
     def _answer(self, scenario: str, hit: int) -> None:
         if scenario == "ratelimit" and hit == 1:
@@ -74,6 +83,42 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "bad"})
         if scenario == "slow":
             time.sleep(1.5)
+        if scenario == "hang":  # headers sent, then nothing until the test ends
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b'{"choices": ')
+            self.wfile.flush()
+            self.server.release.wait(60)
+            return None
+        if scenario == "trickle":  # one byte a quarter second: no read ever times out
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            for _ in range(240):
+                if self.server.release.is_set():
+                    break
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:  # the client gave up, as it should
+                    break
+                time.sleep(0.25)
+            return None
+        if scenario == "retry500":
+            return self._send(500, {"error": "overloaded"}, {"Retry-After": "3600"})
+        if scenario == "emptybody":
+            return self._send_raw(200, b"")
+        if scenario == "listbody":
+            return self._send(200, [{"choices": []}])
+        if scenario == "badusage":
+            return self._send(200, {"choices": [{"message": {"content": "# Title\n\n" + PAGE_TEXT + self._page_tag()},
+                                                 "finish_reason": "stop"}],
+                                    "usage": {"total_tokens": "many", "prompt_tokens": [1]}})
+        if scenario == "usagelist":
+            return self._send(200, {"choices": [{"message": {"content": "# Title\n\n" + PAGE_TEXT}}],
+                                    "usage": ["total_tokens", 5]})
         if scenario == "busy":
             # Hold the answer until three requests are in flight (or 1 s passed),
             # then a little longer, so a client that allowed more would show it.
@@ -99,8 +144,11 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.search(r"page\d+", self.prompt)
         return f" {match.group(0)}" if match else ""
 
-    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, status: int, payload: dict | list, headers: dict | None = None) -> None:
+        self._send_raw(status, json.dumps(payload).encode(), headers)
+
+    def _send_raw(self, status: int, data: bytes, headers: dict | None = None) -> None:
+        self._leave()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -116,6 +164,7 @@ def server():
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
+    srv.release.set()
     srv.shutdown()
     srv.server_close()
 
@@ -226,3 +275,34 @@ def test_checks_directly():
     assert check_answer("x", "stop", "") is None  # no anchor to compare with
     assert is_degenerate("start " + "abc " * 200)
     assert not is_degenerate(PAGE_TEXT + " And then something else entirely.")
+
+
+@pytest.mark.parametrize("scenario", ["emptybody", "listbody"])
+def test_malformed_bodies_fail_the_page_without_raising(server, scenario):
+    with _client(server) as client:
+        res = client.transcribe(PNG, _anchor(scenario))
+    assert (res.ok, res.reason, res.usage["attempts"]) == (False, "bad_response", 1)
+
+
+@pytest.mark.parametrize("scenario", ["badusage", "usagelist"])
+def test_non_numeric_usage_is_ignored_not_fatal(server, scenario):
+    with _client(server, budget_tokens=10_000) as client:
+        res = client.transcribe(PNG, _anchor(scenario))
+    assert res.ok and "lazy dog" in res.text
+    assert "total_tokens" not in res.usage and client.tokens_used == 0
+
+
+@pytest.mark.parametrize("scenario", ["hang", "trickle"])
+def test_a_hanging_server_is_left_within_the_page_budget(server, scenario):
+    # The per-request timeout alone (120 s) would not end either: the page's budget does.
+    with _client(server, timeout_s=120, retries=3, page_budget_s=1.5) as client:
+        res = client.transcribe(PNG, _anchor(scenario))
+    assert not res.ok and res.reason.startswith("timeout")
+    assert res.usage["seconds"] < 3.0
+
+
+def test_retry_after_beyond_the_page_budget_gives_up_at_once(server):
+    with _client(server, retries=3, page_budget_s=30, max_backoff_s=3600) as client:
+        res = client.transcribe(PNG, _anchor("retry500"))
+    assert (res.ok, res.reason, res.usage["attempts"]) == (False, "http_500; page budget spent", 1)
+    assert res.usage["seconds"] < 5 and server.hits["retry500"] == 1

@@ -43,3 +43,42 @@ def test_pdf_run_honours_llm_concurrency_and_page_budget(server, tmp_path: Path)
     for p in rec["pages"]:
         if p["route"] == "llm":
             assert f"page{p['number'] - 1}" in rec["text"]
+
+
+MISBEHAVIOURS = ["emptybody", "listbody", "badusage", "hang", "trickle", "retry500", "good"]
+
+
+def test_pdf_run_keeps_text_layer_when_the_llm_server_misbehaves(server, tmp_path: Path) -> None:  # noqa: F811
+    """Each page meets another broken answer; every page keeps its text, the run stays in its budget."""
+    (tmp_path / "in").mkdir()
+    doc = pymupdf.open()
+    for n, scenario in enumerate(MISBEHAVIOURS):
+        page = doc.new_page()
+        for i in range(12):
+            page.insert_text((40, 60 + 20 * i), "a + b = c * d / e - f < g > h", fontsize=10, fontname="Symbol")
+        page.insert_text((40, 400), f"where the letters are numbers SCENARIO:{scenario} page{n}", fontsize=10)
+    doc.save(tmp_path / "in" / "formulas.pdf")
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    # A page gets 8 s: the LLM may take 6 s of it (all attempts and waits), the rest keeps the text layer.
+    r = subprocess.run([sys.executable, "-m", "corpusmill.cli", "pdf", str(tmp_path / "in"), "-o",
+                        str(tmp_path / "out"), "--llm-endpoint", endpoint, "--llm-model", "test-vlm",
+                        "--llm-concurrency", str(len(MISBEHAVIOURS)), "--page-timeout", "8",
+                        "--no-dedup", "--no-pii", "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = read_out(tmp_path / "out")
+    assert out["rejects"] == []
+    (rec,) = out["data"]
+    pages = {p["number"]: p for p in rec["pages"]}
+    for n, scenario in enumerate(MISBEHAVIOURS):
+        page = pages[n + 1]
+        assert f"page{n}" in rec["text"], scenario              # the page's text is in the document
+        if scenario in ("badusage", "good"):
+            assert page["route"] == "llm", (scenario, page["route_reason"])
+        else:
+            assert page["route"] == "text-layer", (scenario, page["route_reason"])
+            assert page["llm_failed"] and "LLM failed" in page["route_reason"], scenario
+    assert pages[MISBEHAVIOURS.index("retry500") + 1]["llm_failed"] == "http_500; page budget spent"
+    assert server.hits["retry500"] == 1                            # no retry sleeps past the budget
+    parsed = next(p for p in rec["provenance"] if p["stage"] == "pdf_parse")
+    assert parsed["scores"]["pages_llm_failed"] == 5 and parsed["scores"]["pages_failed"] == 0

@@ -5,6 +5,10 @@ The browser never touches the network itself: every request it makes is intercep
   second fetch, and the rendered DOM belongs to the archived response);
 * images, media, fonts and stylesheets are refused (they add nothing to the DOM text);
 * third-party hosts are refused;
+* WebSockets are closed inside the browser, never connected (`route_web_socket`): their
+  traffic could not pass through the crawler's fetcher, so robots, scope and the SSRF guard
+  could not judge it. EventSource streams and dedicated workers' fetches are ordinary
+  requests and take the routes below; service workers are blocked;
 * same-host scripts and XHR/fetch calls go through the crawler's own fetcher - so the SSRF
   guard, size limits and robots.txt apply to them - one at a time per page, and at most
   `_MAX_SUBREQUESTS` per page.
@@ -25,7 +29,12 @@ from .urls import host_key, normalise_url
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-dev-shm-usage"]
+                  "--disable-dev-shm-usage",
+                  # The browser resolves no name and no address (IP literals included): whatever
+                  # traffic would slip past the routes below fails before it leaves the browser.
+                  "--host-resolver-rules=MAP * ~NOTFOUND",
+                  # WebRTC has its own sockets (no resolver, UDP): only through a proxy, and there is none.
+                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 log = logging.getLogger("corpusmill.crawl")
 _CANDIDATES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 _BLOCKED_TYPES = {"image", "media", "font", "stylesheet", "imageset", "texttrack", "manifest"}
@@ -140,8 +149,13 @@ class Renderer:
                 except Exception as e:  # noqa: BLE001 - the page may be closing; the route is then moot
                     log.debug("render route %s: %s", req.url, e)
 
+            async def refuse_web_socket(ws: Any) -> None:
+                log.debug("render %s: WebSocket %s refused", page_url, ws.url)
+                await ws.close(code=1008, reason="WebSockets are not crawled")
+
             try:
                 await context.route("**/*", route)
+                await context.route_web_socket(re.compile(".*"), refuse_web_socket)
                 page = await context.new_page()
                 ms = int(self.timeout * 1000)
                 await page.goto(page_url, wait_until="load", timeout=ms)
