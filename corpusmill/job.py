@@ -108,7 +108,7 @@ def expand_inputs(inputs: list[str], reader: str, out: str | Path | None = None)
             if out_abs is not None:
                 _refuse_own_output(m, p.resolve(), out_abs)
             if p.is_dir():
-                skip = out_abs if out_abs is not None and out_abs in p.resolve().parents else None
+                skip = out_abs if out_abs is not None and p.resolve() in out_abs.parents else None
                 for f in sorted(p.rglob("*")):
                     if f.is_file() and takes(f.name) and not (skip and is_within(f, skip)):
                         files.append(str(f))
