@@ -11,7 +11,8 @@ Every command that writes an output folder (the jobs, `crawl`, `mix`, `pack`) cl
   the claiming process ends; the kernel drops it when the process exits or is killed, so there is
   no stale lock to clean up. POSIX locks are per process, not inherited by forked workers: an
   orphaned child cannot keep a dead run's folder locked. The holder writes its pid, host, start
-  time and command into the lock file, so a second run can say who holds it.
+  time and command into the lock file, so a second run can say who holds it. (A POSIX lock is
+dropped when its process closes *any* descriptor of the file: nothing but the claim opens it.)
 
 Claims nest within one process (the crawl command claims its folder, then runs the WARC job in
 it): the inner claim reuses the outer one, since a process cannot conflict with its own lock.
@@ -166,9 +167,9 @@ class OutputFolder:
             if p.is_dir() and not p.is_symlink():
                 for tmp in p.rglob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
-        # Temporary siblings of our top-level files (`.report.html.tmp`).
+        # Temporary siblings of our top-level files (`.report.html.<pid>.tmp`).
         for entry in os.scandir(self.path):
-            if entry.name.endswith(".tmp") and any(entry.name.startswith(f".{n}") for n in owned) \
+            if entry.name.endswith(".tmp") and any(entry.name.startswith(f".{n}.") for n in owned) \
                     and entry.is_file(follow_symlinks=False):
                 os.unlink(entry.path)
 
@@ -189,7 +190,7 @@ _held: dict[Path, OutputFolder] = {}
 @contextmanager
 def claim(path: str | Path, command: str) -> Iterator[OutputFolder]:
     """Claim `path` for `command` for the duration of the block (see the module's doc)."""
-    key = Path(path).absolute()
+    key = Path(path).resolve()
     outer = _held.get(key)
     if outer is not None:
         if outer.command != command and (outer.command, command) not in _CONTINUES:

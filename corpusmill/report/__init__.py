@@ -5,8 +5,8 @@ rebuilds it from the output folder alone.
 """
 from __future__ import annotations
 
-import os
 import datetime as dt
+import os
 from html import escape
 from pathlib import Path
 
