@@ -385,33 +385,43 @@ def holds_a_run(out: Path) -> bool:
 
 def holds_run_of(out: Path, job: JobSpec) -> bool:
     """Whether `out` holds (part of) a run of this very job over the same input files, so running it resumes."""
-    path = _fingerprint_path(out)
     files = expand_inputs(job.inputs, job.reader, out)
-    return path.exists() and path.read_bytes() == orjson.dumps(job.fingerprint(files),
-                                                               option=orjson.OPT_SORT_KEYS)
+    return _stored_fingerprint(out) == _as_stored(job.fingerprint(files))
+
+
+def _stored_fingerprint(out: Path) -> dict[str, Any] | None:
+    try:
+        return orjson.loads(_fingerprint_path(out).read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _as_stored(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint as it reads back from job.json (tuples as lists), for comparing."""
+    return orjson.loads(orjson.dumps(fingerprint))
 
 
 def _claim_run(out: Path, fingerprint: dict[str, Any]) -> None:
     """Refuse to resume into an output folder that holds a different run, saying what differs."""
-    path = _fingerprint_path(out)
-    fp = orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS)
-    if path.exists():
-        old = orjson.loads(path.read_bytes())
-        if old == orjson.loads(fp):
-            return
+    old, new = _stored_fingerprint(out), _as_stored(fingerprint)
+    if old == new:
+        return
+    if old is not None:
         fix = "use another -o, or --overwrite to start over (it removes only this run's outputs)"
-        if {k: v for k, v in old.items() if k != "files"} == {k: v for k, v in fingerprint.items() if k != "files"}:
-            raise OutputInUse(f"{out} holds a run over other input files ({_files_changed(old.get('files') or [], fingerprint['files'])}); "
+        if {k: v for k, v in old.items() if k != "files"} == {k: v for k, v in new.items() if k != "files"}:
+            changed = _files_changed(old.get("files") or [], new["files"])
+            raise OutputInUse(f"{out} holds a run over other input files ({changed}); "
                               f"resuming would give shards other files than they had; {fix}")
         raise OutputInUse(f"{out} holds the output of a different run (pipeline or settings changed); {fix}")
+    path = _fingerprint_path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(fp)
+    tmp.write_bytes(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS))
     os.replace(tmp, path)
 
 
 def _files_changed(old: list[list[Any]], new: list[list[Any]]) -> str:
-    """'2 added (a.warc.gz, ...), 1 changed (b.warc.gz)': how two input lists differ, for people."""
+    """'2 added: a.warc.gz, c.warc.gz; 1 changed: b.warc.gz': how two input lists differ, for people."""
     before = {f[0]: f for f in old}
     after = {f[0]: f for f in new}
     parts = []
