@@ -13,6 +13,7 @@ from corpusmill import __version__
 from corpusmill import config as cfgmod
 from corpusmill.job import InputError, JobSpec, OutputInUse, holds_a_run, run_job
 from corpusmill.logs import LEVELS, configure
+from corpusmill.output_folder import claim
 from corpusmill.parsers.pdf_document import OCR_THREADS_ENV
 from corpusmill.progress import Progress
 from corpusmill.stats import StatsError, render_summary
@@ -314,9 +315,6 @@ def _crawl(args: argparse.Namespace) -> int:
     """Crawl into OUT/warc/, then run the WARC job over everything crawled so far into OUT/."""
     import logging
 
-    from corpusmill.acquire.crawler import CrawlConfig, crawl
-    from corpusmill.job import holds_run_of
-
     try:
         text = Path(args.seeds).read_text()
     except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as e:
@@ -330,8 +328,6 @@ def _crawl(args: argparse.Namespace) -> int:
                                    delay=args.delay, quiet=args.quiet)
     if args.user_agent:
         options["user_agent"] = args.user_agent
-    if Path(args.output).exists() and not Path(args.output).is_dir():
-        raise OutputInUse(f"output {args.output!r} is a file; name a folder")
     # The job reads whatever the crawl archives; built (and checked) before crawling.
     args.inputs = [str(Path(args.output) / "warc")]
     planned = _job_for(args)
@@ -341,6 +337,15 @@ def _crawl(args: argparse.Namespace) -> int:
     if not args.quiet:
         logging.basicConfig(format="%(message)s", stream=sys.stderr)
         logging.getLogger("corpusmill.crawl").setLevel(logging.INFO)
+    # One claim for the crawl and the job after it: no other run gets the folder in between.
+    with claim(args.output, "crawl"):
+        return _crawl_then_process(args, seeds, options)
+
+
+def _crawl_then_process(args: argparse.Namespace, seeds: list[str], options: dict[str, Any]) -> int:
+    from corpusmill.acquire.crawler import CrawlConfig, crawl
+    from corpusmill.job import holds_run_of
+
     try:
         result = crawl(seeds, Path(args.output), CrawlConfig(**options))
     except ValueError as e:
@@ -361,8 +366,8 @@ def _crawl(args: argparse.Namespace) -> int:
         return 0
     args.inputs = [str(f) for f in result.warc_files]
     job = _job_for(args)
-    # New WARC files since the last processing mean a new run over the whole archive;
-    # otherwise (processing was interrupted) it resumes.
+    # New or changed WARC files since the last processing mean a new run over the whole
+    # archive (only the job's outputs are redone); otherwise (processing was interrupted) it resumes.
     return _execute(job, args.quiet, args.overwrite or not holds_run_of(Path(args.output), job))
 
 

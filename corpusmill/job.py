@@ -22,6 +22,7 @@ import orjson
 from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.executors.base import Executor
 from corpusmill.executors.markers import MarkerStore
+from corpusmill.output_folder import MARKER, OutputFolder, OutputInUse, claim, is_within
 from corpusmill.progress import Progress, worker_report
 from corpusmill.readers import iter_rows
 from corpusmill.record import Record
@@ -54,10 +55,21 @@ class JobSpec:
     def from_dict(cls, d: dict[str, Any]) -> "JobSpec":
         return cls(**d)
 
-    def fingerprint(self) -> dict[str, Any]:
-        """What must match for a rerun to resume instead of mixing two different runs."""
-        return {"reader": self.reader, "inputs": self.inputs, "pipeline": self.pipeline,
+    def fingerprint(self, files: list[str]) -> dict[str, Any]:
+        """What must match for a rerun to resume instead of mixing two different runs.
+
+        `files` is the expanded input list: shard `k` is its `k`-th slice, so each file's identity
+        (path, size, mtime) is part of the run's identity. A file added to an input folder would
+        otherwise shift every later shard, and a resumed run would skip one file and write another twice.
+        """
+        return {"reader": self.reader, "files": [file_identity(f) for f in files], "pipeline": self.pipeline,
                 "format": self.format, "reader_options": self.reader_options, "limit": self.limit}
+
+
+def file_identity(path: str) -> list[Any]:
+    """[path, size, mtime in ns]: a file replaced or rewritten in place is another input."""
+    st = os.stat(path)
+    return [path, st.st_size, st.st_mtime_ns]
 
 
 # ---------------------------------------------------------------- shards
@@ -66,15 +78,19 @@ class InputError(ValueError):
     """An input the job cannot read at all; raised before any work starts."""
 
 
-def expand_inputs(inputs: list[str], reader: str) -> list[str]:
+def expand_inputs(inputs: list[str], reader: str, out: str | Path | None = None) -> list[str]:
     """Globs and folders -> a sorted, de-duplicated list of files.
 
     In a folder, the WARC and corpus readers take the files they can read; the
     PDF job takes every file, so whatever is not a document is accounted for
     as a named drop (`no_parser:<type>`) rather than passed over. A URL, a path
     that does not exist or a glob that matches nothing is an `InputError`.
+    With `out` (the run's output folder), the run never reads its own output:
+    a folder walk passes over `out` when it lies inside the folder, and an input
+    that is `out` or one of the job's outputs in it (`data/`, ...) is an `InputError`.
     """
     takes = reader_class(reader).takes
+    out_abs = Path(os.path.abspath(out)).resolve() if out is not None else None
     files: list[str] = []
     if not inputs:
         raise InputError("no inputs given")
@@ -89,20 +105,31 @@ def expand_inputs(inputs: list[str], reader: str) -> list[str]:
             raise InputError(f"input {arg!r}: {what}")
         for m in matches:
             p = Path(m)
+            if out_abs is not None:
+                _refuse_own_output(m, p.resolve(), out_abs)
             if p.is_dir():
+                skip = out_abs if out_abs is not None and p.resolve() in out_abs.parents else None
                 for f in sorted(p.rglob("*")):
-                    if f.is_file() and takes(f.name):
+                    if f.is_file() and takes(f.name) and not (skip and is_within(f, skip)):
                         files.append(str(f))
             else:
                 files.append(str(p))
     seen: set[str] = set()
-    out = []
+    out_files = []
     for f in files:
         key = os.path.abspath(f)
         if key not in seen:
             seen.add(key)
-            out.append(key)
-    return out
+            out_files.append(key)
+    return out_files
+
+
+def _refuse_own_output(arg: str, path: Path, out: Path) -> None:
+    """An input that is the output folder, or what a job writes in it, would be read while rewritten."""
+    own = [out / name for name in (*RUN_OUTPUTS, MARKER)]
+    if path == out or any(path == o or o in path.parents for o in own):
+        raise InputError(f"input {arg!r} is this run's own output (in {str(out)!r}); "
+                         "give the output another folder with -o")
 
 
 def make_shards(files: list[str], files_per_shard: int) -> list[dict[str, Any]]:
@@ -283,24 +310,24 @@ def make_executor(job: JobSpec) -> Executor:
     raise ValueError(f"unknown executor {job.executor!r}; use local or ray")
 
 
-class OutputInUse(RuntimeError):
-    pass
-
-
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
-    progress = progress or Progress()
-    out = Path(job.out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputInUse(f"output {str(out)!r} is a file; name a folder")
-    files = expand_inputs(job.inputs, job.reader)
+    """Runs (or resumes) the job in its output folder, which it claims for the run (see output_folder.py)."""
+    files = expand_inputs(job.inputs, job.reader, job.out_dir)
     if not files:
         raise InputError(f"no readable {job.reader} files in {', '.join(job.inputs)}")
+    with claim(job.out_dir, "job") as folder:
+        return _run_claimed(job, files, folder, progress or Progress(), overwrite)
+
+
+def _run_claimed(job: JobSpec, files: list[str], folder: OutputFolder, progress: Progress,
+                 overwrite: bool) -> RunStats:
+    out = folder.path
     if overwrite:
-        reset_output(out)
-    out.mkdir(parents=True, exist_ok=True)
+        reset_output(folder)
+    folder.own(*RUN_OUTPUTS)
     markers = MarkerStore(out)
-    _claim_output(out, job)
-    _remove_partial_files(out)
+    _claim_run(out, job.fingerprint(files))
+    folder.remove_partial_files()
 
     shards = make_shards(files, job.files_per_shard)
     shard_ids = [s["id"] for s in shards]
@@ -332,7 +359,7 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
                         float(r.get("seconds", 0.0)) for r in res.values())
     except KeyboardInterrupt:
         # The executor stopped its workers; what they left half-written goes, their markers never came.
-        _remove_partial_files(out)
+        folder.remove_partial_files()
         raise
 
     peak_kb = max((int(r.get("max_rss_kb") or 0) for res in seg_results for r in res.values()), default=0)
@@ -340,7 +367,7 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
                                    executor=executor.name, workers=job.workers, shards=len(shards),
                                    worker_peak_rss_mb=round(peak_kb / 1024, 1))
     (out / "stats.json").write_bytes(orjson.dumps(stats.to_dict(), option=orjson.OPT_INDENT_2))
-    _remove_partial_files(out)  # left by workers killed mid-task, whose tasks were retried
+    folder.remove_partial_files()  # left by workers killed mid-task, whose tasks were retried
     from corpusmill.report import write_report
 
     write_report(out)
@@ -355,20 +382,9 @@ def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = Fa
 RUN_OUTPUTS = ("data", "rejects", "_markers", "_work", "stats.json", "report.html")
 
 
-def reset_output(out: Path) -> None:
-    """Remove what a run wrote, and only that: never a folder's other contents (a crawl's WARCs)."""
-    for name in RUN_OUTPUTS:
-        p = out / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
-
-
-def _remove_partial_files(out: Path) -> None:
-    """Partial files of killed workers: their tasks have no marker and run (or ran) again."""
-    for tmp in out.rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+def reset_output(folder: OutputFolder) -> None:
+    """Remove what a job wrote, and only that: never a folder's other contents (a crawl's WARCs, the user's files)."""
+    folder.clear(RUN_OUTPUTS)
 
 
 def _fingerprint_path(out: Path) -> Path:
@@ -381,23 +397,54 @@ def holds_a_run(out: Path) -> bool:
 
 
 def holds_run_of(out: Path, job: JobSpec) -> bool:
-    """Whether `out` holds (part of) a run of this very job, so running it resumes."""
-    path = _fingerprint_path(out)
-    return path.exists() and path.read_bytes() == orjson.dumps(job.fingerprint(),
-                                                               option=orjson.OPT_SORT_KEYS)
+    """Whether `out` holds (part of) a run of this very job over the same input files, so running it resumes."""
+    files = expand_inputs(job.inputs, job.reader, out)
+    return _stored_fingerprint(out) == _as_stored(job.fingerprint(files))
 
 
-def _claim_output(out: Path, job: JobSpec) -> None:
-    """Refuse to resume into an output folder that holds a different run."""
-    path = _fingerprint_path(out)
-    fp = orjson.dumps(job.fingerprint(), option=orjson.OPT_SORT_KEYS)
-    if path.exists():
-        if path.read_bytes() != fp:
-            raise OutputInUse(f"{out} holds the output of a different run (inputs or pipeline changed);"
-                              " use another -o, or --overwrite to start over")
+def _stored_fingerprint(out: Path) -> dict[str, Any] | None:
+    try:
+        return orjson.loads(_fingerprint_path(out).read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _as_stored(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """The fingerprint as it reads back from job.json (tuples as lists), for comparing."""
+    return orjson.loads(orjson.dumps(fingerprint))
+
+
+def _claim_run(out: Path, fingerprint: dict[str, Any]) -> None:
+    """Refuse to resume into an output folder that holds a different run, saying what differs."""
+    old, new = _stored_fingerprint(out), _as_stored(fingerprint)
+    if old == new:
         return
+    if old is not None:
+        fix = "use another -o, or --overwrite to start over (it removes only this run's outputs)"
+        if {k: v for k, v in old.items() if k != "files"} == {k: v for k, v in new.items() if k != "files"}:
+            changed = _files_changed(old.get("files") or [], new["files"])
+            raise OutputInUse(f"{out} holds a run over other input files ({changed}); "
+                              f"resuming would give shards other files than they had; {fix}")
+        raise OutputInUse(f"{out} holds the output of a different run (pipeline or settings changed); {fix}")
+    path = _fingerprint_path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(fp)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS))
+    os.replace(tmp, path)
+
+
+def _files_changed(old: list[list[Any]], new: list[list[Any]]) -> str:
+    """'2 added: a.warc.gz, c.warc.gz; 1 changed: b.warc.gz': how two input lists differ, for people."""
+    before = {f[0]: f for f in old}
+    after = {f[0]: f for f in new}
+    parts = []
+    for what, names in (("added", [p for p in after if p not in before]),
+                        ("removed", [p for p in before if p not in after]),
+                        ("changed", [p for p in after if p in before and before[p] != after[p]])):
+        if names:
+            shown = ", ".join(Path(n).name for n in names[:3]) + (", ..." if len(names) > 3 else "")
+            parts.append(f"{len(names)} {what}: {shown}")
+    return "; ".join(parts) or "the same files in another order"
 
 
 __all__ = ["JobSpec", "run_job", "run_segment", "StatsError", "OutputInUse", "InputError"]

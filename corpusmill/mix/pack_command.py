@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,6 +10,7 @@ import orjson
 
 from corpusmill.mix.packing import PackStats, best_fit_decreasing, fill
 from corpusmill.mix.recipe import source_files
+from corpusmill.output_folder import OutputFolder, claim, is_within
 from corpusmill.readers import CorpusReader
 from corpusmill.record import OK, Record
 from corpusmill.tokens import Tokenizer, load_tokenizer
@@ -18,7 +18,8 @@ from corpusmill.tokens import Tokenizer, load_tokenizer
 _BATCH = 1024
 
 
-def _documents(inputs: list[str], text_field: str, tok: Tokenizer, eos: bool) -> Iterator[tuple[Record, np.ndarray]]:
+def _documents(inputs: list[str], text_field: str, tok: Tokenizer, eos: bool,
+               out: Path) -> Iterator[tuple[Record, np.ndarray]]:
     reader = CorpusReader(text_field=text_field)
     tail = [tok.eos_id] if eos and tok.eos_id is not None else []
     batch: list[Record] = []
@@ -31,7 +32,7 @@ def _documents(inputs: list[str], text_field: str, tok: Tokenizer, eos: bool) ->
         p = Path(inp)
         if not p.exists():
             raise ValueError(f"no input {inp}")
-        for f in source_files(p):
+        for f in source_files(p, exclude=out):
             for r in reader.read(f):
                 if r.status == OK and r.text:
                     batch.append(r)
@@ -49,11 +50,20 @@ def run_pack(inputs: list[str], out: Path, seq_len: int, tokenizer: str, window_
     for inp in inputs:
         if not Path(inp).exists():
             raise ValueError(f"no input {inp}")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise ValueError(f"output {out} is not empty (use --overwrite to replace it)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+        if is_within(inp, out):
+            raise ValueError(f"input {inp} is inside the output folder {out}; pack into another folder")
+    with claim(out, "pack") as folder:
+        if folder.owned():
+            if not overwrite:
+                raise ValueError(f"output {out} holds a pack already (use --overwrite to replace it)")
+            folder.clear()
+        return _pack(folder, inputs, seq_len, tok, tokenizer, window_tokens, eos, text_field, text_view)
+
+
+def _pack(folder: OutputFolder, inputs: list[str], seq_len: int, tok: Tokenizer, tokenizer: str,
+          window_tokens: int, eos: bool, text_field: str, text_view: bool) -> dict[str, Any]:
+    out = folder.path
+    folder.own("documents.jsonl", "pack.json")
     can_decode = text_view and tok.name != "whitespace"
     stats = PackStats(seq_len)
     pad_id = tok.eos_id if tok.eos_id is not None else 0
@@ -64,6 +74,7 @@ def run_pack(inputs: list[str], out: Path, seq_len: int, tokenizer: str, window_
         def pack_window() -> None:
             nonlocal seq_base, doc_base
             w = stats.windows
+            folder.own(f"tokens-{w:05d}.npy", f"segments-{w:05d}.npy", f"text-{w:05d}.jsonl.gz")
             lengths = [len(ids) for _r, ids in window]
             packed = best_fit_decreasing(lengths, seq_len)
             np.save(out / f"tokens-{w:05d}.npy", fill(packed.sequences, [ids for _r, ids in window], seq_len, pad_id))
@@ -87,7 +98,7 @@ def run_pack(inputs: list[str], out: Path, seq_len: int, tokenizer: str, window_
             seq_base += len(packed.sequences)
             doc_base += len(window)
 
-        for r, ids in _documents(inputs, text_field, tok, eos):
+        for r, ids in _documents(inputs, text_field, tok, eos, out):
             window.append((r, ids))
             n_tok += len(ids)
             if n_tok >= window_tokens:

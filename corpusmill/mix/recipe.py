@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from corpusmill import yaml_load as bounded_yaml
+from corpusmill.output_folder import is_within
 from corpusmill.readers import CorpusReader
 
 _KEYS = {"sources", "domain", "shares", "tokens", "tokenizer", "max_epochs", "temperature", "phases", "seed",
@@ -63,13 +64,17 @@ class Recipe:
     warnings: list[str] = field(default_factory=list)
 
 
-def source_files(path: Path) -> list[Path]:
-    """A run folder's data/ files, a corpus file, or the corpus files under a folder; sorted."""
+def source_files(path: Path, exclude: Path | None = None) -> list[Path]:
+    """A run folder's data/ files, a corpus file, or the corpus files under a folder; sorted.
+
+    `exclude`: the command's output folder, never read as its own input when it lies in `path`.
+    """
     if path.is_file():
         return [path]
     root = path / "data" if (path / "data").is_dir() else path
+    skip = exclude is not None and is_within(exclude, root)
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
-                  and CorpusReader.takes(p))
+                  and CorpusReader.takes(p) and not (skip and is_within(p, exclude)))
 
 
 def _normalise(shares: Any, what: str, strict: bool, warnings: list[str]) -> dict[str, float]:
@@ -117,7 +122,10 @@ def load_recipe(path: str | Path, strict: bool = False) -> Recipe:
         p = Path(str(spec.get("path", "")))
         if not p.exists():
             raise RecipeError(f"source {name!r}: {p} does not exist")
-        files = source_files(p)
+        output = Path(str(raw["output"]))
+        if is_within(p, output):
+            raise RecipeError(f"source {name!r}: {p} is inside the output folder {output}; write the mix elsewhere")
+        files = source_files(p, exclude=output)
         if not files:
             raise RecipeError(f"source {name!r}: no JSONL/Parquet files in {p}")
         cap = caps.get(name, 1) if isinstance(caps, dict) else caps

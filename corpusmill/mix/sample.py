@@ -26,6 +26,7 @@ import xxhash
 from corpusmill.mix.domains import labeler
 from corpusmill.mix.plan import Key, Plan, make_plan
 from corpusmill.mix.recipe import Recipe, RecipeError, Source
+from corpusmill.output_folder import claim
 from corpusmill.readers import CorpusReader
 from corpusmill.record import KEPT, OK, Record
 from corpusmill.tokens import load_tokenizer
@@ -190,23 +191,29 @@ class Mixer:
 
 
 def run_mix(recipe: Recipe, overwrite: bool = False) -> dict[str, Any]:
+    with claim(recipe.output, "mix") as folder:
+        if folder.owned():
+            if not overwrite:
+                raise RecipeError(f"output {recipe.output} holds a mix already (use --overwrite to replace it)")
+            folder.clear()
+        folder.own("data", _WORK, "manifest.json")
+        try:
+            return _mix(recipe)
+        except BaseException:
+            # Nothing half-made stays behind: a failed or interrupted mix leaves no output (ours; never the user's).
+            folder.discard()
+            raise
+
+
+def _mix(recipe: Recipe) -> dict[str, Any]:
     out = recipe.output
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise RecipeError(f"output {out} is not empty (use --overwrite to replace it)")
-        shutil.rmtree(out)
     mixer = Mixer(recipe)
-    try:
-        available, available_docs = mixer.count()
-        plan = make_plan(recipe, available)
-        per_phase = [max(1, math.ceil(sum(plan.planned[ph.name].values()) / recipe.shard_tokens))
-                     for ph in recipe.phases]
-        res = mixer.sample(plan, per_phase)
-        shards = mixer.shuffle(per_phase)
-    except BaseException:
-        # Nothing half-made stays behind: a failed or interrupted mix leaves no output folder.
-        shutil.rmtree(out, ignore_errors=True)
-        raise
+    available, available_docs = mixer.count()
+    plan = make_plan(recipe, available)
+    per_phase = [max(1, math.ceil(sum(plan.planned[ph.name].values()) / recipe.shard_tokens))
+                 for ph in recipe.phases]
+    res = mixer.sample(plan, per_phase)
+    shards = mixer.shuffle(per_phase)
     shutil.rmtree(mixer.work)
     manifest = _manifest(recipe, plan, available, available_docs, res, shards, mixer.skipped)
     (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))

@@ -6,6 +6,7 @@ rebuilds it from the output folder alone.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from html import escape
 from pathlib import Path
 
@@ -39,7 +40,7 @@ svg .val{font-size:11px;fill:#495057} svg .axis{stroke:#adb5bd}
 def write_report(out: Path) -> Path:
     data = collect(out)
     path = out / "report.html"
-    tmp = path.with_name(".report.html.tmp")
+    tmp = path.with_name(f".report.html.{os.getpid()}.tmp")  # a `corpusmill report` beside a run: no shared name
     tmp.write_text(render(data, out), encoding="utf-8")
     tmp.replace(path)
     return path

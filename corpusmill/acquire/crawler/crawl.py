@@ -6,13 +6,14 @@ Order of effects for one URL, which is what makes `kill -9` + rerun safe:
 2. one sqlite transaction marks the URL done, inserts its out-links and stores the offset the
    WARC file is committed up to.
 On start, every WARC file is cut back to its committed offset and files that never got a
-commit are deleted, so the archive holds each URL exactly once. URLs that were in flight at
+commit are deleted, so the archive holds each URL exactly once. Files are registered in the
+frontier before they are created, by their path relative to the output folder: recovery touches
+only files this crawl wrote, and a crawl folder that was moved resumes as it was. URLs that were in flight at
 the kill are fetched again (they are the only ones a server can see twice); no URL is lost.
 """
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import signal
 import time
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from corpusmill.acquire.media_type import resolve_media_type
+from corpusmill.output_folder import claim
 from corpusmill.retry_after import parse_retry_after
 
 from .config import CrawlConfig, CrawlResult
@@ -68,7 +70,6 @@ class Crawler:
         self.seeds = [u for u in (normalise_url(s) for s in seeds) if u]
         self.scope = ScopeRules(self.seeds, config)
         self.ua_token = product_token(config.user_agent)
-        self.frontier = Frontier(self.state_dir)
         self.robots: dict[str, RobotsRules] = {}
         self._robots_loading: dict[str, asyncio.Future[RobotsRules]] = {}
         self.stats: dict[str, int] = {"archived": 0, "failed": 0, "disallowed": 0, "rendered": 0,
@@ -81,27 +82,22 @@ class Crawler:
         self._max_id = 0
 
     # -- setup ----------------------------------------------------------------------------
-    def _lock(self) -> None:
-        """One crawl per out_dir at a time (resume would cut the other's uncommitted WARC tail).
-        The lock is the kernel's: a killed process releases it."""
-        self._lock_file = open(self.state_dir / "lock", "w")  # noqa: SIM115 - held for the whole run
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise RuntimeError(f"another crawl is running on {self.out_dir}") from None
-
     def _recover(self) -> None:
-        committed = {p.resolve(): c for p, c in self.frontier.committed_warcs()}
-        for path, offset in committed.items():
+        """Cut every WARC file back to its committed offset; delete those that never got a commit.
+
+        Only files the frontier registered (before creating them) are touched: a file in warc/
+        that we did not write is never cut or deleted.
+        """
+        for name, offset in self.frontier.committed_warcs():
+            path = self.out_dir / name
+            if offset == 0:
+                log.info("resume: removing %s (nothing in it was committed)", path.name)
+                path.unlink(missing_ok=True)
+                self.frontier.forget_warc(name)
+                continue
             cut = truncate_to(path, offset)
             if cut:
                 log.info("resume: cut %d uncommitted bytes from %s", cut, path.name)
-        if self.warc_dir.exists():
-            for path in self.warc_dir.glob("*.warc.gz"):
-                if path.resolve() not in committed:
-                    log.info("resume: removing %s (nothing in it was committed)", path.name)
-                    path.unlink()
 
     def _refill(self) -> list[Item]:
         if self._loaded_upto >= self._max_id:
@@ -140,7 +136,10 @@ class Crawler:
         return request, response
 
     def _write(self, records: list[WarcRecord]) -> tuple[Path, int] | None:
-        return self.writer.write_group(records) if records else None
+        if not records:
+            return None
+        path, offset = self.writer.write_group(records)
+        return path.relative_to(self.out_dir), offset
 
     # -- robots.txt -----------------------------------------------------------------------
     async def _fetch_chain_simple(self, url: str, max_hops: int, host: str) -> list[Exchange]:
@@ -445,9 +444,19 @@ class Crawler:
                      self.sched.queued, self.sched.inflight, len(self.sched.hosts), time.monotonic() - t0)
 
     async def run(self) -> CrawlResult:
+        # One run per output folder at a time (resume would cut the other's uncommitted WARC tail);
+        # the claim also refuses a folder holding files we did not write.
+        with claim(self.out_dir, "crawl") as folder:
+            folder.own("warc", "crawl_state")
+            self.frontier = Frontier(self.state_dir)
+            try:
+                return await self._run()
+            finally:
+                self.frontier.close()
+
+    async def _run(self) -> CrawlResult:
         c = self.config
         t0 = time.monotonic()
-        self._lock()
         self._recover()
         requeued = self.frontier.requeue_refused()
         if requeued:
@@ -462,7 +471,9 @@ class Crawler:
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "http-header-user-agent": c.user_agent, "robots": "obey",
             "payload-encoding": "decoded; original framing headers renamed X-Crawler-*",
-            "rendered-dom": "conversion records with WARC-Resource-Type: rendered-dom"})
+            "rendered-dom": "conversion records with WARC-Resource-Type: rendered-dom"},
+            # Registered (committed offset 0) before it exists, so a kill leaves no file unaccounted for.
+            on_open=lambda path: self.frontier.register_warc(path.relative_to(self.out_dir), 0))
         self.sched = HostScheduler(c.per_host_concurrency, c.delay, self._refill, self._exhausted)
         self.frontier.db.execute("BEGIN")
         self.frontier.add([(s, host_key(s), 0, Kind.PAGE) for s in self.seeds])
@@ -509,8 +520,6 @@ class Crawler:
             robots_fetched=self.stats["robots"], retries=self.stats["retries"],
             seconds=time.monotonic() - t0, state_dir=self.state_dir, status_counts=dict(self.status_counts),
             interrupted=interrupted, pages_refused=self.stats["refused"])
-        self.frontier.close()
-        self._lock_file.close()
         if not c.quiet:
             log.info("crawl done: %d archived, %d failed, %d disallowed, %d rendered, %d requests, "
                      "%d left queued, %.1fs, %d WARC files", result.pages_archived, result.pages_failed,

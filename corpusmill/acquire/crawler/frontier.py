@@ -78,11 +78,19 @@ class Frontier:
     def finish_session(self, session: int) -> None:
         self.db.execute("UPDATE sessions SET finished=? WHERE id=?", (time.time(), session))
 
-    def committed_warcs(self) -> list[tuple[Path, int]]:
-        return [(Path(p), c) for p, c in self.db.execute("SELECT path, committed FROM warc_files ORDER BY path")]
+    def committed_warcs(self) -> list[tuple[str, int]]:
+        """Every WARC file this crawl created, with the offset it is committed up to (0: nothing yet).
+
+        Paths are relative to the output folder, so a moved folder finds its files.
+        """
+        return list(self.db.execute("SELECT path, committed FROM warc_files ORDER BY path"))
 
     def register_warc(self, path: Path, offset: int) -> None:
+        """Record a WARC file's committed offset; `path` relative to the output folder."""
         self.db.execute("INSERT OR REPLACE INTO warc_files(path, committed) VALUES (?, ?)", (str(path), offset))
+
+    def forget_warc(self, path: str) -> None:
+        self.db.execute("DELETE FROM warc_files WHERE path=?", (path,))
 
     # -- URLs ---------------------------------------------------------------------------
     def add(self, rows: list[tuple[str, str, int, Kind]]) -> list[Item]:

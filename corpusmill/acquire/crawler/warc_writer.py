@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Callable
 
 
 def sha1_b32(data: bytes) -> str:
@@ -66,8 +67,10 @@ def _clean(value: str) -> str:
 class WarcWriter:
     """Appends record groups to `<dir>/<prefix>-<n>.warc.gz`, rotating at `max_bytes`."""
 
-    def __init__(self, directory: Path, prefix: str, max_bytes: int, warcinfo_fields: dict[str, str]) -> None:
+    def __init__(self, directory: Path, prefix: str, max_bytes: int, warcinfo_fields: dict[str, str],
+                 on_open: Callable[[Path], None] | None = None) -> None:
         self.directory = directory
+        self.on_open = on_open  # called with a file's path before the file is created
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.warcinfo_fields = warcinfo_fields
@@ -84,6 +87,8 @@ class WarcWriter:
     def _open_next(self) -> None:
         self.close()
         path = self.directory / f"{self.prefix}-{len(self.files):05d}.warc.gz"
+        if self.on_open is not None:
+            self.on_open(path)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         self._size = 0
         self.files.append(path)

@@ -126,13 +126,3 @@ def test_pages_per_host_limit(site: Site, tmp_path: Path) -> None:
     for h in hosts:
         assert len([p for p in site.paths(h) if p != "/robots.txt"]) == 3
     assert result.pages_archived == 6 and result.queued_left > 0
-
-
-def test_one_crawl_per_out_dir(tmp_path: Path) -> None:
-    import fcntl
-    state = tmp_path / "crawl_state"
-    state.mkdir()
-    with open(state / "lock", "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)     # as a running crawl holds it
-        with pytest.raises(RuntimeError, match="another crawl is running"):
-            crawl(["http://127.0.0.1:9/"], tmp_path, CrawlConfig(allow_private=True, quiet=True))
