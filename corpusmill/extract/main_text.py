@@ -21,7 +21,8 @@ import re
 from lxml import etree
 
 from corpusmill.extract.block_filters import is_noise_block, join_blocks, trim_tail
-from corpusmill.extract.boilerplate import DROP_TAGS, prune_boilerplate
+from corpusmill.extract.boilerplate import DROP_TAGS, drop_keep_tail, prune_boilerplate
+from corpusmill.extract.container_guard import flagged_by_name, rejected_container
 from corpusmill.extract.dom import text_of
 
 _CONTENT_HINT = re.compile(
@@ -46,6 +47,9 @@ _DESCEND_SHARE = 0.8
 
 _DESCEND_SHARE_HINTED = 0.95
 
+# Paragraph text (good chars) before the best child that keeps the parent chosen.
+_LEAD_MIN_GOOD = 300.0
+
 _LINK_DENSE = 0.6
 
 _LINK_DENSE_PARAGRAPH = 0.5
@@ -53,6 +57,12 @@ _LINK_DENSE_PARAGRAPH = 0.5
 _LINK_DENSE_MAX_CHARS = 3000
 
 _GOOD_BLOCK = 200.0
+
+# A flagged box inside the chosen container is left out up to this share of its text.
+_BOX_MAX_SHARE = 0.3
+
+# Containers rejected by the guards (comment threads, dialogs, promo boxes) per page.
+_MAX_REJECTS = 3
 
 # Soft hyphens and zero-width characters are invisible in a browser; in text they
 # split words ("réac\u00adtion") for every later stage.
@@ -69,6 +79,14 @@ def extract_main_text(root: etree._Element, prune_names: bool = True) -> str:
     prune_boilerplate(body, prune_names)
     chars, links, good = _count_text(body)
     main = _choose_main(body, good)
+    for _ in range(_MAX_REJECTS):
+        bad = rejected_container(main, body, good)
+        if bad is None:
+            break
+        # A comment thread, dialog or promo box: take it out and choose again.
+        drop_keep_tail(bad)
+        chars, links, good = _count_text(body)
+        main = _choose_main(body, good)
     return _serialise(main, chars, links)
 
 
@@ -119,9 +137,21 @@ def _choose_main(body: etree._Element, good: dict) -> etree._Element:
         if total <= 0:
             return node
         best = max(node.iterchildren(tag=etree.Element), key=good.__getitem__, default=None)
-        if best is None or good[best] < share * total:
+        if best is None or good[best] < share * total or _lead_before(best, good):
             return node
         node = best
+
+
+
+def _lead_before(child: etree._Element, good: dict) -> bool:
+    """Paragraph text before `child` in its parent (a lead or first paragraph that the
+    template set apart from the body): descending would lose the article's opening."""
+    lead = 0.0
+    for sibling in child.itersiblings(tag=etree.Element, preceding=True):
+        g = good.get(sibling, 0.0)
+        if g and (sibling.tag == "p" or sibling.find(".//p") is not None):
+            lead += g
+    return lead >= _LEAD_MIN_GOOD
 
 
 
@@ -196,7 +226,7 @@ def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
                 out.flush()
             out.text(el.tail if el is not main else None)
             continue
-        if el is not main and _skip(el, tag, chars, links):
+        if el is not main and (_skip(el, tag, chars, links) or _boxed_in(el, main, chars)):
             out.text(el.tail)
             continue
         if tag == "br":
@@ -235,6 +265,14 @@ def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
     if tag == "p":
         return density > _LINK_DENSE_PARAGRAPH
     return False
+
+
+
+def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
+    """A small box inside the article named like a comment, promo, newsletter or dialog
+    box (names glued together escape the part-wise pruning)."""
+    c = chars.get(el, 0)
+    return 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0) and flagged_by_name(el)
 
 
 
