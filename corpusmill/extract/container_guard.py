@@ -30,7 +30,7 @@ _COMMENT_VOCAB = re.compile(r"comment|kommentar|disqus|repl(?:y|ies)", re.IGNORE
 _THREAD_MIN_UNITS = 3
 _THREAD_MARKED_SHARE = 0.6
 
-_AUTHOR_MARK = re.compile(r"author|user|avatar|nick|poster|member|profil", re.IGNORECASE)
+_AUTHOR_MARK = re.compile(r"author|user|person|avatar|nick|poster|member|profil", re.IGNORECASE)
 _DATE_MARK = re.compile(r"date|time|datum|posted|published", re.IGNORECASE)
 
 # A rejected wrapper holding more than this share of the page's good text is the page.

@@ -1,0 +1,117 @@
+"""The container-choice guards, each on a real html-dev page where it decides the outcome
+(pages copied into fixtures/extract as they are in ../shared/corpora/html-dev), and on
+the markup units the guards read."""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from corpusmill.extract import html_to_text
+from corpusmill.extract.container_guard import flagged_by_name, is_comment_thread, rejected_container
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "extract"
+EXPECTATIONS = json.loads((FIXTURES / "expectations.json").read_text(encoding="utf-8"))
+
+
+def norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def extract(name: str) -> str:
+    content = gzip.decompress((FIXTURES / f"{name}.html.gz").read_bytes())
+    return norm(html_to_text(content, url=EXPECTATIONS[name]["url"]).text)
+
+
+def assert_page(name: str) -> str:
+    text = extract(name)
+    exp = EXPECTATIONS[name]
+    for snippet in exp["with"]:
+        assert norm(snippet) in text, snippet
+    for snippet in exp["without"]:
+        assert norm(snippet) not in text, snippet
+    return text
+
+
+def test_comment_thread_is_not_chosen_over_a_shorter_article():
+    # taz: 22,000 chars of reader comments (author + <time> per unit, in a
+    # "sect_commentlinks" region) under a 4,400-char commentary.
+    text = assert_page("td0193")
+    assert "Siemens-Chef Joe Kaeser hat die Klimaaktivistin" in text
+    assert "Wer wen und mit was über den Tisch zog" not in text  # the first comment
+
+
+def test_login_dialog_is_not_chosen_over_a_short_article():
+    # ZDF: the login/registration dialog's messages outweigh a three-sentence teaser text.
+    text = assert_page("td0387")
+    assert "Passwort" not in text
+
+
+def test_furniture_wrapping_the_whole_main_column_is_kept():
+    # rnz.de: an <aside> wraps all of <main>, the article (itemprop=articleBody) included.
+    text = assert_page("td0018")
+    assert "Frankfurt/Main (dpa) - Für einen Roman über die alte Bundesrepublik" in text
+
+
+def test_lead_paragraph_before_the_body_is_kept():
+    # Handelsblatt: the opening paragraph sits outside the div holding the rest.
+    text = assert_page("td0363")
+    assert text.index("Wenn Helmut Kohl emotional") < text.index("Am Sonntag, 15. März 2020")
+
+
+def test_ruby_annotations_do_not_double_the_text():
+    text = assert_page("td0440")
+    assert "子こども" not in text  # furigana read inline
+
+
+def test_flagged_box_inside_the_article_is_left_out():
+    assert_page("td0662")
+
+
+@pytest.mark.parametrize(("attrs", "flagged"), [
+    ({"class": "even sect sect_commentlinks style_commentlinks"}, True),
+    ({"class": "b-dialog x-dialog-login m-dark"}, True),
+    ({"id": "newsletter-box"}, True),
+    ({"aria-label": "Kommentare"}, True),
+    ({"itemprop": "comment"}, True),
+    ({"class": "article-comments"}, True),       # comments stay comments inside articles
+    ({"class": "article-related-promo"}, False),  # a content part wins over promo words
+    ({"class": "page with-sidebar"}, False),      # a hook on the wrapper, not its kind
+    ({"class": "sidebar-layout"}, False),         # how the page is laid out
+    ({"class": "entry-content"}, False),
+])
+def test_names_that_flag_a_container(attrs, flagged):
+    assert flagged_by_name(etree.Element("div", attrs)) is flagged
+
+
+def _units(html: str) -> etree._Element:
+    return etree.fromstring(html, etree.HTMLParser()).find(".//body/*")
+
+
+def test_comment_thread_structure_without_telling_names():
+    thread = _units("<ul>" + "".join(
+        f'<li><a class="person" href="/u/{i}">User {i}</a><time datetime="2020-01-0{i}">{i}. 1.</time>'
+        f"<p>Reply number {i} with some words.</p></li>" for i in range(1, 5)) + "</ul>")
+    assert is_comment_thread(thread)
+
+
+def test_dated_list_without_authors_is_not_a_thread():
+    releases = _units("<ul>" + "".join(
+        f'<li><time datetime="2020-01-0{i}">{i}. 1.</time><p>Release notes {i}.</p></li>'
+        for i in range(1, 5)) + "</ul>")
+    assert not is_comment_thread(releases)
+
+
+def test_a_wrapper_holding_nearly_the_whole_page_is_never_rejected():
+    body = etree.fromstring(
+        '<html><body><div class="comments-open"><p>x</p></div></body></html>',
+        etree.HTMLParser()).find("body")
+    wrapper = body[0]
+    good = {body: 100.0, wrapper: 95.0, wrapper[0]: 95.0}
+    assert rejected_container(wrapper[0], body, good) is None
+    good[wrapper] = good[wrapper[0]] = 50.0
+    assert rejected_container(wrapper[0], body, good) is wrapper
