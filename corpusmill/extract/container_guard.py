@@ -24,6 +24,11 @@ _REJECT_VOCAB = re.compile(
     r"|popup|sponsor|advert|whitepaper|white-paper|testimonial|sidebar|related|recommend",
     re.IGNORECASE)
 
+# Inside the chosen container, small boxes are also left out for what sits around an
+# article but is not it: the author's bio, sharing and follow prompts.
+_BOX_VOCAB = re.compile(_REJECT_VOCAB.pattern + r"|author|autor|byline|biograph|share|sharing|social|follow",
+                        re.IGNORECASE)
+
 _COMMENT_VOCAB = re.compile(r"comment|kommentar|disqus|repl(?:y|ies)", re.IGNORECASE)
 
 # Units of a thread: at least this many siblings, most with a date and an author.
@@ -37,14 +42,17 @@ _DATE_MARK = re.compile(r"date|time|datum|posted|published", re.IGNORECASE)
 _REJECT_MAX_SHARE = 0.9
 
 
-def flagged_by_name(el: etree._Element) -> bool:
-    """Names (class, id, aria-label, itemprop) that say comments, dialog, promo..."""
+def flagged_by_name(el: etree._Element, box: bool = False) -> bool:
+    """Names (class, id, aria-label, itemprop) that say comments, dialog, promo...;
+    `box=True` for a box inside the article, which may also be an author bio or a
+    sharing prompt."""
+    vocab = _BOX_VOCAB if box else _REJECT_VOCAB
     get = el.get
     names = " ".join(filter(None, (get("class"), get("id"), get("aria-label"), get("itemprop"))))
-    if not names or not _REJECT_VOCAB.search(names):
+    if not names or not vocab.search(names):
         return False
     for name in names.lower().split():
-        if name.startswith(HOOK_PREFIXES) or not _REJECT_VOCAB.search(name):
+        if name.startswith(HOOK_PREFIXES) or not vocab.search(name):
             continue
         parts = set(PART_SPLIT.split(name.split("--", 1)[0]))
         if parts & LAYOUT_PARTS:

@@ -272,7 +272,7 @@ def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
     """A small box inside the article named like a comment, promo, newsletter or dialog
     box (names glued together escape the part-wise pruning)."""
     c = chars.get(el, 0)
-    return 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0) and flagged_by_name(el)
+    return 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0) and flagged_by_name(el, box=True)
 
 
 
