@@ -147,7 +147,10 @@ def boilerplate_kind(el: etree._Element, prune_names: bool = True) -> str | None
         return "furniture"
     if not prune_names or tag in ("body", "main", "article"):
         return None
-    return _names_kind(get("class"), get("id"))
+    classes = get("class")
+    if "-" in tag:  # a custom element (<pp-navigation>): its tag is a name its author chose
+        classes = f"{classes or ''} {tag}"
+    return _names_kind(classes, get("id"))
 
 
 

@@ -17,6 +17,7 @@ Python stack):
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from lxml import etree
 
@@ -61,6 +62,11 @@ _GOOD_BLOCK = 200.0
 # A flagged box inside the chosen container is left out up to this share of its text.
 _BOX_MAX_SHARE = 0.3
 
+# A paragraph cluster outside the chosen container with at least this share of its good
+# text is a strong disagreement, settled by a second opinion.
+_DISAGREE_SHARE = 0.2
+_CLUSTER_MIN_GOOD = 200.0
+
 # Containers rejected by the guards (comment threads, dialogs, promo boxes) per page.
 _MAX_REJECTS = 3
 
@@ -69,15 +75,21 @@ _MAX_REJECTS = 3
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
-def extract_main_text(root: etree._Element, prune_names: bool = True) -> str:
+def extract_main_text(root: etree._Element, prune_names: bool = True,
+                      second_opinion: Callable[[], str] | None = None,
+                      links_are_text: bool = False) -> str:
     """The main text of a parsed page (the tree is modified). `prune_names=False` skips
-    pruning by class/id names, for a second attempt when the first found next to nothing."""
+    pruning by class/id names, for a second attempt when the first found next to nothing.
+    `second_opinion` gives another extractor's main text of the page; it is asked only
+    when the chosen container and the page's largest paragraph cluster disagree.
+    `links_are_text=True` counts link text like any text (no link-density judgement),
+    for pages whose content is a list of links."""
     body = root.find("body")
     if body is None:
         body = root
     etree.strip_elements(body, *DROP_TAGS, with_tail=False)
     prune_boilerplate(body, prune_names)
-    chars, links, good = _count_text(body)
+    chars, links, good = _count_text(body, links_are_text)
     main = _choose_main(body, good)
     for _ in range(_MAX_REJECTS):
         bad = rejected_container(main, body, good)
@@ -85,13 +97,23 @@ def extract_main_text(root: etree._Element, prune_names: bool = True) -> str:
             break
         # A comment thread, dialog or promo box: take it out and choose again.
         drop_keep_tail(bad)
-        chars, links, good = _count_text(body)
+        chars, links, good = _count_text(body, links_are_text)
         main = _choose_main(body, good)
-    return _serialise(main, chars, links)
+    text = _serialise(main, chars, links)
+    if second_opinion is None:
+        return text
+    cluster = _paragraph_cluster(body, good)
+    if cluster is None or _related(main, cluster) or _cluster_good(cluster, good) < _DISAGREE_SHARE * good[main]:
+        return text
+    # Two strategies disagree strongly: the densest container and the largest run of
+    # paragraphs are different parts of the page. Ask another extractor which one it saw.
+    other = _serialise(cluster, chars, links)
+    reference = set(second_opinion().split())
+    return other if _agreement(other, reference) > _agreement(text, reference) else text
 
 
 
-def _count_text(body: etree._Element) -> tuple[dict, dict, dict]:
+def _count_text(body: etree._Element, links_are_text: bool) -> tuple[dict, dict, dict]:
     """Per element: text chars, link chars, good (non-link, not link-dense) chars."""
     chars: dict[etree._Element, int] = {}
     links: dict[etree._Element, int] = {}
@@ -111,7 +133,7 @@ def _count_text(body: etree._Element) -> tuple[dict, dict, dict]:
             g += good[child] + t
             if good[child] > best_child:
                 best_child = good[child]
-        if el.tag == "a":
+        if el.tag == "a" and not links_are_text:
             lk = c
             g = 0.0
         elif el.tag in ("p", "pre", "blockquote"):
@@ -152,6 +174,42 @@ def _lead_before(child: etree._Element, good: dict) -> bool:
         if g and (sibling.tag == "p" or sibling.find(".//p") is not None):
             lead += g
     return lead >= _LEAD_MIN_GOOD
+
+
+
+def _cluster_good(el: etree._Element, good: dict) -> float:
+    return sum(good.get(p, 0.0) for p in el.iterchildren("p"))
+
+
+
+def _paragraph_cluster(body: etree._Element, good: dict) -> etree._Element | None:
+    """The element whose own <p> children hold the most good text: the largest
+    coherent block of prose, found without any container scores."""
+    sums: dict[etree._Element, float] = {}
+    for p in body.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            sums[parent] = sums.get(parent, 0.0) + good.get(p, 0.0)
+    if not sums:
+        return None
+    best = max(sums, key=sums.__getitem__)
+    return best if sums[best] >= _CLUSTER_MIN_GOOD else None
+
+
+
+def _related(a: etree._Element, b: etree._Element) -> bool:
+    """One contains the other (or they are the same element)."""
+    return a is b or any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
+
+def _agreement(text: str, reference: set[str]) -> float:
+    """F1 of the word sets of `text` and the reference text."""
+    words = set(text.split())
+    if not words or not reference:
+        return 0.0
+    shared = len(words & reference)
+    return 2 * shared / (len(words) + len(reference))
 
 
 
