@@ -49,7 +49,7 @@ _DESCEND_SHARE = 0.8
 _DESCEND_SHARE_HINTED = 0.95
 
 # Paragraph text (good chars) before the best child that keeps the parent chosen.
-_LEAD_MIN_GOOD = 300.0
+_LEAD_MIN_GOOD = 200.0
 
 _LINK_DENSE = 0.6
 
