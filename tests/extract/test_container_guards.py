@@ -13,6 +13,7 @@ from lxml import etree
 
 from corpusmill.extract import html_to_text
 from corpusmill.extract.container_guard import flagged_by_name, is_comment_thread, rejected_container
+from corpusmill.extract.main_text import extract_main_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "extract"
 EXPECTATIONS = json.loads((FIXTURES / "expectations.json").read_text(encoding="utf-8"))
@@ -115,3 +116,65 @@ def test_a_wrapper_holding_nearly_the_whole_page_is_never_rejected():
     assert rejected_container(wrapper[0], body, good) is None
     good[wrapper] = good[wrapper[0]] = 50.0
     assert rejected_container(wrapper[0], body, good) is wrapper
+
+
+def test_custom_element_tags_are_read_as_names():
+    # bmas.de: the menus are <pp-navigation>/<pp-list> custom elements, without <a>
+    # links, holding more text than the press release.
+    text = extract("td0653")
+    for snippet in EXPECTATIONS["td0653"]["with"]:
+        assert norm(snippet) in text
+    assert "Übersicht: Arbeit" not in text
+
+
+def test_a_post_that_is_a_list_of_links_is_read():
+    # A link roundup: every item is a link plus "via <source>"; no extractor finds text
+    # outside links, so links are read as text.
+    text = assert_page("td0098")
+    assert "Gewalt im Netz" in text
+
+
+_TWO_BLOCKS = (
+    "<html><body>"
+    "<div id='a'><div class='box'>{dense}</div></div>"
+    "<div id='b'>{paragraphs}</div>"
+    "</body></html>")
+
+
+def _disagreeing_page() -> str:
+    # A: one dense block of text in nested divs (the density choice); B: a run of
+    # shorter paragraphs elsewhere (the largest paragraph cluster).
+    dense = " ".join(f"Dichter Block Satz {i} über Tabellenwerte und Zahlen." for i in range(150))
+    paragraphs = "".join(f"<p>Absatz {i}: Ein Artikel erzählt hier von seinem Thema, Satz für Satz.</p>"
+                         for i in range(16))
+    return _TWO_BLOCKS.format(dense=dense, paragraphs=paragraphs)
+
+
+def _main_text(html: str, second_opinion=None) -> str:
+    root = etree.fromstring(html, etree.HTMLParser())
+    return extract_main_text(root, second_opinion=second_opinion)
+
+
+def test_second_opinion_settles_a_strong_disagreement():
+    html = _disagreeing_page()
+    alone = _main_text(html)
+    assert "Dichter Block" in alone and "Absatz" not in alone
+    asked: list[int] = []
+
+    def prefers_paragraphs() -> str:
+        asked.append(1)
+        return " ".join(f"Absatz {i}: Ein Artikel erzählt hier von seinem Thema, Satz für Satz."
+                        for i in range(16))
+
+    chosen = _main_text(html, prefers_paragraphs)
+    assert asked == [1]
+    assert "Absatz 3:" in chosen and "Dichter Block" not in chosen
+    kept = _main_text(html, lambda: alone)
+    assert "Dichter Block" in kept and "Absatz" not in kept
+
+
+def test_second_opinion_not_asked_when_strategies_agree():
+    html = gzip.decompress((FIXTURES / "td0363.html.gz").read_bytes()).decode("utf-8")
+    asked: list[int] = []
+    _main_text(html, lambda: asked.append(1) or "")
+    assert asked == []
