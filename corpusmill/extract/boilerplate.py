@@ -78,6 +78,12 @@ _GUARD_SHARES = {
 }
 
 
+# Commentary: a "comments" region with this share of the page's text, of at least this
+# many entries, nearly all without a link.
+_COMMENTARY_SHARE = 0.3
+_COMMENTARY_MIN_UNITS = 5
+_COMMENTARY_LINKLESS = 0.8
+
 # Furniture holding this share of its <main>'s text is the main column itself.
 _FILLS_MAIN = 0.8
 
@@ -85,16 +91,37 @@ _FILLS_MAIN = 0.8
 def prune_boilerplate(body: etree._Element, prune_names: bool) -> None:
     page_chars = max(len(text_of(body)), 1)
     main_chars: dict[etree._Element, int] = {}
-    stack = list(body.iterchildren(tag=etree.Element))
+    # (element, inside a region named "comments" that was kept as commentary)
+    stack = [(child, False) for child in body.iterchildren(tag=etree.Element)]
     while stack:
-        el = stack.pop()
+        el, in_commentary = stack.pop()
         verdict = boilerplate_kind(el, prune_names)
+        if verdict == "comments" and in_commentary:
+            verdict = None  # its entries carry the region's name: "live-comment"
         if verdict:
-            guard = _GUARD_SHARES[verdict]
-            if len(text_of(el)) <= guard * page_chars and not _holds_article(el, main_chars):
+            size = len(text_of(el))
+            if verdict == "comments" and is_commentary(el, size, page_chars):
+                in_commentary = True
+            elif size <= _GUARD_SHARES[verdict] * page_chars and not _holds_article(el, main_chars):
                 drop_keep_tail(el)
                 continue
-        stack.extend(el.iterchildren(tag=etree.Element))
+        stack.extend((child, in_commentary) for child in el.iterchildren(tag=etree.Element))
+
+
+
+def is_commentary(el: etree._Element, size: float, page: float) -> bool:
+    """A large region named "comments" whose entries hold no links: a live ticker's or
+    a match report's commentary, which is the page's text. Reader comments link their
+    authors, permalinks and reply buttons."""
+    if size < _COMMENTARY_SHARE * page:
+        return False
+    units = list(el.iterchildren(tag=etree.Element))
+    while len(units) == 1:  # through wrappers to the entries
+        units = list(units[0].iterchildren(tag=etree.Element))
+    if len(units) < _COMMENTARY_MIN_UNITS:
+        return False
+    linkless = sum(1 for unit in units if unit.find(".//a") is None)
+    return linkless >= _COMMENTARY_LINKLESS * len(units)
 
 
 

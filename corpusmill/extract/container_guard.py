@@ -15,7 +15,9 @@ import re
 
 from lxml import etree
 
-from corpusmill.extract.boilerplate import CONTENT_PARTS, HOOK_PREFIXES, LAYOUT_PARTS, PART_SPLIT
+from corpusmill.extract.boilerplate import (
+    CONTENT_PARTS, HOOK_PREFIXES, LAYOUT_PARTS, PART_SPLIT, is_commentary,
+)
 
 # Substrings of names that mark a container as something other than the article.
 _REJECT_VOCAB = re.compile(
@@ -42,24 +44,26 @@ _DATE_MARK = re.compile(r"date|time|datum|posted|published", re.IGNORECASE)
 _REJECT_MAX_SHARE = 0.9
 
 
-def flagged_by_name(el: etree._Element, box: bool = False) -> bool:
+def flagged_by_name(el: etree._Element, box: bool = False) -> str | None:
     """Names (class, id, aria-label, itemprop) that say comments, dialog, promo...;
     `box=True` for a box inside the article, which may also be an author bio or a
-    sharing prompt."""
+    sharing prompt. The verdict: "comments", "other" or None."""
     vocab = _BOX_VOCAB if box else _REJECT_VOCAB
     get = el.get
     names = " ".join(filter(None, (get("class"), get("id"), get("aria-label"), get("itemprop"))))
     if not names or not vocab.search(names):
-        return False
+        return None
     for name in names.lower().split():
         if name.startswith(HOOK_PREFIXES) or not vocab.search(name):
             continue
         parts = set(PART_SPLIT.split(name.split("--", 1)[0]))
         if parts & LAYOUT_PARTS:
             continue  # "with-sidebar-layout": how the page is laid out, not what this is
-        if _COMMENT_VOCAB.search(name) or not parts & CONTENT_PARTS:
-            return True
-    return False
+        if _COMMENT_VOCAB.search(name):
+            return "comments"
+        if not parts & CONTENT_PARTS:
+            return "other"
+    return None
 
 
 def is_comment_thread(el: etree._Element) -> bool:
@@ -101,12 +105,16 @@ def _has_author(unit: etree._Element) -> bool:
 def rejected_container(main: etree._Element, body: etree._Element, good: dict) -> etree._Element | None:
     """The outermost element from `main` up to (not including) <body> that is flagged by
     its names or is a comment thread, unless it holds nearly all of the page's text."""
-    limit = _REJECT_MAX_SHARE * good.get(body, 0.0)
+    total = good.get(body, 0.0)
+    limit = _REJECT_MAX_SHARE * total
     worst = None
     el: etree._Element | None = main
     while el is not None and el is not body:
-        if good.get(el, 0.0) <= limit and el.tag not in ("article", "main") and flagged_by_name(el):
-            worst = el
+        g = good.get(el, 0.0)
+        if g <= limit and el.tag not in ("article", "main"):
+            kind = flagged_by_name(el)
+            if kind and not (kind == "comments" and is_commentary(el, g, total)):
+                worst = el
         el = el.getparent()
     if worst is None and good.get(main, 0.0) <= limit and is_comment_thread(main):
         worst = main

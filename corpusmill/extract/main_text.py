@@ -22,7 +22,7 @@ from typing import Callable
 from lxml import etree
 
 from corpusmill.extract.block_filters import is_noise_block, join_blocks, trim_tail
-from corpusmill.extract.boilerplate import DROP_TAGS, drop_keep_tail, prune_boilerplate
+from corpusmill.extract.boilerplate import DROP_TAGS, drop_keep_tail, is_commentary, prune_boilerplate
 from corpusmill.extract.container_guard import flagged_by_name, rejected_container
 from corpusmill.extract.dom import text_of
 
@@ -327,10 +327,22 @@ def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
 
 
 def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
-    """A small box inside the article named like a comment, promo, newsletter or dialog
-    box (names glued together escape the part-wise pruning)."""
+    """A small box inside the article named like a comment, promo, newsletter, author
+    or sharing box (names glued together escape the part-wise pruning); the entries of
+    a live ticker's commentary are not comment boxes."""
     c = chars.get(el, 0)
-    return 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0) and flagged_by_name(el, box=True)
+    if not 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0):
+        return False
+    kind = flagged_by_name(el, box=True)
+    if kind != "comments":
+        return kind is not None
+    page = chars.get(main, 0)
+    for region in el.iterancestors():
+        if region is main:
+            break
+        if flagged_by_name(region) == "comments" and is_commentary(region, chars.get(region, 0), page):
+            return False
+    return True
 
 
 

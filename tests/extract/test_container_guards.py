@@ -74,19 +74,26 @@ def test_flagged_box_inside_the_article_is_left_out():
 
 
 @pytest.mark.parametrize(("attrs", "flagged"), [
-    ({"class": "even sect sect_commentlinks style_commentlinks"}, True),
-    ({"class": "b-dialog x-dialog-login m-dark"}, True),
-    ({"id": "newsletter-box"}, True),
-    ({"aria-label": "Kommentare"}, True),
-    ({"itemprop": "comment"}, True),
-    ({"class": "article-comments"}, True),       # comments stay comments inside articles
-    ({"class": "article-related-promo"}, False),  # a content part wins over promo words
-    ({"class": "page with-sidebar"}, False),      # a hook on the wrapper, not its kind
-    ({"class": "sidebar-layout"}, False),         # how the page is laid out
-    ({"class": "entry-content"}, False),
+    ({"class": "even sect sect_commentlinks style_commentlinks"}, "comments"),
+    ({"class": "b-dialog x-dialog-login m-dark"}, "other"),
+    ({"id": "newsletter-box"}, "other"),
+    ({"aria-label": "Kommentare"}, "comments"),
+    ({"itemprop": "comment"}, "comments"),
+    ({"class": "article-comments"}, "comments"),  # comments stay comments inside articles
+    ({"class": "article-related-promo"}, None),   # a content part wins over promo words
+    ({"class": "page with-sidebar"}, None),       # a hook on the wrapper, not its kind
+    ({"class": "sidebar-layout"}, None),          # how the page is laid out
+    ({"class": "entry-content"}, None),
+    ({"class": "author-bio"}, None),              # a container is not rejected as a bio...
 ])
 def test_names_that_flag_a_container(attrs, flagged):
-    assert flagged_by_name(etree.Element("div", attrs)) is flagged
+    assert flagged_by_name(etree.Element("div", attrs)) == flagged
+
+
+def test_boxes_inside_the_article_also_flag_bios_and_sharing():
+    assert flagged_by_name(etree.Element("div", {"class": "author-bio"}), box=True) == "other"
+    assert flagged_by_name(etree.Element("div", {"class": "sharebar"}), box=True) == "other"
+    assert flagged_by_name(etree.Element("div", {"class": "entry-content"}), box=True) is None
 
 
 def _units(html: str) -> etree._Element:
@@ -178,3 +185,23 @@ def test_second_opinion_not_asked_when_strategies_agree():
     asked: list[int] = []
     _main_text(html, lambda: asked.append(1) or "")
     assert asked == []
+
+
+def test_live_ticker_named_comments_is_the_text():
+    # sports.fr: the match report is a live ticker in "live-match-comments", entries
+    # without links; reader comments elsewhere (td0193) link their authors.
+    text = assert_page("td0475")
+    assert "Lorient a tenu" in text
+
+
+def test_commentary_needs_linkless_entries():
+    from corpusmill.extract.boilerplate import is_commentary
+
+    def region(link: bool) -> etree._Element:
+        entry = "<div class='live-comment'>{}<p>Minute {} : corner pour Lorient.</p></div>"
+        return _units("<div class='live-comments'>" + "".join(
+            entry.format("<a href='#c'>#</a>" if link else "", i) for i in range(6)) + "</div>")
+
+    assert is_commentary(region(link=False), size=1000, page=2000)
+    assert not is_commentary(region(link=True), size=1000, page=2000)
+    assert not is_commentary(region(link=False), size=100, page=2000)  # a small box
