@@ -174,6 +174,17 @@ def main() -> None:
     tail_lines.append("Empty outputs: " + "; ".join(
         f"{r['engine']} {len(r['empty'])}" + (f" ({', '.join(r['empty'][:10])})" if r["empty"] else "")
         for r in results) + ".")
+    kinds = sorted({exp.get("kind") for _n, _c, exp in pages} - {None})
+    for kind in kinds:
+        per_kind = []
+        for r in results:
+            score = SnippetScore()
+            for name, _content, exp in pages:
+                if exp.get("kind") == kind:
+                    score.add(r["texts"][name], exp["with"], exp["without"])
+            per_kind.append(f"{r['engine']} {score.f1:.4f}")
+        n = sum(1 for _n, _c, exp in pages if exp.get("kind") == kind)
+        tail_lines.append(f"F1 on {kind} pages ({n}): " + "; ".join(per_kind) + ".")
     tail_lines.append("Pages with F1 < 0.5: " + "; ".join(
         f"{r['engine']} {sum(f < 0.5 for f in r['per_page'].values())}" for r in results) + ".")
     if args.dump:

@@ -10,6 +10,12 @@ sidebar's headings, the related-navigation bar and the footer's copyright line. 
 is kept only if it is unambiguous: `with` text occurs in the body, `without` text does
 not. Same pages, same file: the choice depends on nothing but the page.
 
+The set also holds forum threads and shop product pages of the WARC (kind "forum",
+"shop"), with snippets written by hand from reading the pages: the opening post and
+replies (a forum's replies are its content) or the product description as `with`;
+forum navigation, member data, cart and shop menus as `without`. This script keeps
+them as they are and rewrites only the "docs" entries.
+
     .venv/bin/python bench/make_html_warc_dev.py
 """
 from __future__ import annotations
@@ -73,7 +79,8 @@ def snippets(html: str) -> tuple[list[str], list[str]] | None:
 
 
 def main() -> None:
-    pages: dict[str, dict] = {}
+    old = json.loads(OUT.read_text(encoding="utf-8"))["pages"] if OUT.exists() else {}
+    pages: dict[str, dict] = {k: v for k, v in old.items() if v.get("kind") != "docs"}
     for record in WarcReader().read(WARC):
         uri = record.source.get("uri") or ""
         if record.media_type != "text/html" or not isinstance(record.content, bytes) \
@@ -85,8 +92,10 @@ def main() -> None:
         name = "py-" + re.sub(r"[^a-z0-9]+", "-", uri.removeprefix("https://docs.python.org/3.11/").lower()).strip("-")
         pages[name] = {"url": uri, "kind": "docs", "with": made[0], "without": made[1]}
     OUT.write_text(json.dumps({
-        "about": "Second HTML dev set: Python 3.11 documentation pages from ../shared/corpora/warc/"
-                 "dev.warc.gz; snippets from each page's Sphinx markup (bench/make_html_warc_dev.py).",
+        "about": "Second HTML dev set from ../shared/corpora/warc/dev.warc.gz: Python 3.11 "
+                 "documentation pages (snippets from each page's Sphinx markup, "
+                 "bench/make_html_warc_dev.py), forum threads and shop pages (snippets "
+                 "written by hand from the pages).",
         "pages": dict(sorted(pages.items())),
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}: {len(pages)} pages")
