@@ -12,7 +12,7 @@ from corpusmill.extract.dom import parse_html
 from lxml import etree
 
 from corpusmill.extract.block_filters import drop_title
-from corpusmill.extract.main_text import extract_main_text
+from corpusmill.extract.main_text import extract_main_text, word_agreement
 from corpusmill.extract.metadata import extract_metadata, fallback_date
 
 EngineResult = tuple[str, dict[str, Any]]
@@ -21,6 +21,9 @@ EngineResult = tuple[str, dict[str, Any]]
 # itself (a wrapper named like a sidebar, a page hidden until scripts run): try again
 # without name-based pruning and keep the longer result.
 _RETRY_BELOW_CHARS = 250
+
+# A first text this long may be the whole of a short page.
+_SHORT_PAGE_MIN_CHARS = 80
 
 # resiliparse's extractor slows to a crawl on pathologically nested pages (minutes for
 # 100k nested <div>s); real pages stay far below this depth.
@@ -38,7 +41,9 @@ def corpusmill_engine(html: str, url: str | None) -> EngineResult:
         metadata["date"] = fallback_date(html, url)
     text = extract_main_text(root, second_opinion=lambda: _resiliparse_if_shallow(html))
     if len(text) < _RETRY_BELOW_CHARS:
-        text = max(text, _second_opinion(html), key=len)
+        retry = _second_opinion(html)
+        if len(retry) > len(text) and not _keeps_first(text, retry, html):
+            text = retry
     return drop_title(text, metadata.get("title")), metadata
 
 
@@ -61,6 +66,16 @@ def _second_opinion(html: str) -> str:
     third = parse_html(html)
     listed = extract_main_text(third, links_are_text=True) if third is not None else ""
     return max(relaxed, other, listed, key=len)
+
+
+def _keeps_first(first: str, retry: str, html: str) -> bool:
+    """A short page (a stub, a short docs page) is short: keep its first text when
+    another extractor agrees with it more than with the longer retry, which may have
+    gained its length from the footer and menus that pruning had removed."""
+    if len(first) < _SHORT_PAGE_MIN_CHARS:
+        return False
+    reference = set(_resiliparse_if_shallow(html).split())
+    return bool(reference) and word_agreement(first, reference) > word_agreement(retry, reference)
 
 
 def _resiliparse_if_shallow(html: str) -> str:

@@ -109,7 +109,7 @@ def extract_main_text(root: etree._Element, prune_names: bool = True,
     # paragraphs are different parts of the page. Ask another extractor which one it saw.
     other = _serialise(cluster, chars, links)
     reference = set(second_opinion().split())
-    return other if _agreement(other, reference) > _agreement(text, reference) else text
+    return other if word_agreement(other, reference) > word_agreement(text, reference) else text
 
 
 
@@ -203,7 +203,7 @@ def _related(a: etree._Element, b: etree._Element) -> bool:
 
 
 
-def _agreement(text: str, reference: set[str]) -> float:
+def word_agreement(text: str, reference: set[str]) -> float:
     """F1 of the word sets of `text` and the reference text."""
     words = set(text.split())
     if not words or not reference:
