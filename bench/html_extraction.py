@@ -196,11 +196,13 @@ def main() -> None:
                                        ensure_ascii=False) + "\n")
 
     table = "\n".join(lines)
-    meta_table = "\n".join(meta_lines)
+    has_metadata = any(results[0]["metadata"][f][1] for f in METADATA_FIELDS)
+    meta_table = "\n".join(meta_lines) if has_metadata else ""
     tail_text = "\n\n".join(tail_lines)
     print(table)
     print()
-    print(meta_table)
+    if meta_table:
+        print(meta_table)
     print()
     print(tail_text)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -216,10 +218,10 @@ def main() -> None:
         "pinned to one core, all engines in the same run; pages/s from the process's CPU time "
         "(`time.process_time`), since other jobs share the machine's cores.\n\n"
         f"{table}\n\n"
-        "Metadata accuracy (exact match after whitespace/case normalisation, over the pages "
-        "whose expectations name the field; resiliparse has no author/date/sitename "
-        "extractor):\n\n"
-        f"{meta_table}\n\n{tail_text}\n",
+        + ("Metadata accuracy (exact match after whitespace/case normalisation, over the pages "
+           "whose expectations name the field; resiliparse has no author/date/sitename "
+           f"extractor):\n\n{meta_table}\n\n" if meta_table else "")
+        + f"{tail_text}\n",
         encoding="utf-8",
     )
     print(f"\nwrote {out.relative_to(ROOT)}")
