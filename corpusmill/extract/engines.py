@@ -2,7 +2,9 @@
 
 Each engine maps decoded HTML (already capped to `MAX_HTML_CHARS`) and an optional URL
 to (main text, metadata). Peers are imported on first use so that choosing the default
-engine never pays for loading them.
+engine never pays for loading them; corpusmill's own engine asks resiliparse's
+main-content mode (~1.5 ms a page) only as a second opinion, when its own strategies
+disagree or find next to nothing.
 """
 from __future__ import annotations
 

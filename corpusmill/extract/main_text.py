@@ -1,6 +1,6 @@
 """corpusmill's own main-text extractor: prune boilerplate, pick the content subtree, serialise.
 
-Three passes over an lxml tree, all iterative (a 100k-deep page must not overflow the
+Four passes over an lxml tree, all iterative (a 100k-deep page must not overflow the
 Python stack):
 
 1. prune (boilerplate.py): furniture by tag, ARIA role, hidden state and class/id names;
@@ -8,11 +8,17 @@ Python stack):
    lists count for nothing). Start from the largest container the page names as its
    content (<article>, <main>, itemprop=articleBody, "entry-content"...) if it holds
    most of the text, else from <body>, and descend into the child that holds nearly
-   all of its parent's good text while there is one;
-3. serialise the chosen subtree with its block structure: paragraphs separated by blank
+   all of its parent's good text while there is one, unless paragraphs before that
+   child (a lead set apart from the body) would be lost;
+3. guard the choice (container_guard.py): a chosen subtree inside a comment thread,
+   dialog or promo box is removed and the choice made again; when the chosen subtree
+   and the page's largest paragraph cluster are different parts of the page, a second
+   opinion (another extractor's text) decides between them;
+4. serialise the chosen subtree with its block structure: paragraphs separated by blank
    lines, list items as "- item", data tables as Markdown pipe rows; link-dense blocks
-   inside it are left out, and block_filters.py removes date stamps, picture credits,
-   interface labels and the related/comments section that follows the article.
+   and small comment/promo/author/sharing boxes inside it are left out, and
+   block_filters.py removes date stamps, picture credits, interface labels and the
+   related/comments section that follows the article.
 """
 from __future__ import annotations
 
