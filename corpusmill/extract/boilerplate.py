@@ -18,6 +18,8 @@ from corpusmill.extract.dom import text_of
 DROP_TAGS = (
     "script", "style", "template", "head", "svg", "input", "option", "source", "figcaption",
     "label",
+    # Ruby annotations (furigana, pinyin) over the base text: read inline they double it.
+    "rt", "rp",
 )
 
 # Page furniture and embeds. Subject to the size guard below, because a missing end tag
@@ -53,16 +55,16 @@ post-date entry-date sr-only visually-hidden screen-reader-text
 
 # Parts that mark a container as content even if a boilerplate part is present too
 # ("post-comments-count" in an article wrapper); comment sections stay boilerplate.
-_CONTENT_PARTS = frozenset("article content entry post story text body main blog single".split())
+CONTENT_PARTS = frozenset("article content entry post story text body main blog single".split())
 
 _COMMENT_PARTS = frozenset("comment comments commentlist disqus respond replies".split())
 
-_LAYOUT_PARTS = frozenset({"layout", "grid", "template"})
+LAYOUT_PARTS = frozenset({"layout", "grid", "template"})
 
 # Framework prefixes for behaviour and state hooks, not for what a block is.
-_HOOK_PREFIXES = ("js-", "is-", "has-", "with-", "no-", "wp-block")
+HOOK_PREFIXES = ("js-", "is-", "has-", "with-", "no-", "wp-block")
 
-_PART_SPLIT = re.compile(r"[_\-]+")
+PART_SPLIT = re.compile(r"[_\-]+")
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -76,22 +78,69 @@ _GUARD_SHARES = {
 }
 
 
+# Commentary: a "comments" region with this share of the page's text, of at least this
+# many entries, nearly all without a link.
+_COMMENTARY_SHARE = 0.3
+_COMMENTARY_MIN_UNITS = 5
+_COMMENTARY_LINKLESS = 0.8
+
+# Furniture holding this share of its <main>'s text is the main column itself.
+_FILLS_MAIN = 0.8
+
+
 def prune_boilerplate(body: etree._Element, prune_names: bool) -> None:
     page_chars = max(len(text_of(body)), 1)
-    stack = list(body.iterchildren(tag=etree.Element))
+    main_chars: dict[etree._Element, int] = {}
+    # (element, inside a region named "comments" that was kept as commentary)
+    stack = [(child, False) for child in body.iterchildren(tag=etree.Element)]
     while stack:
-        el = stack.pop()
+        el, in_commentary = stack.pop()
         verdict = boilerplate_kind(el, prune_names)
+        if verdict == "comments" and in_commentary:
+            verdict = None  # its entries carry the region's name: "live-comment"
         if verdict:
-            guard = _GUARD_SHARES[verdict]
-            if len(text_of(el)) <= guard * page_chars:
-                _drop_keep_tail(el)
+            size = len(text_of(el))
+            if verdict == "comments" and is_commentary(el, size, page_chars):
+                in_commentary = True
+            elif size <= _GUARD_SHARES[verdict] * page_chars and not _holds_article(el, main_chars):
+                drop_keep_tail(el)
                 continue
-        stack.extend(el.iterchildren(tag=etree.Element))
+        stack.extend((child, in_commentary) for child in el.iterchildren(tag=etree.Element))
 
 
 
-def _drop_keep_tail(el: etree._Element) -> None:
+def is_commentary(el: etree._Element, size: float, page: float) -> bool:
+    """A large region named "comments" whose entries hold no links: a live ticker's or
+    a match report's commentary, which is the page's text. Reader comments link their
+    authors, permalinks and reply buttons."""
+    if size < _COMMENTARY_SHARE * page:
+        return False
+    units = list(el.iterchildren(tag=etree.Element))
+    while len(units) == 1:  # through wrappers to the entries
+        units = list(units[0].iterchildren(tag=etree.Element))
+    if len(units) < _COMMENTARY_MIN_UNITS:
+        return False
+    linkless = sum(1 for unit in units if unit.find(".//a") is None)
+    return linkless >= _COMMENTARY_LINKLESS * len(units)
+
+
+
+def _holds_article(el: etree._Element, main_chars: dict[etree._Element, int]) -> bool:
+    """The page's own word that the article is inside: schema.org articleBody, or all
+    of a <main> (an <aside> or teaser box wrapping the whole main column)."""
+    if el.find('.//*[@itemprop="articleBody"]') is not None:
+        return True
+    parent = el.getparent()
+    while parent is not None and parent.tag not in ("main", "body"):
+        parent = parent.getparent()
+    if parent is None or parent.tag != "main":
+        return False
+    if parent not in main_chars:
+        main_chars[parent] = len(text_of(parent))
+    return len(text_of(el)) >= _FILLS_MAIN * main_chars[parent]
+
+
+def drop_keep_tail(el: etree._Element) -> None:
     """Remove an element but not the text after it, which belongs to its parent."""
     parent = el.getparent()
     if parent is None:
@@ -125,7 +174,10 @@ def boilerplate_kind(el: etree._Element, prune_names: bool = True) -> str | None
         return "furniture"
     if not prune_names or tag in ("body", "main", "article"):
         return None
-    return _names_kind(get("class"), get("id"))
+    classes = get("class")
+    if "-" in tag:  # a custom element (<pp-navigation>): its tag is a name its author chose
+        classes = f"{classes or ''} {tag}"
+    return _names_kind(classes, get("id"))
 
 
 
@@ -140,16 +192,16 @@ def _names_kind(classes: str | None, ident: str | None) -> str | None:
     hit = content = comments = False
     for name in names:
         name = name.lower()
-        if name.startswith(_HOOK_PREFIXES):
+        if name.startswith(HOOK_PREFIXES):
             continue
         name = name.split("--", 1)[0]  # BEM modifier: a state of the block, not its kind
-        parts = set(_PART_SPLIT.split(name))
-        if parts & _LAYOUT_PARTS:
+        parts = set(PART_SPLIT.split(name))
+        if parts & LAYOUT_PARTS:
             continue  # "sidebar-layout", "with-sidebar-grid": how the page is laid out
         if name in _BOILERPLATE_NAMES or parts & _BOILERPLATE_PARTS:
             hit = True
             comments = comments or bool(parts & _COMMENT_PARTS)
-        if parts & _CONTENT_PARTS:
+        if parts & CONTENT_PARTS:
             content = True
     if not hit:
         return None

@@ -1,6 +1,6 @@
 """corpusmill's own main-text extractor: prune boilerplate, pick the content subtree, serialise.
 
-Three passes over an lxml tree, all iterative (a 100k-deep page must not overflow the
+Four passes over an lxml tree, all iterative (a 100k-deep page must not overflow the
 Python stack):
 
 1. prune (boilerplate.py): furniture by tag, ARIA role, hidden state and class/id names;
@@ -8,20 +8,28 @@ Python stack):
    lists count for nothing). Start from the largest container the page names as its
    content (<article>, <main>, itemprop=articleBody, "entry-content"...) if it holds
    most of the text, else from <body>, and descend into the child that holds nearly
-   all of its parent's good text while there is one;
-3. serialise the chosen subtree with its block structure: paragraphs separated by blank
+   all of its parent's good text while there is one, unless paragraphs before that
+   child (a lead set apart from the body) would be lost;
+3. guard the choice (container_guard.py): a chosen subtree inside a comment thread,
+   dialog or promo box is removed and the choice made again; when the chosen subtree
+   and the page's largest paragraph cluster are different parts of the page, a second
+   opinion (another extractor's text) decides between them;
+4. serialise the chosen subtree with its block structure: paragraphs separated by blank
    lines, list items as "- item", data tables as Markdown pipe rows; link-dense blocks
-   inside it are left out, and block_filters.py removes date stamps, picture credits,
-   interface labels and the related/comments section that follows the article.
+   and small comment/promo/author/sharing boxes inside it are left out, and
+   block_filters.py removes date stamps, picture credits, interface labels and the
+   related/comments section that follows the article.
 """
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from lxml import etree
 
 from corpusmill.extract.block_filters import is_noise_block, join_blocks, trim_tail
-from corpusmill.extract.boilerplate import DROP_TAGS, prune_boilerplate
+from corpusmill.extract.boilerplate import DROP_TAGS, drop_keep_tail, is_commentary, prune_boilerplate
+from corpusmill.extract.container_guard import flagged_by_name, rejected_container
 from corpusmill.extract.dom import text_of
 
 _CONTENT_HINT = re.compile(
@@ -46,6 +54,9 @@ _DESCEND_SHARE = 0.8
 
 _DESCEND_SHARE_HINTED = 0.95
 
+# Paragraph text (good chars) before the best child that keeps the parent chosen.
+_LEAD_MIN_GOOD = 200.0
+
 _LINK_DENSE = 0.6
 
 _LINK_DENSE_PARAGRAPH = 0.5
@@ -54,26 +65,61 @@ _LINK_DENSE_MAX_CHARS = 3000
 
 _GOOD_BLOCK = 200.0
 
+# A flagged box inside the chosen container is left out up to this share of its text.
+_BOX_MAX_SHARE = 0.3
+
+# A paragraph cluster outside the chosen container with at least this share of its good
+# text is a strong disagreement, settled by a second opinion.
+_DISAGREE_SHARE = 0.2
+_CLUSTER_MIN_GOOD = 200.0
+
+# Containers rejected by the guards (comment threads, dialogs, promo boxes) per page.
+_MAX_REJECTS = 3
+
 # Soft hyphens and zero-width characters are invisible in a browser; in text they
 # split words ("réac\u00adtion") for every later stage.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
-def extract_main_text(root: etree._Element, prune_names: bool = True) -> str:
+def extract_main_text(root: etree._Element, prune_names: bool = True,
+                      second_opinion: Callable[[], str] | None = None,
+                      links_are_text: bool = False) -> str:
     """The main text of a parsed page (the tree is modified). `prune_names=False` skips
-    pruning by class/id names, for a second attempt when the first found next to nothing."""
+    pruning by class/id names, for a second attempt when the first found next to nothing.
+    `second_opinion` gives another extractor's main text of the page; it is asked only
+    when the chosen container and the page's largest paragraph cluster disagree.
+    `links_are_text=True` counts link text like any text (no link-density judgement),
+    for pages whose content is a list of links."""
     body = root.find("body")
     if body is None:
         body = root
     etree.strip_elements(body, *DROP_TAGS, with_tail=False)
     prune_boilerplate(body, prune_names)
-    chars, links, good = _count_text(body)
+    chars, links, good = _count_text(body, links_are_text)
     main = _choose_main(body, good)
-    return _serialise(main, chars, links)
+    for _ in range(_MAX_REJECTS):
+        bad = rejected_container(main, body, good)
+        if bad is None:
+            break
+        # A comment thread, dialog or promo box: take it out and choose again.
+        drop_keep_tail(bad)
+        chars, links, good = _count_text(body, links_are_text)
+        main = _choose_main(body, good)
+    text = _serialise(main, chars, links)
+    if second_opinion is None:
+        return text
+    cluster = _paragraph_cluster(body, good)
+    if cluster is None or _related(main, cluster) or _cluster_good(cluster, good) < _DISAGREE_SHARE * good[main]:
+        return text
+    # Two strategies disagree strongly: the densest container and the largest run of
+    # paragraphs are different parts of the page. Ask another extractor which one it saw.
+    other = _serialise(cluster, chars, links)
+    reference = set(second_opinion().split())
+    return other if word_agreement(other, reference) > word_agreement(text, reference) else text
 
 
 
-def _count_text(body: etree._Element) -> tuple[dict, dict, dict]:
+def _count_text(body: etree._Element, links_are_text: bool) -> tuple[dict, dict, dict]:
     """Per element: text chars, link chars, good (non-link, not link-dense) chars."""
     chars: dict[etree._Element, int] = {}
     links: dict[etree._Element, int] = {}
@@ -93,7 +139,7 @@ def _count_text(body: etree._Element) -> tuple[dict, dict, dict]:
             g += good[child] + t
             if good[child] > best_child:
                 best_child = good[child]
-        if el.tag == "a":
+        if el.tag == "a" and not links_are_text:
             lk = c
             g = 0.0
         elif el.tag in ("p", "pre", "blockquote"):
@@ -119,9 +165,57 @@ def _choose_main(body: etree._Element, good: dict) -> etree._Element:
         if total <= 0:
             return node
         best = max(node.iterchildren(tag=etree.Element), key=good.__getitem__, default=None)
-        if best is None or good[best] < share * total:
+        if best is None or good[best] < share * total or _lead_before(best, good):
             return node
         node = best
+
+
+
+def _lead_before(child: etree._Element, good: dict) -> bool:
+    """Paragraph text before `child` in its parent (a lead or first paragraph that the
+    template set apart from the body): descending would lose the article's opening."""
+    lead = 0.0
+    for sibling in child.itersiblings(tag=etree.Element, preceding=True):
+        g = good.get(sibling, 0.0)
+        if g and (sibling.tag == "p" or sibling.find(".//p") is not None):
+            lead += g
+    return lead >= _LEAD_MIN_GOOD
+
+
+
+def _cluster_good(el: etree._Element, good: dict) -> float:
+    return sum(good.get(p, 0.0) for p in el.iterchildren("p"))
+
+
+
+def _paragraph_cluster(body: etree._Element, good: dict) -> etree._Element | None:
+    """The element whose own <p> children hold the most good text: the largest
+    coherent block of prose, found without any container scores."""
+    sums: dict[etree._Element, float] = {}
+    for p in body.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            sums[parent] = sums.get(parent, 0.0) + good.get(p, 0.0)
+    if not sums:
+        return None
+    best = max(sums, key=sums.__getitem__)
+    return best if sums[best] >= _CLUSTER_MIN_GOOD else None
+
+
+
+def _related(a: etree._Element, b: etree._Element) -> bool:
+    """One contains the other (or they are the same element)."""
+    return a is b or any(x is b for x in a.iterancestors()) or any(x is a for x in b.iterancestors())
+
+
+
+def word_agreement(text: str, reference: set[str]) -> float:
+    """F1 of the word sets of `text` and the reference text."""
+    words = set(text.split())
+    if not words or not reference:
+        return 0.0
+    shared = len(words & reference)
+    return 2 * shared / (len(words) + len(reference))
 
 
 
@@ -196,7 +290,7 @@ def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
                 out.flush()
             out.text(el.tail if el is not main else None)
             continue
-        if el is not main and _skip(el, tag, chars, links):
+        if el is not main and (_skip(el, tag, chars, links) or _boxed_in(el, main, chars)):
             out.text(el.tail)
             continue
         if tag == "br":
@@ -235,6 +329,26 @@ def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
     if tag == "p":
         return density > _LINK_DENSE_PARAGRAPH
     return False
+
+
+
+def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
+    """A small box inside the article named like a comment, promo, newsletter, author
+    or sharing box (names glued together escape the part-wise pruning); the entries of
+    a live ticker's commentary are not comment boxes."""
+    c = chars.get(el, 0)
+    if not 0 < c <= _BOX_MAX_SHARE * chars.get(main, 0):
+        return False
+    kind = flagged_by_name(el, box=True)
+    if kind != "comments":
+        return kind is not None
+    page = chars.get(main, 0)
+    for region in el.iterancestors():
+        if region is main:
+            break
+        if flagged_by_name(region) == "comments" and is_commentary(region, chars.get(region, 0), page):
+            return False
+    return True
 
 
 
