@@ -65,7 +65,7 @@ class SemanticDedup(CorpusStage):
     name = "semantic_dedup"
     version = "1"
 
-    def __init__(self, threshold: float = 0.95, dim: int = 256, cluster_size: int = 500,
+    def __init__(self, threshold: float = 0.98, dim: int = 256, cluster_size: int = 500,
                  seed: int = 1, kmeans_iterations: int = 10, fit_sample: int = 100_000,
                  keep: str = "first", quality_score: str = "metadata.quality_score",
                  partitions: int = 4) -> None:

@@ -6,23 +6,27 @@ from there with `tokenizers` and `safetensors` and never import `wordllama` itse
 loader falls back to downloading from the Hugging Face hub: nothing here can reach the
 network.
 
-A document vector is the mean of its tokens' vectors, L2-normalised. The hot path is
-numpy: a batch's token counts form a (documents x vocabulary) matrix, multiplied by the
-table in one BLAS call. Long texts are embedded from `WINDOWS` evenly spaced slices of
-`MAX_CHARS / WINDOWS` characters (start, middle parts, end), which bounds the tokenizer's
-cost per document while still covering the whole text (two pages that share only a
-header do not look alike).
+A document vector is the mean of its tokens' vectors, L2-normalised, over the whole
+text. The tokenizer (Llama-2 SentencePiece BPE) never merges across a space, so a text's
+tokens are its whitespace words' tokens: each distinct word is tokenized once per process
+and its summed token vector cached, and a document is its word counts times those rows -
+one dict lookup per distinct word instead of a tokenizer pass over every character
+(the tokenizer runs at ~1-2 MB/s; a corpus's vocabulary grows far slower than its text).
+The vector does not depend on word order or on the batch a text comes in (up to float
+rounding).
 """
 from __future__ import annotations
 
 import importlib.util
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-MAX_CHARS = 4096
-WINDOWS = 4
+# Distinct words whose vectors are cached (x dim x 4 bytes: 256 MB at 256 dims). Words are
+# cached first come; once full, new words are tokenized for their batch only.
+_CACHE_WORDS = 1 << 18
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 
@@ -41,15 +45,6 @@ def wordllama_files() -> tuple[Path, Path]:
     return weights, tokenizer
 
 
-def sample(text: str) -> str:
-    """The text itself, or `WINDOWS` evenly spaced slices of a long one."""
-    if len(text) <= MAX_CHARS:
-        return text
-    width = MAX_CHARS // WINDOWS
-    starts = np.linspace(0, len(text) - width, WINDOWS).astype(int)
-    return "\n".join(text[s: s + width] for s in starts)
-
-
 class StaticEmbedder:
     """`embed(texts)` -> (n, dim) float32 unit vectors; a zero row for a text with no tokens."""
 
@@ -66,22 +61,50 @@ class StaticEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self.dim = dim
+        self._rows: dict[str, int] = {}
+        self._vectors = np.empty((0, dim), np.float32)
 
-    def embed(self, texts: list[str], batch: int = 64) -> np.ndarray:
-        vocab = len(self.table)
+    def embed(self, texts: list[str]) -> np.ndarray:
+        counts = [Counter(t.split()) for t in texts]
+        new = sorted({w for c in counts for w in c if w not in self._rows})
+        vectors = self._word_vectors(new)
+        room = max(0, _CACHE_WORDS - len(self._rows))
+        base = len(self._rows)
+        self._rows.update((w, base + k) for k, w in enumerate(new[:room]))
+        self._vectors = np.concatenate([self._vectors, vectors[:room]])
+        # Words past the cache get rows after it, in this batch's own table.
+        batch_rows = {w: len(self._vectors) + k for k, w in enumerate(new[room:])}
+        overflow = vectors[room:]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for s in range(0, len(texts), batch):
-            chunk = [sample(t) for t in texts[s: s + batch]]
-            encoded = self.tokenizer.encode_batch(chunk, add_special_tokens=False)
-            sizes = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
-            ids = np.fromiter((i for e in encoded for i in e.ids), dtype=np.int64, count=int(sizes.sum()))
-            ids = np.clip(ids, 0, vocab - 1)
-            doc = np.repeat(np.arange(len(chunk)), sizes)
-            counts = np.bincount(doc * vocab + ids, minlength=len(chunk) * vocab)
-            vecs = counts.reshape(len(chunk), vocab).astype(np.float32) @ self.table
-            norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-            out[s: s + len(chunk)] = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+        for i, c in enumerate(counts):
+            if not c:
+                continue
+            rows = np.fromiter((self._rows.get(w, -1) for w in c), dtype=np.int64, count=len(c))
+            n = np.fromiter(c.values(), dtype=np.float32, count=len(c))
+            cached = rows >= 0
+            v = n[cached] @ self._vectors[rows[cached]]
+            if not cached.all():
+                extra = np.fromiter((batch_rows[w] for w, r in zip(c, rows) if r < 0), dtype=np.int64)
+                v = v + n[~cached] @ overflow[extra - len(self._vectors)]
+            norm = float(np.linalg.norm(v))
+            if norm > 0:
+                out[i] = v / norm
         return out
+
+    def _word_vectors(self, words: list[str]) -> np.ndarray:
+        """Each word's summed token vectors."""
+        sums = np.zeros((len(words), self.dim), dtype=np.float32)
+        if not words:
+            return sums
+        encoded = self.tokenizer.encode_batch(words, add_special_tokens=False)
+        sizes = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(words))
+        ids = np.fromiter((i for e in encoded for i in e.ids), dtype=np.int64, count=int(sizes.sum()))
+        ids = np.clip(ids, 0, len(self.table) - 1)
+        has = sizes > 0  # a word always has a token; kept safe for odd input
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[has]
+        if len(ids):
+            sums[has] = np.add.reduceat(self.table[ids], starts, axis=0)
+        return sums
 
 
 @cache
