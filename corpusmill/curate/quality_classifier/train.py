@@ -9,6 +9,7 @@ seed, fastText with one thread and that seed.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import shutil
 import subprocess
@@ -111,10 +112,13 @@ def _train_fasttext(binary: str, texts: list[str], labels: np.ndarray, out: Path
             for text, label in zip(texts, labels):
                 f.write(f"{HIGH if label else LOW} {text}\n")
         stem = str(Path(tmp) / "model")
+        # fastText's linear learning-rate decay needs enough updates: a small reference set
+        # gets more epochs (at least ~20k example updates, at most 50 epochs).
+        epochs = min(max(epochs, math.ceil(20_000 / len(texts))), max(epochs, 50))
         common = ["-thread", "1", "-seed", str(seed), "-verbose", "0"]
         _run([binary, "supervised", "-input", str(data), "-output", stem, "-dim", str(dim),
               "-epoch", str(epochs), "-wordNgrams", "2", "-bucket", str(buckets),
-              "-minCount", str(min_count), "-lr", "0.1", *common])
+              "-minCount", str(min_count), "-lr", "0.5", *common])
         made = Path(stem + ".bin")
         if quantize:  # product quantization: a model of a few MB, scores within ~1e-2
             _run([binary, "quantize", "-input", str(data), "-output", stem, "-qnorm", "-cutoff",
