@@ -1,4 +1,4 @@
-"""Semantic dedup (SemDeDup-style): static embeddings, k-means, within-cluster cosine threshold.
+"""Semantic dedup (SemDeDup-style): static embeddings, k-means, a within-cluster similarity threshold.
 
 Catches what MinHash cannot: the same content reworded, re-ordered or re-templated.
 
@@ -9,12 +9,19 @@ Catches what MinHash cannot: the same content reworded, re-ordered or re-templat
   vectors drawn with that seed, ceil(records / `cluster_size`) clusters; every record
   is assigned to its nearest centroid: `assign/<shard>.npy`.
 - pass `groups` (`partitions` tasks, each a share of the clusters): within a cluster,
-  records are ranked by the keep policy (`first`, `longest`, `best_quality`) and taken
-  greedily: a record whose cosine with an already kept record is >= `threshold` is a
-  duplicate of the most similar such record, else it is kept. Unlike connected
-  components this never chains (A~B, B~C does not remove C for A): every removed record
-  is within the threshold of the very record it names. Each kept record also gets its
-  nearest other kept record in the cluster. `groups/p<part>.npy`.
+  records are compared by the cosine of their *residuals* (vector minus the cluster's
+  centroid). A mean of static token vectors drifts toward its language's average as a
+  text grows, so two unrelated long articles in one language have a raw cosine of
+  0.97-0.98; the centroid carries that shared part, and what is left is the content.
+  (Measured on the dev WARC: at the recall of raw cosine 0.98, residual cosine 0.9
+  flags about half as many unrelated documents.) Texts with (nearly) the same words,
+  raw cosine >= `IDENTICAL`, are always similar. Records are ranked by the keep policy
+  (`first`, `longest`, `best_quality`) and taken greedily: a record whose similarity
+  with an already kept record is >= `threshold` is a duplicate of the most similar
+  such record, else it is kept. Unlike connected components this never chains (A~B,
+  B~C does not remove C for A): every removed record is within the threshold of the
+  very record it names. Each kept record also gets its nearest other kept record in
+  the cluster. `groups/p<part>.npy`.
 - pass `decide` (one task per shard): the rows of that shard, with ids, as
   `decisions/<shard>.json`.
 - `apply`: duplicates are marked `duplicate` (reason `semantic_dedup:duplicate`,
@@ -59,13 +66,14 @@ GROUP_DTYPE = np.dtype([("node", "<u8"), ("cluster", "<i4"), ("kept", "u1"), ("r
                         ("similarity", "<f4"), ("group_size", "<u4"), ("cluster_size", "<u4")])
 _BATCH = 256  # records embedded per call
 _BLOCK = 2048  # rows of a cluster's similarity matrix computed at once
+IDENTICAL = 0.999  # raw cosine of texts with the same words (give or take a few)
 
 
 class SemanticDedup(CorpusStage):
     name = "semantic_dedup"
     version = "1"
 
-    def __init__(self, threshold: float = 0.98, dim: int = 256, cluster_size: int = 500,
+    def __init__(self, threshold: float = 0.9, dim: int = 256, cluster_size: int = 50,
                  seed: int = 1, kmeans_iterations: int = 10, fit_sample: int = 100_000,
                  keep: str = "first", quality_score: str = "metadata.quality_score",
                  partitions: int = 4) -> None:
@@ -167,6 +175,13 @@ def fit_clusters(stage_dir: str, shard_ids: list[str], cluster_size: int, seed: 
             "largest": int(sizes.max()) if len(sizes) else 0}
 
 
+def residuals(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Unit vectors of x minus its cluster's centroid (zero where x is the centroid)."""
+    r = x - centroids
+    norms = np.linalg.norm(r, axis=1, keepdims=True)
+    return np.divide(r, norms, out=np.zeros_like(r), where=norms > 1e-6)
+
+
 def _rank(meta: np.ndarray, nodes: np.ndarray, keep: str) -> np.ndarray:
     """Order of a cluster's members by keep policy: best first, ties by (shard, position)."""
     if keep == "first":
@@ -176,10 +191,21 @@ def _rank(meta: np.ndarray, nodes: np.ndarray, keep: str) -> np.ndarray:
     return np.lexsort((nodes, -value))
 
 
-def greedy_dedup(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For unit rows in rank order: (kept, ref, similarity).
+def similarities(x: np.ndarray, r: np.ndarray, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
+    """Residual cosines of rows x cols; a near-identical pair (raw cosine >= IDENTICAL) scores its raw cosine.
 
-    A row is a duplicate of the most similar earlier kept row when that cosine is >=
+    Two identical texts alone in a cluster have zero residuals; the raw cosine still
+    names them duplicates.
+    """
+    sim = r[rows] @ r[cols].T
+    raw = x[rows] @ x[cols].T
+    return np.where(raw >= IDENTICAL, np.maximum(sim, raw), sim)
+
+
+def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For unit rows `x` and their unit residuals `r`, in rank order: (kept, ref, similarity).
+
+    A row is a duplicate of the most similar earlier kept row when that similarity is >=
     threshold (ref = that row); else it is kept and ref is its most similar other kept
     row (-1 when it is alone). Memory: a block of rows x members.
     """
@@ -187,18 +213,18 @@ def greedy_dedup(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
     kept = np.ones(m, dtype=bool)
     ref = np.full(m, -1, dtype=np.int64)
     sim = np.zeros(m, dtype=np.float32)
-    # Candidate edges (i, j), j < i, cosine >= threshold; rows without one are kept outright.
+    # Candidate edges (i, j), j < i, similarity >= threshold; rows without one are kept outright.
     edges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for s in range(0, m, _BLOCK):
-        block = x[s: s + _BLOCK] @ x[: s + _BLOCK].T
+        block = similarities(x, r, slice(s, s + _BLOCK), slice(0, s + _BLOCK))
         rows, cols = np.nonzero(block >= threshold)
         rows = rows + s
         earlier = cols < rows
         rows, cols = rows[earlier], cols[earlier]
         vals = block[rows - s, cols]
-        for r in np.unique(rows):
-            sel = rows == r
-            edges[int(r)] = (cols[sel], vals[sel])
+        for i in np.unique(rows):
+            sel = rows == i
+            edges[int(i)] = (cols[sel], vals[sel])
     for i in sorted(edges):
         cols, vals = edges[i]
         live = kept[cols]
@@ -209,7 +235,7 @@ def greedy_dedup(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
     if len(keepers) > 1:
         for s in range(0, len(keepers), _BLOCK):
             rows = keepers[s: s + _BLOCK]
-            block = x[rows] @ x[keepers].T
+            block = similarities(x, r, rows, keepers)
             block[np.arange(len(rows)), np.arange(s, s + len(rows))] = -np.inf  # not itself
             best = np.argmax(block, axis=1)
             ref[rows], sim[rows] = keepers[best], block[np.arange(len(rows)), best]
@@ -229,6 +255,7 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
         labels.append(lab[pos])
         vecs.append(np.asarray(read_npy(d / "emb" / f"{s}.npy")[pos]))
         metas.append(np.asarray(read_npy(d / "meta" / f"{s}.npy")[pos]))
+    centroids = read_npy(d / "centroids.npy", mmap=False)
     node = np.concatenate(nodes) if nodes else np.empty(0, np.uint64)
     label = np.concatenate(labels) if labels else np.empty(0, np.int32)
     out = np.zeros(len(node), dtype=GROUP_DTYPE)
@@ -239,7 +266,8 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
         bounds = np.flatnonzero(np.diff(label[order])) + 1
         for members in np.split(order, bounds):
             ranked = members[_rank(meta[members], node[members], keep)]
-            kept, ref, sim = greedy_dedup(vec[ranked], threshold)
+            kept, ref, sim = greedy_dedup(vec[ranked], residuals(vec[ranked], centroids[label[ranked]]),
+                                          threshold)
             out["kept"][ranked] = kept
             has = ref >= 0
             out["ref"][ranked[has]] = node[ranked[ref[has]]]
@@ -290,10 +318,10 @@ class _SemanticApplier(DecisionApplier):
         if not decision["kept"]:
             group = f"sd:{ref}"
             mark_duplicate(self, record, ref, group, decision["group_size"], "duplicate", scores,
-                           detail=f"cosine {sim:.3f} >= {self.threshold} with kept record {ref} "
+                           detail=f"residual cosine {sim:.3f} >= {self.threshold} with kept record {ref} "
                                   f"(k-means cluster {c}, {csize} records)")
             return
-        near = (f"nearest kept neighbour {ref} (cosine {sim:.3f})" if ref is not None
+        near = (f"nearest kept neighbour {ref} (residual cosine {sim:.3f})" if ref is not None
                 else "no other record in its cluster")
         detail = f"k-means cluster {c} ({csize} records); {near}"
         if decision["group_size"] > 1:
