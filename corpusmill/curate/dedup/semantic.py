@@ -3,7 +3,8 @@
 Catches what MinHash cannot: the same content reworded, re-ordered or re-templated.
 
 - `collect` (per shard): `emb/<shard>.npy` (records x dim float32 unit vectors from
-  `static_embeddings`, a zero row for a text with no tokens), `meta/<shard>.npy`
+  `static_embeddings`, a zero row for a text with no tokens), `coverage/<shard>.npy`
+  (each text's share of meaningful tokens), `meta/<shard>.npy`
   (length and quality score, for the keep policy, as MinHash), `ids/<shard>.json`.
 - pass `kmeans` (one task): spherical k-means with a fixed seed on up to `fit_sample`
   vectors drawn with that seed, ceil(records / `cluster_size`) clusters; every record
@@ -22,7 +23,8 @@ Catches what MinHash cannot: the same content reworded, re-ordered or re-templat
   such record, else it is kept. Unlike connected components this never chains (A~B,
   B~C does not remove C for A): every removed record is within the threshold of the
   very record it names. Each kept record also gets its nearest other kept record in
-  the cluster. `groups/p<part>.npy`.
+  the cluster. A text mostly in byte-fallback tokens (a script the vocabulary lacks)
+  matches only near-identical texts. `groups/p<part>.npy`.
 - pass `decide` (one task per shard): the rows of that shard, with ids, as
   `decisions/<shard>.json`.
 - `apply`: duplicates are marked `duplicate` (reason `semantic_dedup:duplicate`,
@@ -68,6 +70,9 @@ GROUP_DTYPE = np.dtype([("node", "<u8"), ("cluster", "<i4"), ("kept", "u1"), ("r
 _BATCH = 256  # records embedded per call
 _BLOCK = 2048  # rows of a cluster's similarity matrix computed at once
 IDENTICAL = 0.999  # raw cosine of texts with the same words (give or take a few)
+# Below this share of meaningful (not byte-fallback) tokens a vector is too weak to call a
+# reworded text a duplicate (Chinese news: ~0.5); only near-identical texts match.
+MIN_COVERAGE = 0.8
 
 
 class SemanticDedup(CorpusStage):
@@ -125,6 +130,7 @@ class _EmbeddingCollector(ShardCollector):
         self.meta: list[tuple[int, float]] = []
         self.pending: list[str] = []
         self.blocks: list[np.ndarray] = []
+        self.coverage: list[np.ndarray] = []
 
     def add(self, pos: int, record: Record) -> None:
         self.meta.append((len(record.text), record_score(record, self.score_path)))
@@ -134,13 +140,17 @@ class _EmbeddingCollector(ShardCollector):
 
     def _embed(self) -> None:
         if self.pending:
-            self.blocks.append(self.embedder.embed(self.pending))
+            vectors, coverage = self.embedder.embed_with_coverage(self.pending)
+            self.blocks.append(vectors)
+            self.coverage.append(coverage)
             self.pending = []
 
     def flush(self) -> None:
         self._embed()
         emb = np.concatenate(self.blocks) if self.blocks else np.empty((0, self.embedder.dim), np.float32)
         write_npy(self.stage_dir / "emb" / f"{self.shard_id}.npy", emb)
+        write_npy(self.stage_dir / "coverage" / f"{self.shard_id}.npy",
+                  np.concatenate(self.coverage) if self.coverage else np.empty(0, np.float32))
         write_npy(self.stage_dir / "meta" / f"{self.shard_id}.npy", np.array(self.meta, dtype=META_DTYPE))
 
 
@@ -192,18 +202,22 @@ def _rank(meta: np.ndarray, nodes: np.ndarray, keep: str) -> np.ndarray:
     return np.lexsort((nodes, -value))
 
 
-def similarities(x: np.ndarray, r: np.ndarray, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
+def similarities(x: np.ndarray, r: np.ndarray, weak: np.ndarray, rows: slice | np.ndarray,
+                 cols: slice | np.ndarray) -> np.ndarray:
     """Residual cosines of rows x cols; a near-identical pair (raw cosine >= IDENTICAL) scores its raw cosine.
 
     Two identical texts alone in a cluster have zero residuals; the raw cosine still
-    names them duplicates.
+    names them duplicates. A pair with a `weak` vector (a text mostly in byte-fallback
+    tokens) counts only when near-identical.
     """
     sim = r[rows] @ r[cols].T
     raw = x[rows] @ x[cols].T
+    sim = np.where(weak[rows][:, None] | weak[cols][None, :], -1.0, sim)
     return np.where(raw >= IDENTICAL, np.maximum(sim, raw), sim)
 
 
-def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float,
+                 weak: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For unit rows `x` and their unit residuals `r`, in rank order: (kept, ref, similarity).
 
     A row is a duplicate of the most similar earlier kept row when that similarity is >=
@@ -211,13 +225,14 @@ def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float) -> tuple[np.nda
     row (-1 when it is alone). Memory: a block of rows x members.
     """
     m = len(x)
+    weak = np.zeros(m, dtype=bool) if weak is None else weak
     kept = np.ones(m, dtype=bool)
     ref = np.full(m, -1, dtype=np.int64)
     sim = np.zeros(m, dtype=np.float32)
     # Candidate edges (i, j), j < i, similarity >= threshold; rows without one are kept outright.
     edges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for s in range(0, m, _BLOCK):
-        block = similarities(x, r, slice(s, s + _BLOCK), slice(0, s + _BLOCK))
+        block = similarities(x, r, weak, slice(s, s + _BLOCK), slice(0, s + _BLOCK))
         rows, cols = np.nonzero(block >= threshold)
         rows = rows + s
         earlier = cols < rows
@@ -236,7 +251,7 @@ def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float) -> tuple[np.nda
     if len(keepers) > 1:
         for s in range(0, len(keepers), _BLOCK):
             rows = keepers[s: s + _BLOCK]
-            block = similarities(x, r, rows, keepers)
+            block = similarities(x, r, weak, rows, keepers)
             block[np.arange(len(rows)), np.arange(s, s + len(rows))] = -np.inf  # not itself
             best = np.argmax(block, axis=1)
             ref[rows], sim[rows] = keepers[best], block[np.arange(len(rows)), best]
@@ -248,7 +263,7 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
     """Task: greedy dedup in every cluster c with c % parts == part."""
     t0 = time.perf_counter()
     d = Path(stage_dir)
-    nodes, labels, vecs, metas = [], [], [], []
+    nodes, labels, vecs, metas, covs = [], [], [], [], []
     for i, s in enumerate(shard_ids):
         lab = read_npy(d / "assign" / f"{s}.npy", mmap=False)
         pos = np.flatnonzero((lab >= 0) & (lab % parts == part))
@@ -256,6 +271,7 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
         labels.append(lab[pos])
         vecs.append(np.asarray(read_npy(d / "emb" / f"{s}.npy")[pos]))
         metas.append(np.asarray(read_npy(d / "meta" / f"{s}.npy")[pos]))
+        covs.append(np.asarray(read_npy(d / "coverage" / f"{s}.npy")[pos]))
     centroids = read_npy(d / "centroids.npy", mmap=False)
     node = np.concatenate(nodes) if nodes else np.empty(0, np.uint64)
     label = np.concatenate(labels) if labels else np.empty(0, np.int32)
@@ -263,12 +279,13 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
     out["node"], out["cluster"], out["ref"] = node, label, NONE
     if len(node):
         vec, meta = np.concatenate(vecs), np.concatenate(metas)
+        weak = np.concatenate(covs) < MIN_COVERAGE
         order = np.argsort(label, kind="stable")
         bounds = np.flatnonzero(np.diff(label[order])) + 1
         for members in np.split(order, bounds):
             ranked = members[_rank(meta[members], node[members], keep)]
             kept, ref, sim = greedy_dedup(vec[ranked], residuals(vec[ranked], centroids[label[ranked]]),
-                                          threshold)
+                                          threshold, weak[ranked])
             out["kept"][ranked] = kept
             has = ref >= 0
             out["ref"][ranked[has]] = node[ranked[ref[has]]]

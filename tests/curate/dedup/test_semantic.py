@@ -103,3 +103,16 @@ def test_cluster_balanced_sample_spreads_over_clusters() -> None:
 def test_bad_settings(bad: dict) -> None:
     with pytest.raises(ValueError, match="semantic_dedup"):
         SemanticDedup(**bad)
+
+
+# Two different real Chinese news openings (dev WARC): the vocabulary spells most of their
+# characters as byte-fallback tokens, so their vectors rest on a few common characters.
+ZH_A = "“妈妈，为什么还不能出去？” “宝贝，我们在打一场无声的战役，每个在家里不出去的人都是英雄哦！”"
+ZH_B = "一个约定，信守15年，感人至深；一段真情，延续15年，催人泪下。6月3日上午，话剧《约定无期限》全省各市巡演活动来到张家口。"
+
+
+def test_texts_in_scripts_the_vocabulary_lacks_match_only_when_near_identical(tmp_path: Path) -> None:
+    _, coverage = StaticEmbedder().embed_with_coverage([ZH_A, ORIGINALS[0]])
+    assert coverage[0] < 0.8 <= 0.95 <= coverage[1]
+    shards = {"00000": [rec("a", ZH_A * 3), rec("b", ZH_B * 3), rec("a2", ZH_A * 3 + " "), rec("en", ORIGINALS[0])]}
+    assert removed(run(SemanticDedup(), tmp_path, shards)) == {"a2": "a"}
