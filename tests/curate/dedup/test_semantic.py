@@ -1,6 +1,7 @@
 """Semantic dedup with real WordLlama embeddings (loaded from the wheel, offline)."""
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -105,14 +106,16 @@ def test_bad_settings(bad: dict) -> None:
         SemanticDedup(**bad)
 
 
-# Two different real Chinese news openings (dev WARC): the vocabulary spells most of their
-# characters as byte-fallback tokens, so their vectors rest on a few common characters.
-ZH_A = "“妈妈，为什么还不能出去？” “宝贝，我们在打一场无声的战役，每个在家里不出去的人都是英雄哦！”"
-ZH_B = "一个约定，信守15年，感人至深；一段真情，延续15年，催人泪下。6月3日上午，话剧《约定无期限》全省各市巡演活动来到张家口。"
+# Three different real Chinese pages of the dev WARC (xinhuanet.com, banyuetan.org, he.xinhuanet.com):
+# the vocabulary spells most of their characters as byte-fallback tokens, so their vectors rest on
+# a few common characters and, among pages in other languages, look alike.
+ZH = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "curate" / "dedup" / "zh_pages.json")
+                .read_text(encoding="utf-8"))
 
 
 def test_texts_in_scripts_the_vocabulary_lacks_match_only_when_near_identical(tmp_path: Path) -> None:
-    _, coverage = StaticEmbedder().embed_with_coverage([ZH_A, ORIGINALS[0]])
+    _, coverage = StaticEmbedder().embed_with_coverage([ZH[0], ORIGINALS[0]])
     assert coverage[0] < 0.8 <= 0.95 <= coverage[1]
-    shards = {"00000": [rec("a", ZH_A * 3), rec("b", ZH_B * 3), rec("a2", ZH_A * 3 + " "), rec("en", ORIGINALS[0])]}
-    assert removed(run(SemanticDedup(), tmp_path, shards)) == {"a2": "a"}
+    shards = {"00000": [rec(f"zh{i}", t) for i, t in enumerate(ZH)] + [rec("zh0-copy", ZH[0] + " ")]
+              + [rec(f"o{i}", t) for i, t in enumerate(ORIGINALS)]}
+    assert removed(run(SemanticDedup(), tmp_path, shards)) == {"zh0-copy": "zh0"}
