@@ -48,12 +48,14 @@ class FastTextClassifier:
                              f"(labels {HIGH}/{LOW}); train one with `corpusmill train-classifier`")
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        # One call per text: fasttext-predict's multi-line predict returns labels without
-        # probabilities.
+        # One call per text on the binding itself (texts are `prepare`d: one line each):
+        # fasttext-predict's multi-line predict returns labels without probabilities, and its
+        # Python wrapper re-checks and copies every text.
+        predict = self.model.f.predict
         out = np.empty(len(texts), dtype=np.float64)
         for i, text in enumerate(texts):
-            labels, probs = self.model.predict(text, k=2)
-            out[i] = probs[0] if labels[0] == HIGH else probs[1]
+            (p0, l0), (p1, _) = predict(text + "\n", 2, 0.0, "strict")
+            out[i] = p0 if l0 == HIGH else p1
         return out
 
 
