@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CLI, FIXTURES, write_jsonl
 
 from corpusmill.config import ConfigError, job_from_config
-from corpusmill.explain import iter_output
 from corpusmill.curate.quality_classifier.model import QualityModel
 from corpusmill.curate.quality_classifier.select import classifier_selector
 from corpusmill.curate.quality_classifier.train import MIN_EXAMPLES, TrainingError, train_classifier
+from corpusmill.explain import iter_output
 from corpusmill.job import run_job
+from tests.conftest import CLI, FIXTURES, write_jsonl
 
 QUALITY = FIXTURES / "curate" / "quality"
 BACKENDS = ["hashed", pytest.param("fasttext", marks=pytest.mark.skipif(
