@@ -24,7 +24,7 @@ Catches what MinHash cannot: the same content reworded, re-ordered or re-templat
   B~C does not remove C for A): every removed record is within the threshold of the
   very record it names. Each kept record also gets its nearest other kept record in
   the cluster. A text mostly in byte-fallback tokens (a script the vocabulary lacks)
-  matches only near-identical texts. `groups/p<part>.npy`.
+  matches only near-identical texts. `groups/p<part>-s<shard index>.npy`.
 - pass `decide` (one task per shard): the rows of that shard, with ids, as
   `decisions/<shard>.json`.
 - `apply`: duplicates are marked `duplicate` (reason `semantic_dedup:duplicate`,
@@ -295,7 +295,9 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
             keepers, n_dups = np.unique(dup_of, return_counts=True)
             out["group_size"][keepers] = n_dups + 1
             out["group_size"][ranked[~kept]] = out["group_size"][dup_of]
-    write_npy(d / "groups" / f"p{part:03d}.npy", out)
+    shard_of, _ = split_nodes(out["node"])
+    for i in range(len(shard_ids)):  # one file per shard, so `decide` reads only its own rows
+        write_npy(d / "groups" / f"p{part:03d}-s{i:05d}.npy", out[shard_of == i])
     return {"seconds": round(time.perf_counter() - t0, 3), "records": len(node),
             "duplicates": int((out["kept"] == 0).sum())}
 
@@ -304,9 +306,9 @@ def decide_shard(stage_dir: str, shard_ids: list[str], shard_id: str, parts: int
     """Task: one shard's rows from every partition, with the ids they name."""
     d = Path(stage_dir)
     index = shard_ids.index(shard_id)
-    rows = np.concatenate([read_npy(d / "groups" / f"p{p:03d}.npy", mmap=False) for p in range(parts)])
-    shard, pos = split_nodes(rows["node"])
-    rows, pos = rows[shard == index], pos[shard == index]
+    rows = np.concatenate([read_npy(d / "groups" / f"p{p:03d}-s{index:05d}.npy", mmap=False)
+                           for p in range(parts)])
+    _, pos = split_nodes(rows["node"])
     ids = load_ids(d, shard_id)
     ref_shard, ref_pos = split_nodes(rows["ref"])
     other_ids: dict[int, list[str]] = {}
