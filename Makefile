@@ -5,8 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 SHARED := ../shared/corpora
-# Debian packages the project uses at run time (browser for --render, OCR engine).
-APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu
+# Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer).
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext
 
 # The bundled 121-record WARC, or the 3,413-record dev WARC it was cut from when shared/ is beside us.
 DEMO_INPUTS := $(or $(wildcard $(SHARED)/warc/dev.warc.gz),fixtures/warc/demo.warc.gz)

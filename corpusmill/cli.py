@@ -202,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("--overwrite", action="store_true")
     pk.add_argument("--quiet", action="store_true")
 
+    tc = sub.add_parser("train-classifier", help="train a quality classifier (fastText, or hashed linear) "
+                                                 "for the quality_classifier stage")
+    tc.add_argument("--positive", nargs="+", required=True,
+                    help="high-quality/reference documents: corpus files, folders, globs, or .txt (a document a line)")
+    tc.add_argument("--negative", nargs="+", required=True, help="low-quality or random-pool documents, as above")
+    tc.add_argument("-o", "--output", required=True, help="model file to write (e.g. clf.bin)")
+    tc.add_argument("--backend", choices=("auto", "fasttext", "hashed"), default="auto",
+                    help="auto: fastText where the `fasttext` binary is installed, else hashed linear")
+    tc.add_argument("--seed", type=int, default=1)
+    tc.add_argument("--epochs", type=_positive_int, default=5)
+    tc.add_argument("--quantize", action="store_true", help="fastText: quantize to a model of a few MB")
+
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
     rep.add_argument("output")
 
@@ -408,6 +420,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         from corpusmill.report import write_report
 
         print(write_report(Path(args.output)))
+        return 0
+    if args.command == "train-classifier":
+        from corpusmill.curate.quality_classifier.train import TrainingError, train_classifier
+
+        try:
+            summary = train_classifier(args.positive, args.negative, args.output, backend=args.backend,
+                                       seed=args.seed, epochs=args.epochs, quantize=args.quantize)
+        except TrainingError as e:
+            print(f"corpusmill: {e}", file=sys.stderr)
+            return 2
+        print(orjson.dumps(summary).decode())
         return 0
     if args.command == "mix":
         from corpusmill.mix.cli import mix_command

@@ -28,11 +28,14 @@ STAGES: dict[str, str] = {
     "c4_quality": "corpusmill.curate.filters.c4_quality:C4Quality",
     "fineweb_quality": "corpusmill.curate.filters.fineweb_quality:FineWebQuality",
     "line_corrections": "corpusmill.curate.filters.line_corrections:LineCorrections",
+    # model-based selection (corpus stages: a fraction needs every score first)
+    "quality_classifier": "corpusmill.curate.quality_classifier.stage:QualityClassifier",
     # dedup (corpus stages)
     "exact_dedup": "corpusmill.curate.dedup.exact:ExactDedup",
     "minhash_dedup": "corpusmill.curate.dedup.minhash:MinHashDedup",
     "substring_dedup": "corpusmill.curate.dedup.substring:SubstringDedup",
     "paragraph_dedup": "corpusmill.curate.dedup.paragraph_bloom:ParagraphBloomDedup",
+    "semantic_dedup": "corpusmill.curate.dedup.semantic:SemanticDedup",
     # PII
     "pii": "corpusmill.curate.pii:PiiScrub",
     "tokens": "corpusmill.tokens.stage:TokenCount",

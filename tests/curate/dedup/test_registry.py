@@ -5,7 +5,7 @@ import inspect
 from corpusmill.corpus_stage import CorpusStage
 from corpusmill.registry import STAGES, stage_class
 
-DEDUP = ("exact_dedup", "minhash_dedup", "substring_dedup", "paragraph_dedup")
+DEDUP = ("exact_dedup", "minhash_dedup", "substring_dedup", "paragraph_dedup", "semantic_dedup")
 
 
 def test_registry_names_and_config_keys() -> None:
@@ -25,4 +25,5 @@ def test_one_registry_names_every_stage_by_its_own_name() -> None:
     for name in STAGES:
         cls = stage_class(name)
         assert issubclass(cls, (Stage, CorpusStage)) and cls.name == name, name
-    assert {s for s in STAGES if issubclass(stage_class(s), CorpusStage)} == set(DEDUP)
+    # Stages that need every record's score before deciding are corpus stages too.
+    assert {s for s in STAGES if issubclass(stage_class(s), CorpusStage)} == set(DEDUP) | {"quality_classifier"}

@@ -1,0 +1,121 @@
+"""Semantic dedup with real WordLlama embeddings (loaded from the wheel, offline)."""
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dedup_docs import PARAGRAPHS, body, page
+from dedup_harness import flat, rec, removed, run
+
+pytest.importorskip("wordllama")
+
+from corpusmill.curate.dedup.semantic import SemanticDedup, greedy_dedup  # noqa: E402
+from corpusmill.curate.dedup.semantic_select import cluster_balanced_sample  # noqa: E402
+from corpusmill.curate.dedup.static_embeddings import StaticEmbedder  # noqa: E402
+
+ORIGINALS = [page(body(i)) for i in range(10)]
+
+
+def test_embeddings_load_and_run_without_any_network_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+    emb = StaticEmbedder()
+    x = emb.embed([ORIGINALS[0], ORIGINALS[1], "", "   "])
+    assert attempts == []
+    assert x.shape == (4, 256) and x.dtype == np.float32
+    assert np.allclose(np.linalg.norm(x[:2], axis=1), 1.0, atol=1e-5)
+    assert not x[2:].any()  # nothing to embed: a zero row
+    # Same text, same vector, whatever the batch around it.
+    assert np.allclose(emb.embed([ORIGINALS[1]])[0], x[1], atol=1e-6)
+
+
+def test_greedy_keep_never_chains() -> None:
+    # A~B and B~C above the threshold, A~C below: only B goes (as a duplicate of A); C stays.
+    a = np.array([1.0, 0.0, 0.0])
+    b = np.array([np.cos(0.25), np.sin(0.25), 0.0])
+    c = np.array([np.cos(0.5), np.sin(0.5), 0.0])
+    x = np.stack([a, b, c]).astype(np.float32)
+    kept, ref, sim = greedy_dedup(x, x, threshold=float(np.cos(0.3)))
+    assert kept.tolist() == [True, False, True]
+    assert ref[1] == 0 and ref[2] == 0  # C's nearest kept neighbour is A
+    assert sim[1] == pytest.approx(np.cos(0.25), abs=1e-6)
+
+
+def paraphrase(paras: list[str]) -> str:
+    """The same content re-templated: paragraphs reordered, another header, date line and footer."""
+    return page(paras[2:] + paras[:2], header="Startseite > Archiv", date="Zuletzt aktualisiert: 2022",
+                footer="Alle Rechte vorbehalten.")
+
+
+def test_near_duplicates_and_rewrites_found_distinct_pages_kept(tmp_path: Path) -> None:
+    shards = {"00000": [rec(f"orig{i}", t) for i, t in enumerate(ORIGINALS[:6])],
+              "00001": [rec(f"copy{i}", paraphrase(body(i))) for i in range(3)]
+              + [rec(f"other{i}", t) for i, t in enumerate(ORIGINALS[6:], start=6)]
+              + [rec("empty", "")]}
+    got = removed(run(SemanticDedup(), tmp_path, shards))
+    assert got == {f"copy{i}": f"orig{i}" for i in range(3)}
+    out = {r.id: r for r in flat(run(SemanticDedup(), tmp_path / "again", shards))}
+    dup = out["copy1"]
+    assert dup.metadata["dedup"]["cluster_id"] == "sd:orig1" and dup.reason == "semantic_dedup:duplicate"
+    assert dup.provenance[-1]["scores"]["cosine"] >= 0.93
+    keeper = out["orig1"]
+    assert keeper.metadata["dedup"]["cluster_size"] == 2
+    alone = out["other7"]
+    assert alone.ok and "nearest kept neighbour" in alone.provenance[-1]["detail"]
+    assert alone.provenance[-1]["scores"]["cosine"] < 0.93
+    assert out["empty"].ok and not out["empty"].provenance  # no words: untouched, never a duplicate
+
+
+def test_identical_texts_alone_in_their_cluster_are_still_duplicates(tmp_path: Path) -> None:
+    # One cluster per record pair at most: the pair's centroid is the text itself.
+    shards = {"00000": [rec("a", ORIGINALS[0]), rec("b", ORIGINALS[0]), rec("c", ORIGINALS[1])]}
+    assert removed(run(SemanticDedup(cluster_size=1), tmp_path, shards)) == {"b": "a"}
+
+
+def test_keep_longest_and_decisions_do_not_depend_on_sharding(tmp_path: Path) -> None:
+    texts = {f"orig{i}": t for i, t in enumerate(ORIGINALS)}
+    texts |= {f"long{i}": ORIGINALS[i] + "\n" + PARAGRAPHS[-1 - i][:150] for i in range(4)}
+    one = {"00000": [rec(k, v) for k, v in texts.items()]}
+    items = list(texts.items())
+    three = {f"{s:05d}": [rec(k, v) for k, v in items[s::3]] for s in range(3)}
+    got_one = removed(run(SemanticDedup(keep="longest"), tmp_path / "a", one))
+    got_three = removed(run(SemanticDedup(keep="longest"), tmp_path / "b", three))
+    assert got_one == got_three == {f"orig{i}": f"long{i}" for i in range(4)}
+
+
+def test_cluster_balanced_sample_spreads_over_clusters() -> None:
+    labels = np.array([0] * 50 + [1] * 5 + [2] * 5)
+    picked = cluster_balanced_sample(labels, 12, seed=1)
+    assert len(set(picked)) == 12 and picked == cluster_balanced_sample(labels, 12, seed=1)
+    assert sorted(np.bincount(labels[picked], minlength=3).tolist()) == [4, 4, 4]
+    assert sorted(cluster_balanced_sample(labels, 100, seed=2)) == list(range(60))
+
+
+@pytest.mark.parametrize("bad", [{"threshold": 1.5}, {"keep": "random"}, {"dim": 100}, {"partitions": 0}])
+def test_bad_settings(bad: dict) -> None:
+    with pytest.raises(ValueError, match="semantic_dedup"):
+        SemanticDedup(**bad)
+
+
+# Three different real Chinese pages of the dev WARC (xinhuanet.com, banyuetan.org, he.xinhuanet.com):
+# the vocabulary spells most of their characters as byte-fallback tokens, so their vectors rest on
+# a few common characters and, among pages in other languages, look alike.
+ZH = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "curate" / "dedup" / "zh_pages.json")
+                .read_text(encoding="utf-8"))
+
+
+def test_texts_in_scripts_the_vocabulary_lacks_match_only_when_near_identical(tmp_path: Path) -> None:
+    _, coverage = StaticEmbedder().embed_with_coverage([ZH[0], ORIGINALS[0]])
+    assert coverage[0] < 0.8 <= 0.95 <= coverage[1]
+    shards = {"00000": [rec(f"zh{i}", t) for i, t in enumerate(ZH)] + [rec("zh0-copy", ZH[0] + " ")]
+              + [rec(f"o{i}", t) for i, t in enumerate(ORIGINALS)]}
+    assert removed(run(SemanticDedup(), tmp_path, shards)) == {"zh0-copy": "zh0"}
