@@ -14,7 +14,8 @@ from typing import Iterator
 import numpy as np
 import orjson
 
-from corpusmill.curate.selection.dsir import FeatureHasher, NoOverlap, distribution, fit, gumbel_top_k, kl
+from corpusmill.curate.selection.dsir import (FeatureHasher, NoOverlap, distribution, fit, gumbel_top_k, kl, pool_counts,
+                                              target_profile)
 from corpusmill.curate.selection.ngram_lm import ModelError, train
 from corpusmill.mix.recipe import source_files
 from corpusmill.readers import CorpusReader
@@ -71,20 +72,22 @@ def select_command(method: str, pool: list[str], target: list[str] | None, k: in
     """Write the k chosen pool rows to OUT/selected.jsonl.gz and what was done to OUT/selection.json."""
     pool_files = input_files(pool)
     hasher = FeatureHasher(buckets)
-    pool_counts = hasher.counts(r.text for r in records(pool_files, text_field))
-    n = sum(1 for _ in records(pool_files, text_field))
+    if method == "dsir" and not target:
+        raise SelectionError("select dsir needs --target (the texts to select toward)")
+    profile = target_profile((r.text for r in records(input_files(target), text_field)), hasher) if target else None
+    model = None
+    if profile is not None and method == "dsir":
+        counts, overlap = pool_counts((r.text for r in records(pool_files, text_field)), hasher, profile)
+        model = fit(profile, counts, overlap, hasher)
+        log_w = np.array([model.log_weight(r.text) for r in records(pool_files, text_field)])
+    else:
+        log_w = np.zeros(sum(1 for _ in records(pool_files, text_field)))
+    n = len(log_w)
     if n == 0:
         raise SelectionError("the pool has no ok records")
     summary: dict[str, object] = {"method": method, "seed": seed, "pool_documents": n, "k": min(k, n)}
-    if method == "dsir":
-        if not target:
-            raise SelectionError("select dsir needs --target (the texts to select toward)")
-        model = fit((r.text for r in records(input_files(target), text_field)), pool_counts, hasher)
-        log_w = np.array([model.log_weight(r.text) for r in records(pool_files, text_field)])
-        summary.update(buckets=buckets, target_feature_overlap=round(model.overlap, 4))
-    else:
-        model = None
-        log_w = np.zeros(n)
+    if model is not None:
+        summary.update(buckets=buckets, target_word_overlap=round(model.overlap, 4))
     chosen = gumbel_top_k(log_w, k, seed)
     rank = {int(i): r for r, i in enumerate(chosen)}
     out_dir = Path(out)

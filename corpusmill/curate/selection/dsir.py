@@ -49,22 +49,57 @@ class FeatureHasher:
             out[i] = h
         return out
 
-    def features(self, text: str) -> np.ndarray:
+    def doc(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(word hashes, feature ids) of a text."""
         h = self._word_hashes(words(text))
         if not len(h):
-            return np.empty(0, dtype=np.int64)
+            return h, np.empty(0, dtype=np.int64)
         with np.errstate(over="ignore"):
             bigrams = h[:-1] * _BIGRAM_MIX ^ h[1:]
         b = np.uint64(self.buckets)
-        return np.concatenate([h % b, bigrams % b]).astype(np.int64)
+        return h, np.concatenate([h % b, bigrams % b]).astype(np.int64)
 
-    def counts(self, texts: Iterable[str]) -> np.ndarray:
-        total = np.zeros(self.buckets, dtype=np.float64)
-        for text in texts:
-            f = self.features(text)
-            if len(f):
-                total += np.bincount(f, minlength=self.buckets)
-        return total
+    def features(self, text: str) -> np.ndarray:
+        return self.doc(text)[1]
+
+
+@dataclass
+class Profile:
+    """Hashed feature counts of a set of texts, and its words (exact 64-bit hashes) with their counts."""
+
+    counts: np.ndarray
+    words: np.ndarray
+    word_counts: np.ndarray
+
+
+def target_profile(texts: Iterable[str], hasher: FeatureHasher) -> Profile:
+    counts = np.zeros(hasher.buckets)
+    all_words: list[np.ndarray] = []
+    for text in texts:
+        h, f = hasher.doc(text)
+        if len(f):
+            counts += np.bincount(f, minlength=hasher.buckets)
+            all_words.append(h)
+    if not all_words:
+        raise NoOverlap("the target set has no words to take features from")
+    uniq, n = np.unique(np.concatenate(all_words), return_counts=True)
+    return Profile(counts, uniq, n)
+
+
+def pool_counts(texts: Iterable[str], hasher: FeatureHasher, target: Profile) -> tuple[np.ndarray, float]:
+    """The pool's hashed feature counts, and the share of the target's word occurrences the pool also has.
+
+    Hashed buckets collide, so bucket overlap says nothing; exact word hashes tell whether the
+    pool shares any vocabulary with the target at all.
+    """
+    counts = np.zeros(hasher.buckets)
+    seen = np.zeros(len(target.words), dtype=bool)
+    for text in texts:
+        h, f = hasher.doc(text)
+        if len(f):
+            counts += np.bincount(f, minlength=hasher.buckets)
+            seen[np.searchsorted(target.words, h[np.isin(h, target.words)])] = True
+    return counts, float(target.word_counts[seen].sum() / target.word_counts.sum())
 
 
 def distribution(counts: np.ndarray) -> np.ndarray:
@@ -83,7 +118,7 @@ class DsirModel:
     log_ratio: np.ndarray  # log p_target - log p_raw, per bucket
     target: np.ndarray
     raw: np.ndarray
-    overlap: float  # share of the target's feature mass in buckets the pool also has
+    overlap: float  # share of the target's word occurrences the pool also has
 
     def log_weight(self, text: str) -> float:
         f = self.hasher.features(text)
@@ -91,21 +126,20 @@ class DsirModel:
 
 
 class NoOverlap(ValueError):
-    """Target and pool share no features: nothing to resample toward."""
+    """Target and pool share (next to) no words: nothing to resample toward."""
 
 
-def fit(target_texts: Iterable[str], pool_counts: np.ndarray, hasher: FeatureHasher) -> DsirModel:
-    target_counts = hasher.counts(target_texts)
-    if not target_counts.sum():
-        raise NoOverlap("the target set has no words to take features from")
-    shared = target_counts[pool_counts > 0].sum() / target_counts.sum()
-    # A target whose features the pool lacks has nothing to select toward: every weight would be
-    # noise around the smoothing floor.
-    if shared == 0:
-        raise NoOverlap("the target and the pool share no n-gram features: no document of the pool "
-                        "resembles the target (check the target's language and files)")
-    p, q = distribution(target_counts), distribution(pool_counts)
-    return DsirModel(hasher, np.log(p) - np.log(q), p, q, float(shared))
+# Below this share of the target's word occurrences found in the pool, the weights would only
+# reflect hash collisions and smoothing: refuse rather than select noise.
+MIN_OVERLAP = 0.05
+
+
+def fit(target: Profile, pool: np.ndarray, overlap: float, hasher: FeatureHasher) -> DsirModel:
+    if overlap < MIN_OVERLAP:
+        raise NoOverlap(f"the pool has only {overlap:.1%} of the target's words (at least {MIN_OVERLAP:.0%} "
+                        "needed): no pool document resembles the target; check the target's language and files")
+    p, q = distribution(target.counts), distribution(pool)
+    return DsirModel(hasher, np.log(p) - np.log(q), p, q, overlap)
 
 
 def gumbel_top_k(log_weights: np.ndarray, k: int, seed: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from corpusmill.curate.selection.dsir import DEFAULT_BUCKETS, FeatureHasher, fit
+from corpusmill.curate.selection.dsir import DEFAULT_BUCKETS, DsirModel, FeatureHasher, fit, pool_counts, target_profile
 
 
 class Selector(Protocol):
@@ -64,10 +64,11 @@ class DsirSelector:
 
     def __init__(self, buckets: int = DEFAULT_BUCKETS) -> None:
         self.hasher = FeatureHasher(buckets)
-        self.model = None
+        self.model: DsirModel | None = None
 
     def fit(self, target: Sequence[str], pool: Sequence[str]) -> None:
-        self.model = fit(target, self.hasher.counts(pool), self.hasher)
+        profile = target_profile(target, self.hasher)
+        self.model = fit(profile, *pool_counts(pool, self.hasher, profile), self.hasher)
 
     def priorities(self, texts: Sequence[str]) -> np.ndarray:
         assert self.model is not None, "fit first"
