@@ -71,3 +71,29 @@ def test_wordfreq_baseline_needs_no_training() -> None:
     assert en.perplexity("") is None
     with pytest.raises(ModelError, match="wordfreq has no list for language 'xx'"):
         WordfreqScorer("xx")
+
+
+def test_train_lm_command_and_its_mistakes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "corpusmill.cli", "train-lm", *args], capture_output=True,
+                              text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+
+    ok = cli(str(SELECTION / "reference_de.txt"), "-o", str(tmp_path / "de.bin"), "--lang", "de")
+    assert ok.returncode == 0 and "3-gram model for 'de'" in ok.stdout
+    assert KenlmScorer(tmp_path / "de.bin", "de").perplexity(article("de")) is not None
+    for args, needle in (
+        ((str(SELECTION.parent / "filters" / "article_en.txt"), "-o", str(tmp_path / "s.bin"), "--lang", "en"),
+         f"give at least {MIN_WORDS} words"),
+        ((str(SELECTION / "reference_en.txt"), "-o", str(tmp_path / "m.model"), "--lang", "en"), ".arpa (text) or .bin"),
+        ((str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "m.bin"), "--lang", "en"), "does not exist"),
+        ((str(SELECTION / "reference_en.txt"), "-o", str(tmp_path / "m.bin"), "--lang", "en", "--order", "9"),
+         "use 2 to 6"),
+    ):
+        r = cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr, r.stderr
