@@ -30,8 +30,9 @@ $(KENLM_TOOLS): | $(STAMP) system-deps
 	rm -rf $(VENV)/kenlm-src && mkdir -p $(VENV)/kenlm-src
 	$(PIP) download -q --no-deps --no-binary kenlm "kenlm==$(KENLM_VERSION)" -d $(VENV)/kenlm-src
 	tar xzf $(VENV)/kenlm-src/kenlm-$(KENLM_VERSION).tar.gz -C $(VENV)/kenlm-src
-	cmake -S $(VENV)/kenlm-src/kenlm-$(KENLM_VERSION) -B $(VENV)/kenlm-src/build -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(VENV)/kenlm-src/build --target lmplz build_binary -j 2 >/dev/null
+	( cmake -S $(VENV)/kenlm-src/kenlm-$(KENLM_VERSION) -B $(VENV)/kenlm-src/build -DCMAKE_BUILD_TYPE=Release && \
+	  cmake --build $(VENV)/kenlm-src/build --target lmplz build_binary -j 2 ) > $(VENV)/kenlm-src/build.log 2>&1 \
+	  || { tail -40 $(VENV)/kenlm-src/build.log; exit 1; }
 	cp $(VENV)/kenlm-src/build/bin/build_binary $(VENV)/kenlm-src/build/bin/lmplz $(VENV)/bin/
 	rm -rf $(VENV)/kenlm-src
 

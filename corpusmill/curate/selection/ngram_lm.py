@@ -10,6 +10,7 @@ the wheel): `wordfreq` in place of a model path.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -190,7 +191,20 @@ def load_info(path: Path) -> ModelInfo:
 
 
 def load_scorer(spec: str, lang: str) -> Scorer:
-    """`wordfreq` or a model path -> its scorer for `lang`."""
+    """`wordfreq` or a model path -> its scorer for `lang` (loaded once per process and file version)."""
+    if spec == WORDFREQ:
+        return _cached(spec, lang, None)
+    try:
+        st = Path(spec).stat()
+    except OSError:
+        raise ModelError(f"model {spec} does not exist") from None
+    return _cached(str(Path(spec).resolve()), lang, (st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached(spec: str, lang: str, version: tuple[int, int] | None) -> Scorer:
+    # A stage is built per shard and per segment; the models it scores with are read-only, so
+    # one copy per process serves them all (wordfreq's lists take ~1-2 s to load).
     if spec == WORDFREQ:
         return WordfreqScorer(lang)
     return KenlmScorer(spec, lang)
