@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e ".[test,pdf,crawl,ray]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-# ~2.5 min on 2 cores: the trainer and the ARPA->binary converter only, not KenLM's tests.
+# 2-5 min on 2 cores: the trainer and the ARPA->binary converter only, not KenLM's tests.
 $(KENLM_TOOLS): | $(STAMP) system-deps
 	rm -rf $(VENV)/kenlm-src && mkdir -p $(VENV)/kenlm-src
 	$(PIP) download -q --no-deps --no-binary kenlm "kenlm==$(KENLM_VERSION)" -d $(VENV)/kenlm-src
