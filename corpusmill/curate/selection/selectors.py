@@ -23,6 +23,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from corpusmill.curate.selection.dsir import DEFAULT_BUCKETS, DsirModel, FeatureHasher, fit, pool_counts, target_profile
+from corpusmill.curate.selection.ngram_lm import Scorer, load_scorer
 
 
 class Selector(Protocol):
@@ -80,17 +81,13 @@ class PerplexitySelector:
 
     name, stochastic = "perplexity", False
 
-    def __init__(self, model_path: str | None = None, lang: str = "en", order_: int = 3) -> None:
+    def __init__(self, model_path: str, lang: str) -> None:
         self.model_path = model_path
         self.lang = lang
-        self.order = order_
-        self.scorer = None
+        self.scorer: Scorer | None = None
 
     def fit(self, target: Sequence[str], pool: Sequence[str]) -> None:
-        from corpusmill.curate.selection.ngram_lm import load_scorer
-
-        self.scorer = load_scorer(self.model_path, self.lang) if self.model_path else None
-        assert self.scorer is not None, "PerplexitySelector needs a trained model path"
+        self.scorer = load_scorer(self.model_path, self.lang)
 
     def priorities(self, texts: Sequence[str]) -> np.ndarray:
         assert self.scorer is not None, "fit first"

@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 
 from corpusmill.curate.selection.dsir import gumbel_top_k
-from corpusmill.curate.selection.selectors import DsirSelector, RandomSelector, order
+from corpusmill.curate.selection.selectors import DsirSelector, PerplexitySelector, RandomSelector, order
 from tests.conftest import ROOT
 from tests.curate.selection.conftest import SELECTION, article, write_corpus
 
@@ -86,13 +86,19 @@ def test_gumbel_top_k_draws_in_proportion_to_weights() -> None:
     assert sorted(drawn.tolist()) == [0, 1, 2]
 
 
-def test_selector_interface_orders_a_pool() -> None:
+def test_selector_interface_orders_a_pool(de_model: Path) -> None:
     rows = _pool()
     texts = [r["text"] for r in rows]
     dsir = DsirSelector()
     dsir.fit([(SELECTION / "reference_de.txt").read_text()], texts)
     top = order(dsir, texts, seed=0)[:5]
     assert all(rows[i]["language"] == "de" for i in top)
+    ppl = PerplexitySelector(str(de_model), "de")
+    ppl.fit([], texts)
+    ranked = order(ppl, texts)
+    n_de = sum(r["language"] == "de" for r in rows)
+    assert all(rows[i]["language"] == "de" for i in ranked[:n_de])  # German model: German paragraphs first
+    assert np.array_equal(ranked, order(ppl, texts, seed=5))  # deterministic: no noise
     rand = order(RandomSelector(), texts, seed=0)
     assert sorted(rand.tolist()) == list(range(len(texts)))
     assert not np.array_equal(rand, order(RandomSelector(), texts, seed=1))
