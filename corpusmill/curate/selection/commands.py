@@ -70,6 +70,8 @@ def train_lm_command(inputs: list[str], out: str, lang: str, order: int, text_fi
 def select_command(method: str, pool: list[str], target: list[str] | None, k: int, out: str, seed: int,
                    buckets: int, text_field: str, quiet: bool) -> int:
     """Write the k chosen pool rows to OUT/selected.jsonl.gz and what was done to OUT/selection.json."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise SelectionError(f"-o {out} is a file; name a folder for selected.jsonl.gz and selection.json")
     pool_files = input_files(pool)
     hasher = FeatureHasher(buckets)
     if method == "dsir" and not target:

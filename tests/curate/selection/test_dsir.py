@@ -76,6 +76,8 @@ def test_target_without_overlap_is_one_line_exit_2(tmp_path: Path) -> None:
     assert len(r.stderr.strip().splitlines()) == 1 and "of the target's words" in r.stderr
     r = cli("select", "dsir", "--pool", str(pool), "-k", "3", "-o", str(tmp_path / "y"))
     assert r.returncode == 2 and "needs --target" in r.stderr
+    r = cli("select", "random", "--pool", str(pool), "-k", "3", "-o", str(pool))
+    assert r.returncode == 2 and "is a file; name a folder" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_gumbel_top_k_draws_in_proportion_to_weights() -> None:
