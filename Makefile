@@ -5,21 +5,37 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 SHARED := ../shared/corpora
-# Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer).
-APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext
+# Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer)
+# and to build KenLM's trainer.
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext \
+  cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libeigen3-dev zlib1g-dev
+# KenLM's trainer (`corpusmill train-lm`), built from the same PyPI sdist as the `kenlm` module.
+KENLM_VERSION := 0.3.0
+KENLM_TOOLS := $(VENV)/bin/lmplz
 
 # The bundled 121-record WARC, or the 3,413-record dev WARC it was cut from when shared/ is beside us.
 DEMO_INPUTS := $(or $(wildcard $(SHARED)/warc/dev.warc.gz),fixtures/warc/demo.warc.gz)
 
 .PHONY: demo test test-gpu install system-deps clean
 
-install: $(STAMP)
+install: $(STAMP) $(KENLM_TOOLS)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e ".[test,pdf,crawl,ray]"
 	rm -f $(VENV)/.installed-* && touch $@
+
+# 2-5 min on 2 cores: the trainer and the ARPA->binary converter only, not KenLM's tests.
+$(KENLM_TOOLS): | $(STAMP) system-deps
+	rm -rf $(VENV)/kenlm-src && mkdir -p $(VENV)/kenlm-src
+	$(PIP) download -q --no-deps --no-binary kenlm "kenlm==$(KENLM_VERSION)" -d $(VENV)/kenlm-src
+	tar xzf $(VENV)/kenlm-src/kenlm-$(KENLM_VERSION).tar.gz -C $(VENV)/kenlm-src
+	( cmake -S $(VENV)/kenlm-src/kenlm-$(KENLM_VERSION) -B $(VENV)/kenlm-src/build -DCMAKE_BUILD_TYPE=Release && \
+	  cmake --build $(VENV)/kenlm-src/build --target lmplz build_binary -j 2 ) > $(VENV)/kenlm-src/build.log 2>&1 \
+	  || { tail -40 $(VENV)/kenlm-src/build.log; exit 1; }
+	cp $(VENV)/kenlm-src/build/bin/build_binary $(VENV)/kenlm-src/build/bin/lmplz $(VENV)/bin/
+	rm -rf $(VENV)/kenlm-src
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -214,6 +214,25 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--epochs", type=_positive_int, default=5)
     tc.add_argument("--quantize", action="store_true", help="fastText: quantize to a model of a few MB")
 
+    tl = sub.add_parser("train-lm", help="train a KenLM n-gram model on reference texts (for the perplexity stage)")
+    tl.add_argument("inputs", nargs="+", help="reference texts: corpus files/folders (JSONL/Parquet) or .txt files")
+    tl.add_argument("-o", "--output", required=True, help="model file: .bin (KenLM binary) or .arpa")
+    tl.add_argument("--lang", required=True, help="the language the model is for (the records' metadata.language)")
+    tl.add_argument("--order", type=int, default=3, help="n-gram order, 2-6 (default 3)")
+    tl.add_argument("--text-field", default="text")
+    tl.add_argument("--quiet", action="store_true")
+
+    sel = sub.add_parser("select", help="choose k documents of a pool: dsir (toward a target set) or random")
+    sel.add_argument("method", choices=("dsir", "random"))
+    sel.add_argument("--pool", nargs="+", required=True, help="corpus files/folders to choose from")
+    sel.add_argument("--target", nargs="+", default=None, help="texts to select toward (dsir)")
+    sel.add_argument("-k", type=_positive_int, required=True, help="documents to select")
+    sel.add_argument("-o", "--output", required=True, help="folder for selected.jsonl.gz and selection.json")
+    sel.add_argument("--seed", type=int, default=0)
+    sel.add_argument("--buckets", type=_positive_int, default=10_000, help="hashed n-gram features (dsir)")
+    sel.add_argument("--text-field", default="text")
+    sel.add_argument("--quiet", action="store_true")
+
     rep = sub.add_parser("report", help="rebuild OUT/report.html from a run's output")
     rep.add_argument("output")
 
@@ -440,6 +459,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from corpusmill.mix.cli import pack_command
 
         return pack_command(args)
+    if args.command in ("train-lm", "select"):
+        from corpusmill.curate.selection import commands
+
+        try:
+            if args.command == "train-lm":
+                return commands.train_lm_command(args.inputs, args.output, args.lang, args.order, args.text_field,
+                                                 args.quiet)
+            return commands.select_command(args.method, args.pool, args.target, args.k, args.output, args.seed,
+                                           args.buckets, args.text_field, args.quiet)
+        except commands.USER_ERRORS as e:
+            print(f"corpusmill: {e}", file=sys.stderr)
+            return 2
     if args.command == "run":
         job = cfgmod.load_config(args.config)
         if args.workers:

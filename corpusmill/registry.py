@@ -40,6 +40,8 @@ STAGES: dict[str, str] = {
     "pii": "corpusmill.curate.pii:PiiScrub",
     "tokens": "corpusmill.tokens.stage:TokenCount",
     "decontaminate": "corpusmill.curate.decontam:Decontaminate",
+    # model-based selection (a corpus stage: keep_fraction needs every shard's scores)
+    "perplexity": "corpusmill.curate.selection.perplexity_stage:Perplexity",
 }
 
 READERS: dict[str, str] = {
