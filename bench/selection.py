@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from corpusmill.curate.quality_classifier.select import ClassifierSelector  # noqa: E402
 from corpusmill.curate.selection.lm_words import sentences  # noqa: E402
 from corpusmill.curate.selection.ngram_lm import KenlmScorer, WordfreqScorer, train  # noqa: E402
 from corpusmill.curate.selection.selectors import (DsirSelector, PerplexitySelector, RandomSelector,  # noqa: E402
@@ -74,6 +75,7 @@ SELECTORS: dict[str, Callable[[Path, Sequence[str]], Selector]] = {
     "random_en": lambda work, target: RandomEnglish(ENGLISH),
     "perplexity": _perplexity_selector,
     "dsir": lambda work, target: DsirSelector(),
+    "classifier": lambda work, target: ClassifierSelector(),
 }
 
 

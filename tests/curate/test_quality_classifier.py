@@ -11,7 +11,8 @@ import pytest
 
 from corpusmill.config import ConfigError, job_from_config
 from corpusmill.curate.quality_classifier.model import QualityModel
-from corpusmill.curate.quality_classifier.select import classifier_selector
+from corpusmill.curate.quality_classifier.select import ClassifierSelector
+from corpusmill.curate.selection.selectors import order
 from corpusmill.curate.quality_classifier.train import MIN_EXAMPLES, TrainingError, train_classifier
 from corpusmill.explain import iter_output
 from corpusmill.job import run_job
@@ -142,10 +143,15 @@ def test_stage_threshold_and_bad_settings(tmp_path: Path) -> None:
 
 def test_classifier_selector_prefers_target_like_text() -> None:
     ref, pool = texts("reference"), texts("pool")
-    select = classifier_selector(ref[:18], backend="hashed")
     candidates = ref[18:] + pool  # 7 reference-like among 32
-    picked = select(candidates, 7, seed=1)
-    assert len(picked) == len(set(picked)) == 7 and picked == select(candidates, 7, seed=1)
+
+    def select() -> list[int]:
+        selector = ClassifierSelector(backend="hashed", seed=1)
+        selector.fit(ref[:18], candidates)
+        return [int(i) for i in order(selector, candidates)[:7]]
+
+    picked = select()
+    assert len(picked) == len(set(picked)) == 7 and picked == select()
     # The negatives are a random pool sample, so some reference-like texts train as negatives
     # (as in DCLM); 4 or more of 7 by chance has probability ~1%.
     assert sum(i < 7 for i in picked) >= 4

@@ -2,7 +2,7 @@
 
 Round robin over clusters in a seeded order, members of each cluster in a seeded order,
 so a small cluster is taken whole before a large one gives up more than its share (the
-diversity step of SemDeDup/D4). Same signature as the other selectors:
+diversity step of SemDeDup/D4). Not a ranking (so not a `selection.selectors.Selector`):
 `cluster_balanced_selector()(pool_texts, k, seed) -> list[int]`.
 """
 from __future__ import annotations
