@@ -26,10 +26,19 @@ def extracted(work: Path, preset: str = "none") -> Path:
     return out
 
 
+def warc_uuid(source: dict) -> str | None:
+    """The record's WARC-Record-ID as the dev manifest and our gold files write it (bare uuid).
+    Record ids are where a record sits (file + offset); gold files are keyed by this instead."""
+    raw = source.get("warc_record_id") or ""
+    return raw.strip("<>").removeprefix("urn:uuid:") or None
+
+
 def dev_records(work: Path, preset: str = "none") -> tuple[list[Record], list[Record]]:
-    """(kept, dropped) text records of the dev WARC (WARC records that are no document left out)."""
+    """(kept, dropped) text records of the dev WARC (WARC records that are no document left out),
+    with `id` set to the WARC-Record-ID the gold files use."""
     kept, dropped = [], []
     for f, rec in iter_output(extracted(work, preset)):
+        rec.id = warc_uuid(rec.source) or rec.id
         if rec.status == "ok":
             kept.append(rec)
         elif rec.text or any(p["stage"] not in ("warc_reader",) for p in rec.provenance[1:]):

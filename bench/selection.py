@@ -44,6 +44,8 @@ from corpusmill.curate.selection.ngram_lm import KenlmScorer, WordfreqScorer, tr
 from corpusmill.curate.selection.selectors import (DsirSelector, PerplexitySelector, RandomSelector,  # noqa: E402
                                                    Selector, order)
 
+from dev_text import warc_uuid  # noqa: E402
+
 SHARED = ROOT.parent / "shared" / "corpora"
 # t quantiles (two-sided 95%) by degrees of freedom, for intervals over a handful of seeds
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
@@ -92,7 +94,8 @@ def load_corpus(corpus: Path | None, scratch: Path) -> list[dict]:
             row = orjson.loads(line)
             meta = orjson.loads(row["metadata"]) if isinstance(row["metadata"], str) else row["metadata"]
             source = orjson.loads(row["source"]) if isinstance(row["source"], str) else row["source"]
-            docs.append({"id": row["id"], "text": row["text"], "uri": source.get("uri", ""),
+            # gold ids are WARC-Record-IDs (record ids are file + offset)
+            docs.append({"id": warc_uuid(source) or row["id"], "text": row["text"], "uri": source.get("uri", ""),
                          "lang": meta.get("language"), "words": len(row["text"].split())})
             if meta.get("language") == "en":
                 ENGLISH.add(row["text"])
