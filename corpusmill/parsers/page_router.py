@@ -59,6 +59,15 @@ MAX_ANALYSED_CONTENT = 4_000_000
 FORMULA_SHARE = 0.3
 DENSE_TABLE_CELLS = 40
 
+# A text layer whose fonts map each glyph to a letter a fixed distance away
+# ("CnklZ" for "Dolma"): in every Latin-script language vowels are a third or
+# more of the lowercase letters; shifted, they fall far below and come back
+# when the letters are shifted back.
+MIN_CIPHER_LETTERS = 200
+MAX_CIPHER_VOWELS = 0.2
+MIN_PLAIN_VOWELS = 0.3
+_VOWELS = frozenset("aeiou")
+
 _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ¡-¿]")
 
 
@@ -107,6 +116,10 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
     ):
         if q[key] > limit and q[key] * chars >= MIN_BAD_CHARS:
             return Route(OCR, f"garbled text layer: {label} {q[key]:.1%}")
+    shifted = letter_shift(raw)
+    if shifted:
+        return Route(OCR, f"garbled text layer: letters shifted by {shifted[0]} "
+                          f"(vowels {shifted[1]:.0%} of letters, {shifted[2]:.0%} shifted back)")
     if text.image_coverage >= FULL_PAGE_IMAGE:
         invisible = _invisible_share(page)
         if invisible >= INVISIBLE_SHARE:
@@ -127,6 +140,27 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars); hard page: {hard}, no LLM configured",
                      hard)
     return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars)")
+
+
+def letter_shift(text: str) -> tuple[int, float, float] | None:
+    """(shift, vowel share, vowel share shifted back) of a cipher-shifted Latin text layer, else None."""
+    counts = [0] * 26
+    for c in text:
+        if "a" <= c <= "z":
+            counts[ord(c) - 97] += 1
+    n = sum(counts)
+    if n < MIN_CIPHER_LETTERS:
+        return None
+    vowels = [ord(v) - 97 for v in _VOWELS]
+
+    def share(k: int) -> float:  # vowel share once every letter is moved k places on
+        return sum(counts[(v - k) % 26] for v in vowels) / n
+
+    plain = share(0)
+    if plain >= MAX_CIPHER_VOWELS:
+        return None
+    k = max(range(1, 26), key=share)
+    return (k, plain, share(k)) if share(k) >= MIN_PLAIN_VOWELS else None
 
 
 def _hardness(text: PageText) -> str | None:
