@@ -9,7 +9,7 @@ bottom, and blocks side by side on one row left to right.
 """
 from __future__ import annotations
 
-from corpusmill.parsers.text_layer import Block
+from corpusmill.parsers.text_layer import Block, Line
 
 # A block belongs to a column if it stays within this fraction of the text
 # width past the gutter; wider blocks span both columns.
@@ -19,8 +19,53 @@ _GUTTER_TOLERANCE = 0.03
 _MIN_COLUMN_SHARE = 0.15
 
 
+# A heading set on two lines that MuPDF split into two blocks (a centred
+# title) is one heading when the next line follows within this many of its
+# line heights.
+_HEADING_LINE_GAP = 0.8
+
+
 def order_blocks(blocks: list[Block]) -> list[Block]:
-    """Blocks in reading order."""
+    """Blocks in reading order, a heading broken over lines joined into one."""
+    return _join_heading_lines(_order(blocks))
+
+
+def _join_heading_lines(blocks: list[Block]) -> list[Block]:
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if prev is not None and _continues_heading(prev, b):
+            out[-1] = Block(lines=prev.lines + b.lines, bbox=_union(prev.bbox, b.bbox), kind="heading",
+                            level=prev.level)
+        else:
+            out.append(b)
+    return out
+
+
+def _continues_heading(a: Block, b: Block) -> bool:
+    """`b` is the next line of heading `a`: same level and style, just below it, under its span."""
+    if a.kind != "heading" or b.kind != "heading" or a.level != b.level:
+        return False
+    la, lb = a.lines[-1], b.lines[0]
+    height = la.bbox[3] - la.bbox[1]
+    gap = lb.bbox[1] - la.bbox[3]
+    return (
+        _same_style(la, lb)
+        and -0.2 * height <= gap <= _HEADING_LINE_GAP * height
+        and b.bbox[0] >= a.bbox[0] - 1
+        and b.bbox[2] <= a.bbox[2] + 1
+    )
+
+
+def _same_style(a: Line, b: Line) -> bool:
+    return abs(a.size - b.size) <= 0.5 and a.bold == b.bold
+
+
+def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _order(blocks: list[Block]) -> list[Block]:
     if len(blocks) < 2:
         return list(blocks)
     x0 = min(b.bbox[0] for b in blocks)
