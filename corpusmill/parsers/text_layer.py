@@ -40,6 +40,18 @@ _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|\bbx|-bx|cmbx|lmbx|\.b$|tb$"
 # not recoverable from the text layer, so each becomes a bullet.
 _DINGBAT_FONT = re.compile(r"dingbat|wingding|webding", re.I)
 _DINGBAT_UNMAPPED = re.compile(r"[A-Za-z0-9\ue000-\uf8ff]")
+# A symbolic TrueType font (Word's SymbolMT) whose glyphs MuPDF can only map to
+# U+F0xx, the font's own code plus 0xF000: its codes are the Adobe Symbol
+# encoding, so U+F061 is alpha. Bracket pieces and the like stay unmapped.
+_SYMBOL_FONT = re.compile(r"symbol", re.I)
+_SYMBOL_CODES = dict(zip(
+    range(0xF020, 0xF100),
+    " !∀#∃%&∋()∗+,−./0123456789:;<=>?≅ΑΒΧΔΕΦΓΗΙϑΚΛΜΝΟΠΘΡΣΤΥςΩΞΨΖ[∴]⊥_‾αβχδεφγηιϕκλμνοπθρστυϖωξψζ{|}∼"
+    "\x7f" + "\x00" * 32 + "€ϒ′≤⁄∞ƒ♣♦♥♠↔←↑→↓°±″≥×∝∂•÷≠≡≈…⏐⎯↵ℵℑℜ℘⊗⊕∅∩∪⊃⊇⊄⊂⊆∈∉∠∇®©™∏√⋅¬∧∨⇔⇐⇑⇒⇓◊〈®©™∑"
+    + "\x00" * 11 + "〉∫" + "\x00" * 13,
+))
+_SYMBOL_PUA = re.compile("[\uf020-\uf0ff]")
+
 # TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
 # glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
 # to its combining mark so NFC can compose "é"; the grave accent doubles as the
@@ -163,6 +175,12 @@ def _stacked_under(prev: dict, raw: dict) -> bool:
     return px0 < x0 < px1 - 0.5 and py0 <= (y0 + y1) / 2 <= py1
 
 
+def _symbol_char(m: re.Match[str]) -> str:
+    """The Unicode character of a Symbol-encoded private-use code point (kept when it has none)."""
+    c = _SYMBOL_CODES.get(ord(m.group(0)), "\x00")
+    return m.group(0) if c in "\x00\x7f" else c
+
+
 def _line(raw: dict) -> Line:
     parts: list[str] = []
     weight: dict[float, int] = {}
@@ -176,6 +194,8 @@ def _line(raw: dict) -> Line:
             continue
         if _DINGBAT_FONT.search(span["font"]):
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
+        elif _SYMBOL_FONT.search(span["font"]):
+            text = _SYMBOL_PUA.sub(_symbol_char, text)
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
         x0 = span["bbox"][0]
