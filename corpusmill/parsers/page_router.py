@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import PageText
+from corpusmill.parsers.text_layer import PageText, unrotated_rect
 
 TEXT_LAYER = "text-layer"
 OCR = "ocr"
@@ -197,10 +197,11 @@ def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
     before an opaque image over it cannot be seen (a scan's hidden OCR layer).
     """
     log = page.get_bboxlog()
+    page_rect = unrotated_rect(page)
     texts: list[tuple[int, pymupdf.Rect]] = []
     images: list[tuple[int, pymupdf.Rect]] = []
     for i, (kind, box) in enumerate(log):
-        r = pymupdf.Rect(box) & page.rect
+        r = pymupdf.Rect(box) & page_rect
         if r.is_empty:
             continue
         if kind.endswith("-text") and not kind.startswith("ignore"):

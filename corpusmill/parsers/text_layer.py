@@ -115,7 +115,7 @@ class PageText:
 
 def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
-    rect = page.rect
+    rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     data = page.get_text("dict", flags=TEXT_FLAGS)
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
@@ -287,12 +287,22 @@ def _union(boxes) -> tuple[float, float, float, float]:
     return (x0, y0, x1, y1)
 
 
+def unrotated_rect(page: pymupdf.Page) -> pymupdf.Rect:
+    """The page's box in the coordinates MuPDF gives text and images in: before its /Rotate.
+
+    A page stored landscape and shown turned a quarter (`page.rect` is then
+    portrait) has its text boxes in the landscape system; edge bands and
+    margins must be measured there.
+    """
+    return page.rect * page.derotation_matrix
+
+
 def _image_coverage(page: pymupdf.Page) -> float:
-    area = page.rect.width * page.rect.height
+    page_rect = unrotated_rect(page)
+    area = page_rect.width * page_rect.height
     if area <= 0:
         return 0.0
     covered = 0.0
-    page_rect = page.rect
     for info in page.get_image_info():
         r = pymupdf.Rect(info["bbox"]) & page_rect
         if not r.is_empty:
