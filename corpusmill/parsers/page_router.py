@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import PageText, unrotated_rect
+from corpusmill.parsers.text_layer import PageText, union_area, unrotated_rect
 
 TEXT_LAYER = "text-layer"
 OCR = "ocr"
@@ -130,7 +130,7 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         if hidden >= HIDDEN_SHARE:
             return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area beneath it)")
         if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE and chars < CAPTION_CHARS:
-            return Route(OCR, f"text layer covers {over:.0%} of an image filling {text.image_coverage:.0%} of "
+            return Route(OCR, f"text layer covers {over:.0%} of images filling {text.image_coverage:.0%} of "
                               f"the page ({int(chars)} chars): the words are in the image")
 
     hard = _hardness(text)
@@ -191,7 +191,7 @@ def _invisible_share(page: pymupdf.Page) -> float:
 
 
 def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
-    """(share of the text area drawn beneath a later picture, share of the largest picture under text).
+    """(share of the text area drawn beneath a later picture, share of the pictures' area under text).
 
     MuPDF's bbox log lists what the page draws in paint order, so text painted
     before an opaque image over it cannot be seen (a scan's hidden OCR layer).
@@ -216,9 +216,9 @@ def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
         area = r.width * r.height
         if any(j > i and _inside(r, img) for j, img in images):
             hidden += area
-    largest = max((img for _, img in images), key=lambda img: img.width * img.height)
-    over = sum((r & largest).width * (r & largest).height for _, r in texts if r.intersects(largest))
-    return hidden / text_area, min(1.0, over / max(1.0, largest.width * largest.height))
+    # Text over the pictures, as a share of the area they cover together.
+    over = sum((r & img).width * (r & img).height for _, r in texts for _, img in images if r.intersects(img))
+    return hidden / text_area, min(1.0, over / max(1.0, union_area([img for _, img in images])))
 
 
 def _inside(inner: pymupdf.Rect, outer: pymupdf.Rect) -> bool:

@@ -102,7 +102,7 @@ class PageText:
     width: float
     height: float
     blocks: list[Block] = field(default_factory=list)
-    image_coverage: float = 0.0  # fraction of the page its largest raster image covers
+    image_coverage: float = 0.0  # fraction of the page its raster images cover together
 
     @property
     def chars(self) -> int:
@@ -302,9 +302,28 @@ def _image_coverage(page: pymupdf.Page) -> float:
     area = page_rect.width * page_rect.height
     if area <= 0:
         return 0.0
-    covered = 0.0
-    for info in page.get_image_info():
-        r = pymupdf.Rect(info["bbox"]) & page_rect
-        if not r.is_empty:
-            covered = max(covered, r.width * r.height)
-    return min(1.0, covered / area)
+    boxes = [r for r in (pymupdf.Rect(info["bbox"]) & page_rect for info in page.get_image_info()) if not r.is_empty]
+    return min(1.0, union_area(boxes) / area)
+
+
+# Above this many pictures (a page tiled with icons) the union is not worth its
+# cost; the largest picture stands for them.
+_MAX_UNION_BOXES = 64
+
+
+def union_area(boxes: list[pymupdf.Rect]) -> float:
+    """Area covered by the boxes together (a picture cut into strips covers what the strips cover)."""
+    if not boxes:
+        return 0.0
+    if len(boxes) > _MAX_UNION_BOXES:
+        return max(r.width * r.height for r in boxes)
+    xs = sorted({v for r in boxes for v in (r.x0, r.x1)})
+    total = 0.0
+    for a, b in zip(xs, xs[1:]):
+        spans = sorted((r.y0, r.y1) for r in boxes if r.x0 <= a and r.x1 >= b)
+        reach = float("-inf")
+        for y0, y1 in spans:
+            if y1 > reach:
+                total += (b - a) * (y1 - max(y0, reach))
+                reach = y1
+    return total
