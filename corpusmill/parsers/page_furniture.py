@@ -40,6 +40,9 @@ _DIGITS = re.compile(r"\d+")
 # Roman page numbers at either end of a running head ("Report title vii").
 _ROMAN_END = re.compile(r"^[ivxlcdm]+\b|\b[ivxlcdm]+$")
 _SPACES = re.compile(r"\s+")
+_ALNUM = re.compile(r"[\W_]+")
+# An OCR line this long (letters and digits) or longer can be matched to text-layer furniture.
+_MIN_MATCH_CHARS = 6
 
 # Single-page rules. The top band reaches further in than the bottom one:
 # running heads of journals sit up to ~14% down the page, footers below 92%.
@@ -132,6 +135,12 @@ def is_edge_furniture(text: str) -> bool:
     """A line at a page edge that is furniture by its text alone: a stamp, a page number, a running
     head with its folio (OCR pages)."""
     return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip())) or is_folio_line(text)
+
+
+def same_furniture(ocr_text: str, furniture_text: str) -> bool:
+    """An OCR line reading as a furniture block of the text layer (OCR may split or misread a little)."""
+    a, b = _ALNUM.sub("", ocr_text.lower()), _ALNUM.sub("", furniture_text.lower())
+    return len(a) >= _MIN_MATCH_CHARS and a in b
 
 
 def _body_size(pages: list[PageText]) -> float:
