@@ -13,7 +13,9 @@
 """
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pymupdf
@@ -60,13 +62,14 @@ FORMULA_SHARE = 0.3
 DENSE_TABLE_CELLS = 40
 
 # A text layer whose fonts map each glyph to a letter a fixed distance away
-# ("CnklZ" for "Dolma"): in every Latin-script language vowels are a third or
-# more of the lowercase letters; shifted, they fall far below and come back
-# when the letters are shifted back.
+# ("CnklZ" for "Dolma"): its letter frequencies match those of Latin-script
+# text only once shifted back. The profile is English's; real text in other
+# Latin-script languages still matches it unshifted far better than shifted.
 MIN_CIPHER_LETTERS = 200
-MAX_CIPHER_VOWELS = 0.2
-MIN_PLAIN_VOWELS = 0.3
-_VOWELS = frozenset("aeiou")
+MAX_PLAIN_MATCH = 0.5  # correlation with the profile as the letters stand
+MIN_SHIFTED_MATCH = 0.7  # ... and once shifted back
+_LETTER_PROFILE = (8.2, 1.5, 2.8, 4.3, 12.7, 2.2, 2.0, 6.1, 7.0, 0.15, 0.77, 4.0, 2.4, 6.7, 7.5, 1.9, 0.095,
+                   6.0, 6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074)  # a..z, per cent
 
 _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ¡-¿]")
 
@@ -118,8 +121,8 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
             return Route(OCR, f"garbled text layer: {label} {q[key]:.1%}")
     shifted = letter_shift(raw)
     if shifted:
-        return Route(OCR, f"garbled text layer: letters shifted by {shifted[0]} "
-                          f"(vowels {shifted[1]:.0%} of letters, {shifted[2]:.0%} shifted back)")
+        return Route(OCR, f"garbled text layer: letters shifted by {shifted[0]} (letter frequencies match "
+                          f"Latin-script text {shifted[1]:.2f} as they stand, {shifted[2]:.2f} shifted back)")
     if text.image_coverage >= FULL_PAGE_IMAGE:
         invisible = _invisible_share(page)
         if invisible >= INVISIBLE_SHARE:
@@ -143,24 +146,29 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
 
 
 def letter_shift(text: str) -> tuple[int, float, float] | None:
-    """(shift, vowel share, vowel share shifted back) of a cipher-shifted Latin text layer, else None."""
+    """(shift, match as it stands, match shifted back) of a cipher-shifted Latin text layer, else None."""
     counts = [0] * 26
     for c in text:
         if "a" <= c <= "z":
             counts[ord(c) - 97] += 1
-    n = sum(counts)
-    if n < MIN_CIPHER_LETTERS:
+    if sum(counts) < MIN_CIPHER_LETTERS:
         return None
-    vowels = [ord(v) - 97 for v in _VOWELS]
 
-    def share(k: int) -> float:  # vowel share once every letter is moved k places on
-        return sum(counts[(v - k) % 26] for v in vowels) / n
+    def match(k: int) -> float:  # the profile against the letters moved k places on
+        return _correlation(_LETTER_PROFILE, [counts[(i - k) % 26] for i in range(26)])
 
-    plain = share(0)
-    if plain >= MAX_CIPHER_VOWELS:
+    plain = match(0)
+    if plain >= MAX_PLAIN_MATCH:
         return None
-    k = max(range(1, 26), key=share)
-    return (k, plain, share(k)) if share(k) >= MIN_PLAIN_VOWELS else None
+    k = max(range(1, 26), key=match)
+    return (k, plain, match(k)) if match(k) >= MIN_SHIFTED_MATCH else None
+
+
+def _correlation(a: Sequence[float], b: Sequence[float]) -> float:
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    var = math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
+    return cov / var if var else 0.0
 
 
 def _hardness(text: PageText) -> str | None:
