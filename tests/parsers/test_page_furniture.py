@@ -242,3 +242,28 @@ def test_footer_of_a_page_turned_by_its_rotate_entry_is_found():
     mark_furniture(pages)
     assert (pages[0].width, pages[0].height) == (842, 595)
     assert _kinds(pages[0])["Page 1 of 205"] in ("page_number", "page_footer")
+
+
+def test_running_footer_of_the_text_pages_is_left_out_of_an_ocr_page():
+    # Slides: two with text, one whose body is a picture of a spreadsheet (read by OCR). The footer
+    # in the text layer of all three repeats, so it is furniture; on the OCR page too.
+    footer = "Miner PTO General Meeting - February 6, 2018"
+    picture = pymupdf.open()
+    sheet = picture.new_page(width=640, height=380)
+    for i, row in enumerate(["Balance as of 9/12/17: 15,682", "Carryover expenses: 591",
+                             "Membership dues received: 2,340", "Book fair proceeds: 4,118"]):
+        sheet.insert_text((30, 60 + 60 * i), row, fontsize=24)
+    src = pymupdf.open()
+    for i in range(3):
+        page = src.new_page(width=720, height=540)
+        page.insert_text((40, 50), ["Did you know", "Upcoming events", "Treasurer Report"][i], fontsize=28)
+        if i < 2:
+            page.insert_textbox(pymupdf.Rect(40, 80, 680, 460), " ".join([_BODY] * 2), fontsize=16)
+        else:
+            page.insert_image(pymupdf.Rect(40, 70, 680, 450), pixmap=sheet.get_pixmap(dpi=144))
+        page.insert_text((200, 520), footer, fontsize=12)
+    doc = _parse_bytes(src.tobytes())
+    assert doc.pages[2]["route"] == "ocr"
+    assert "Membership dues" in doc.text
+    assert footer not in doc.text
+    assert "text_layer_furniture" not in doc.pages[2]
