@@ -21,7 +21,7 @@ from corpusmill.parsers.text_layer import Block, PageText
 
 # Top/bottom band of the page where running headers and footers live; books
 # set theirs as far as 0.14 down the page, where a repeated line must also
-# not end like a sentence to count.
+# carry its page number to count (a letterhead there is the letter's).
 _EDGE = 0.1
 _WIDE_EDGE = 0.15
 # Page numbers sit further in: LaTeX puts them as high as 0.82 of an A4 page.
@@ -125,16 +125,22 @@ def is_stamp(text: str) -> bool:
     return bool(_STAMP.search(_LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)))
 
 
-def is_folio_line(text: str) -> bool:
-    """A running head with its page number: "102 CHAPTER 2. INDUCTION", "2.2. EXAMPLES 105"."""
+def is_folio_line(text: str, top: bool = True) -> bool:
+    """A running head with its page number: "102 CHAPTER 2. INDUCTION", "2.2. EXAMPLES 105".
+
+    At the bottom (`top` false) only with the number last: a line there
+    starting with a number is a footnote.
+    """
     m = _FOLIO_LINE.match(text.strip())
-    return bool(m) and len(_WORDS.findall(m.group("head") or m.group("tail"))) >= 2
+    if not m or m.group("head") and not top:
+        return False
+    return len(_WORDS.findall(m.group("head") or m.group("tail"))) >= 2
 
 
-def is_edge_furniture(text: str) -> bool:
+def is_edge_furniture(text: str, top: bool = True) -> bool:
     """A line at a page edge that is furniture by its text alone: a stamp, a page number, a running
     head with its folio (OCR pages)."""
-    return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip())) or is_folio_line(text)
+    return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip())) or is_folio_line(text, top)
 
 
 def same_furniture(ocr_text: str, furniture_text: str) -> bool:
@@ -179,14 +185,14 @@ def _mark_single_page(page: PageText, body: float) -> None:
             b.kind = "page_header" if edge == "top" else "page_footer"
         elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif edge_band and _folio_edge_line(b, body) and _set_apart(b, kept, edge, body, relaxed=True):
+        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, relaxed=True):
             b.kind = "page_header" if edge == "top" else "page_footer"
 
 
-def _folio_edge_line(b: Block, body: float) -> bool:
+def _folio_edge_line(b: Block, body: float, edge: str) -> bool:
     """One plain line carrying a page number beside its words, no larger than the body."""
     line = b.lines[0]
-    return len(b.lines) == 1 and not line.bold and line.size <= body + 0.5 and is_folio_line(line.text)
+    return len(b.lines) == 1 and not line.bold and line.size <= body + 0.5 and is_folio_line(line.text, edge == "top")
 
 
 def _side_blocks(page: PageText) -> list[Block]:
@@ -294,7 +300,7 @@ def _candidates(page: PageText) -> list[_Candidate]:
 
 def _in_edge(b: Block, depth: float) -> bool:
     """Within the running-head band, `depth` being how far in from its edge it reaches (share of the height)."""
-    return depth <= _EDGE or depth <= _WIDE_EDGE and not b.text.rstrip().endswith((".", "!", "?", ":", ","))
+    return depth <= _EDGE or depth <= _WIDE_EDGE and is_folio_line(b.text)
 
 
 def _outermost(block: Block, edge_blocks: list[Block]) -> bool:

@@ -194,10 +194,11 @@ def _furniture(lines: list, types: list[str], height: int, known: list[str]) -> 
     removed: set[int] = set()
     for i, (line, kind) in enumerate(zip(lines, types)):
         at_edge = line.bbox[3] <= EDGE_STAMP_BAND * height or line.bbox[1] >= (1 - EDGE_STAMP_BAND) * height
+        top = line.bbox[3] <= height / 2
         if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body:
             removed.add(i)
-        elif at_edge and (is_edge_furniture(line.text) or any(same_furniture(line.text, k) for k in known)):
-            types[i] = "page_header" if line.bbox[3] <= height / 2 else "page_footer"
+        elif at_edge and (is_edge_furniture(line.text, top) or any(same_furniture(line.text, k) for k in known)):
+            types[i] = "page_header" if top else "page_footer"
             removed.add(i)
     return removed
 
