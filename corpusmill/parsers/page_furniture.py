@@ -118,6 +118,19 @@ def mark_furniture(pages: list[PageText]) -> None:
     body = _body_size(pages)
     for page in pages:
         _mark_single_page(page, body)
+        _mark_inner_page_number(page)
+
+
+def _mark_inner_page_number(page: PageText) -> None:
+    """A lone number that is the outermost block once the furniture beyond it is set aside."""
+    kept = [b for b in page.blocks if not b.removed]
+    if len(kept) < 2:
+        return  # no body to tell the folio from
+    for edge, blocks in (("top", [b for b in kept if b.bbox[3] <= page.height * _NUMBER_EDGE]),
+                         ("bottom", [b for b in kept if b.bbox[1] >= page.height * (1 - _NUMBER_EDGE)])):
+        for b in blocks:
+            if _PAGE_NUMBER.match(b.text.strip()) and _outermost_row(b, kept, edge):
+                b.kind = "page_number"
 
 
 def is_stamp(text: str) -> bool:

@@ -267,3 +267,14 @@ def test_running_footer_of_the_text_pages_is_left_out_of_an_ocr_page():
     assert "Membership dues" in doc.text
     assert footer not in doc.text
     assert "text_layer_furniture" not in doc.pages[2]
+
+
+def test_page_number_under_a_download_stamp_is_found():
+    # The stamp a repository prints above everything else leaves the folio second from the edge.
+    def draw(page):
+        page.insert_text((150, 14), "Downloaded from http://journal.example.org/ on July 12, 2017", fontsize=8)
+        page.insert_text((526, 28), "445", fontsize=7.5)
+        _body(page, y=60)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["445"] == "page_number"
