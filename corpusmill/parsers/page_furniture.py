@@ -200,6 +200,15 @@ def _mark_single_page(page: PageText, body: float) -> None:
             b.kind = "page_header" if edge == "top" else "page_footer"
         elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, relaxed=True):
             b.kind = "page_header" if edge == "top" else "page_footer"
+    # A stamp with furniture beyond it (a DOI line above a download stamp) is the outermost once that is set aside.
+    rest = [b for b in kept if not b.removed]
+    if len(rest) < len(kept):
+        for b in rest:
+            y0, y1 = b.bbox[1], b.bbox[3]
+            edge = "top" if y1 <= h / 2 else "bottom"
+            if (y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)) and len(b.lines) <= _MAX_LINES \
+                    and is_stamp(b.text.strip()) and _outermost_row(b, rest, edge):
+                b.kind = "page_header" if edge == "top" else "page_footer"
 
 
 def _folio_edge_line(b: Block, body: float, edge: str) -> bool:
