@@ -278,3 +278,14 @@ def test_page_number_under_a_download_stamp_is_found():
 
     kinds = _kinds(_one_page(draw)[0])
     assert kinds["445"] == "page_number"
+
+
+def test_doi_footer_above_a_download_stamp_is_furniture():
+    def draw(page):
+        _body(page)
+        page.insert_text((278, 812), "doi:10.1070/j.2022.00070", fontsize=8)
+        page.insert_text((56, 826), "Downloaded from https://example.org/article/70 on 15 September 2022", fontsize=6)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["doi:10.1070/j.2022.00070"] == "page_footer"
+    assert kinds["Downloaded from https://example.org/article/70 on 15 September 2022"] == "page_footer"
