@@ -171,7 +171,10 @@ def _overlaps_band(b: Block, band: list[tuple[Block, str]]) -> bool:
 def _read_band(band: list[tuple[Block, str]]) -> list[Block]:
     left = [b for b, s in band if s in ("L", "S")]
     right = [b for b, s in band if s == "R"]
-    return _rows(left) + _rows(right)
+    # Each side may hold columns of its own (three-column pages): read it the same way.
+    if not left or not right:
+        return _rows(left or right)
+    return _order(left) + _order(right)
 
 
 def _rows(blocks: list[Block]) -> list[Block]:

@@ -63,3 +63,11 @@ def test_drop_cap_is_joined_to_its_paragraph():
     # A large letter further away (a figure label) stays apart.
     label = Block(lines=[_line("A", 100, 254, 108, size=31.5)], bbox=(100, 254, 108, 290))
     assert len(order_blocks([label, _para("Panel text beside the label", 175, 256, 347, 4)])) == 2
+
+
+def test_three_columns_are_read_one_after_another():
+    # A Federal Register page: three equal columns, paragraphs starting at different heights.
+    cols = [[_para(f"col{c} para{j}", 45 + 177 * c, 60 + 150 * j + 20 * c, 215 + 177 * c, 12) for j in range(4)]
+            for c in range(3)]
+    order = order_blocks([b for j in range(4) for c in range(3) for b in [cols[c][j]]])
+    assert order == [b for col in cols for b in col]
