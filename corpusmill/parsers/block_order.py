@@ -9,7 +9,9 @@ bottom, and blocks side by side on one row left to right.
 """
 from __future__ import annotations
 
-from corpusmill.parsers.text_layer import Block
+from dataclasses import replace
+
+from corpusmill.parsers.text_layer import Block, Line
 
 # A block belongs to a column if it stays within this fraction of the text
 # width past the gutter; wider blocks span both columns.
@@ -17,10 +19,77 @@ _GUTTER_TOLERANCE = 0.03
 # Both columns must hold this share of the band's characters to call it
 # two-column (one short marginal note does not make a column).
 _MIN_COLUMN_SHARE = 0.15
+# The gutter may be crossed by this share of the characters (a line set across it).
+_MAX_GUTTER_CROSSING = 0.05
+
+
+# A heading set on two lines that MuPDF split into two blocks (a centred
+# title) is one heading when the next line follows within this many of its
+# line heights.
+_HEADING_LINE_GAP = 0.8
+# A drop cap is at least this many times the size of its paragraph's text.
+_DROP_CAP_SIZE = 2.0
 
 
 def order_blocks(blocks: list[Block]) -> list[Block]:
-    """Blocks in reading order."""
+    """Blocks in reading order; a heading broken over lines, and a drop cap and its paragraph, joined."""
+    return _join_heading_lines(_order(blocks))
+
+
+def _join_heading_lines(blocks: list[Block]) -> list[Block]:
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if prev is not None and _continues_heading(prev, b):
+            out[-1] = Block(lines=prev.lines + b.lines, bbox=_union(prev.bbox, b.bbox), kind="heading",
+                            level=prev.level)
+        elif prev is not None and _drop_cap(prev, b):
+            first = b.lines[0]
+            lines = [replace(first, text=prev.text.strip() + first.text.lstrip()), *b.lines[1:]]
+            out[-1] = Block(lines=lines, bbox=_union(prev.bbox, b.bbox), kind=b.kind, level=b.level)
+        else:
+            out.append(b)
+    return out
+
+
+def _drop_cap(a: Block, b: Block) -> bool:
+    """`a` is the large initial letter of paragraph `b` ("I" + "n May 1998, ..."), set beside its first lines."""
+    text = a.text.strip()
+    if len(a.lines) != 1 or not (1 <= len(text) <= 2 and text.isalpha()) or not b.lines:
+        return False
+    height = a.bbox[3] - a.bbox[1]
+    return (
+        a.lines[0].size >= _DROP_CAP_SIZE * b.lines[0].size
+        and -1 <= b.lines[0].bbox[0] - a.bbox[2] <= 0.5 * height
+        and abs(b.bbox[1] - a.bbox[1]) <= 0.5 * height
+        and b.text[:1].isalpha()
+    )
+
+
+def _continues_heading(a: Block, b: Block) -> bool:
+    """`b` is the next line of heading `a`: same level and style, just below it, under its span."""
+    if a.kind != "heading" or b.kind != "heading" or a.level != b.level:
+        return False
+    la, lb = a.lines[-1], b.lines[0]
+    height = la.bbox[3] - la.bbox[1]
+    gap = lb.bbox[1] - la.bbox[3]
+    return (
+        _same_style(la, lb)
+        and -0.2 * height <= gap <= _HEADING_LINE_GAP * height
+        and b.bbox[0] >= a.bbox[0] - 1
+        and b.bbox[2] <= a.bbox[2] + 1
+    )
+
+
+def _same_style(a: Line, b: Line) -> bool:
+    return abs(a.size - b.size) <= 0.5 and a.bold == b.bold
+
+
+def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]):
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _order(blocks: list[Block]) -> list[Block]:
     if len(blocks) < 2:
         return list(blocks)
     x0 = min(b.bbox[0] for b in blocks)
@@ -58,20 +127,38 @@ def order_blocks(blocks: list[Block]) -> list[Block]:
 
 
 def _gutter(blocks: list[Block], x0: float, x1: float) -> float:
-    """The x of the widest vertical gap between blocks near the middle, else the middle."""
+    """The x near the middle that the fewest characters of narrow blocks cross, else the middle.
+
+    Of the positions crossed least (none, between two columns), the middle of
+    the widest run. A line straddling the gutter (a dateline set across the
+    top of the columns) only raises the count there: the gutter below it
+    still shows, as long as it carries little of the text.
+    """
     mid = (x0 + x1) / 2
     width = x1 - x0
-    lo, hi = mid - 0.2 * width, mid + 0.2 * width
-    # Sweep the covered x-intervals of narrow blocks and find the widest hole.
-    spans = sorted((b.bbox[0], b.bbox[2]) for b in blocks if b.bbox[2] - b.bbox[0] < 0.6 * width)
-    best, best_gap = mid, 0.0
-    reach = x0
-    for a, z in spans:
-        if a > reach:
-            gap_mid = (reach + a) / 2
-            if lo <= gap_mid <= hi and a - reach > best_gap:
-                best, best_gap = gap_mid, a - reach
-        reach = max(reach, z)
+    n = int(width) + 2
+    delta = [0] * (n + 1)
+    narrow = [b for b in blocks if b.bbox[2] - b.bbox[0] < 0.6 * width]
+    for b in narrow:
+        delta[int(b.bbox[0] - x0)] += b.chars
+        delta[min(n, int(b.bbox[2] - x0) + 1)] -= b.chars
+    cover, run = [], 0
+    for d in delta:
+        run += d
+        cover.append(run)
+    lo, hi = int(mid - 0.2 * width - x0), int(mid + 0.2 * width - x0)
+    window = cover[lo:hi + 1]
+    least = min(window, default=0)
+    if least > _MAX_GUTTER_CROSSING * sum(b.chars for b in narrow):
+        return mid
+    best, best_len, start = mid, 0, None
+    for i, c in enumerate(window + [least + 1]):
+        if c == least and start is None:
+            start = i
+        elif c != least and start is not None:
+            if i - start > best_len:
+                best, best_len = x0 + lo + (start + i - 1) / 2, i - start
+            start = None
     return best
 
 
@@ -84,7 +171,10 @@ def _overlaps_band(b: Block, band: list[tuple[Block, str]]) -> bool:
 def _read_band(band: list[tuple[Block, str]]) -> list[Block]:
     left = [b for b, s in band if s in ("L", "S")]
     right = [b for b, s in band if s == "R"]
-    return _rows(left) + _rows(right)
+    # Each side may hold columns of its own (three-column pages): read it the same way.
+    if not left or not right:
+        return _rows(left or right)
+    return _order(left) + _order(right)
 
 
 def _rows(blocks: list[Block]) -> list[Block]:

@@ -72,6 +72,8 @@ def _join_lines(lines) -> str:
             out = text
         elif _HYPHEN_END.search(out) and _LOWER_START.match(text):
             out = out[:-1] + text
+        elif _HYPHEN_END.search(out) and (text[:1].isupper() or text[:1].isdigit()):
+            out += text  # a compound broken at its own hyphen: "BMW-" "Händler", "COVID-" "19"
         else:
             out = f"{out} {text}"
     return out

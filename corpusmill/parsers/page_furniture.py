@@ -19,8 +19,11 @@ from typing import NamedTuple
 
 from corpusmill.parsers.text_layer import Block, PageText
 
-# Top/bottom band of the page where running headers and footers live.
+# Top/bottom band of the page where running headers and footers live; books
+# set theirs as far as 0.14 down the page, where a repeated line must also
+# carry its page number to count (a letterhead there is the letter's).
 _EDGE = 0.1
+_WIDE_EDGE = 0.15
 # Page numbers sit further in: LaTeX puts them as high as 0.82 of an A4 page.
 # Only a page's outermost block in this band can be one.
 _NUMBER_EDGE = 0.25
@@ -37,6 +40,9 @@ _DIGITS = re.compile(r"\d+")
 # Roman page numbers at either end of a running head ("Report title vii").
 _ROMAN_END = re.compile(r"^[ivxlcdm]+\b|\b[ivxlcdm]+$")
 _SPACES = re.compile(r"\s+")
+_ALNUM = re.compile(r"[\W_]+")
+# An OCR line this long (letters and digits) or longer can be matched to text-layer furniture.
+_MIN_MATCH_CHARS = 6
 
 # Single-page rules. The top band reaches further in than the bottom one:
 # running heads of journals sit up to ~14% down the page, footers below 92%.
@@ -54,7 +60,8 @@ _STAMP = re.compile(
     r"downloaded from|this content downloaded|all use subject to|all rights reserved|rights reserved|"
     r"this journal is|©|\(c\) ?\d{4}|copyright|\bpage \d+ (?:of|/) \d+|^\W*\d{1,4} ?/ ?\d{1,4}\W*$|"
     r"\bjournal\b[^.]{0,80}\b(?:19|20)\d\d\b|\bvol(?:\.|ume)? ?\d+|\bno\. ?\d+\b|\bdoi:|"
-    r"^\W*(?:https?://|www\.)\S+\W*$|^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|"
+    r"^\W*(?:[^\W\d]{2,12}:\s*)?(?:https?://|www\.)\S+\W*$|"
+    r"^\W*page\s*[|:.]?\s*\d{1,5}\b|\bpage\s*[|:.]?\s*\d{1,5}\W*$|^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|"
     r"\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.",
     re.I,
 )
@@ -66,6 +73,13 @@ _NOT_FURNITURE = re.compile(
     re.I,
 )
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+# Letter-spaced words ("P a g e"), closed up before the stamp patterns look.
+_LETTER_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")
+# A folio at the start (two digits or more: "5 Results" is a numbered heading)
+# or at the end of a line of words without a sentence's end.
+_FOLIO_LINE = re.compile(
+    r"^(?:\d{2,4}\s+(?P<head>[^\d\s].*?[^.!?:,;\s])|(?P<tail>\S.*?[^.!?:,;\s])\s+\d{1,4})$"
+)
 # A vertical margin stamp keeps this share of the page width clear beside it.
 _SIDE_GAP = 0.02
 
@@ -85,6 +99,14 @@ def mark_furniture(pages: list[PageText]) -> None:
     for cands in candidates:
         counts.update({c.key for c in cands if c.in_edge})
     threshold = max(2, _MIN_SHARE * len(pages))
+    # Side-margin text repeated page after page (a printer's stamp, a
+    # download line) is a margin note whatever its orientation.
+    margins = [_side_blocks(p) for p in pages]
+    side_counts = Counter(k for blocks in margins for k in {_key(b.text) for b in blocks})
+    for blocks in margins:
+        for b in blocks:
+            if len(pages) >= 2 and side_counts[_key(b.text)] >= threshold:
+                b.kind = "margin_note"
     for cands in candidates:
         for c in cands:
             # A lone number is a page number only as the page's outermost
@@ -96,16 +118,48 @@ def mark_furniture(pages: list[PageText]) -> None:
     body = _body_size(pages)
     for page in pages:
         _mark_single_page(page, body)
+        _mark_inner_page_number(page)
+
+
+def _mark_inner_page_number(page: PageText) -> None:
+    """A lone number that is the outermost block once the furniture beyond it is set aside."""
+    kept = [b for b in page.blocks if not b.removed]
+    if len(kept) < 2:
+        return  # no body to tell the folio from
+    for edge, blocks in (("top", [b for b in kept if b.bbox[3] <= page.height * _NUMBER_EDGE]),
+                         ("bottom", [b for b in kept if b.bbox[1] >= page.height * (1 - _NUMBER_EDGE)])):
+        for b in blocks:
+            if _PAGE_NUMBER.match(b.text.strip()) and _outermost_row(b, kept, edge):
+                b.kind = "page_number"
 
 
 def is_stamp(text: str) -> bool:
     """Text shaped like furniture: a download/copyright stamp, journal line, slug, bare URL or date."""
-    return bool(_STAMP.search(text))
+    return bool(_STAMP.search(_LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)))
 
 
-def is_edge_furniture(text: str) -> bool:
-    """A line at a page edge that is furniture by its text alone: a stamp or a page number (OCR pages)."""
-    return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip()))
+def is_folio_line(text: str, top: bool = True) -> bool:
+    """A running head with its page number: "102 CHAPTER 2. INDUCTION", "2.2. EXAMPLES 105".
+
+    At the bottom (`top` false) only with the number last: a line there
+    starting with a number is a footnote.
+    """
+    m = _FOLIO_LINE.match(text.strip())
+    if not m or m.group("head") and not top:
+        return False
+    return len(_WORDS.findall(m.group("head") or m.group("tail"))) >= 2
+
+
+def is_edge_furniture(text: str, top: bool = True) -> bool:
+    """A line at a page edge that is furniture by its text alone: a stamp, a page number, a running
+    head with its folio (OCR pages)."""
+    return is_stamp(text) or bool(_PAGE_NUMBER.match(text.strip())) or is_folio_line(text, top)
+
+
+def same_furniture(ocr_text: str, furniture_text: str) -> bool:
+    """An OCR line reading as a furniture block of the text layer (OCR may split or misread a little)."""
+    a, b = _ALNUM.sub("", ocr_text.lower()), _ALNUM.sub("", furniture_text.lower())
+    return len(a) >= _MIN_MATCH_CHARS and a in b
 
 
 def _body_size(pages: list[PageText]) -> float:
@@ -126,20 +180,49 @@ def _mark_single_page(page: PageText, body: float) -> None:
     h, w = page.height, page.width
     for b in kept:
         x0, y0, x1, y1 = b.bbox
-        if (x1 <= w * _SIDE_MARGIN or x0 >= w * (1 - _SIDE_MARGIN)) and _vertical(b) and _horizontal_page(kept) \
-                and _alone_beside(b, kept, w):
+        text = b.text.strip()
+        in_margin = x1 <= w * _SIDE_MARGIN or x0 >= w * (1 - _SIDE_MARGIN)
+        if in_margin and _vertical(b) and _horizontal_page(kept) and _alone_beside(b, kept, w):
             b.kind = "margin_note"
             continue
-        text = b.text.strip()
+        if in_margin and all(_PAGE_NUMBER.match(line.text.strip()) for line in b.lines) \
+                and _alone_beside(b, kept, w):
+            b.kind = "page_number"  # a folio in the outer margin, level with the body
+            continue
         if len(b.lines) > _MAX_LINES or len(text) > _MAX_CHARS:
             continue
         edge = "top" if y1 <= h / 2 else "bottom"
         stamp_band = y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)
+        edge_band = y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)
         if stamp_band and is_stamp(text) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif (y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)) and _plain_edge_line(b, text, body) \
-                and _set_apart(b, kept, edge, body):
+        elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
             b.kind = "page_header" if edge == "top" else "page_footer"
+        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, relaxed=True):
+            b.kind = "page_header" if edge == "top" else "page_footer"
+    # A stamp with furniture beyond it (a DOI line above a download stamp) is the outermost once that is set aside.
+    rest = [b for b in kept if not b.removed]
+    if len(rest) < len(kept):
+        for b in rest:
+            y0, y1 = b.bbox[1], b.bbox[3]
+            edge = "top" if y1 <= h / 2 else "bottom"
+            if (y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)) and len(b.lines) <= _MAX_LINES \
+                    and is_stamp(b.text.strip()) and _outermost_row(b, rest, edge):
+                b.kind = "page_header" if edge == "top" else "page_footer"
+
+
+def _folio_edge_line(b: Block, body: float, edge: str) -> bool:
+    """One plain line carrying a page number beside its words, no larger than the body."""
+    line = b.lines[0]
+    return len(b.lines) == 1 and not line.bold and line.size <= body + 0.5 and is_folio_line(line.text, edge == "top")
+
+
+def _side_blocks(page: PageText) -> list[Block]:
+    """Blocks of two words or more wholly inside a side margin."""
+    w = page.width
+    return [b for b in page.blocks
+            if (b.bbox[2] <= w * _SIDE_MARGIN or b.bbox[0] >= w * (1 - _SIDE_MARGIN))
+            and len(_WORDS.findall(b.text)) >= 2]
 
 
 def _plain_edge_line(b: Block, text: str, body: float) -> bool:
@@ -151,7 +234,7 @@ def _plain_edge_line(b: Block, text: str, body: float) -> bool:
         and not line.mono
         and line.size <= body + 0.5
         and len(_WORDS.findall(text)) >= 2
-        and sum(c.isalpha() or c.isspace() for c in text) >= 0.7 * len(text)
+        and sum(c.isalpha() or c.isspace() for c in text) >= 0.6 * len(text)
         and not _NOT_FURNITURE.match(text)
         and not text.endswith((".", ":", "?", "!", ","))
     )
@@ -161,8 +244,8 @@ def _alone_beside(b: Block, blocks: list[Block], width: float) -> bool:
     """No block level with `b` comes within _SIDE_GAP of it (a rotated table label sits by its table)."""
     gap = _SIDE_GAP * width
     for o in blocks:
-        if o is b or o.bbox[3] <= b.bbox[1] or o.bbox[1] >= b.bbox[3]:
-            continue
+        if o is b or o.bbox[3] <= b.bbox[1] or o.bbox[1] >= b.bbox[3] or _vertical(o) and _vertical(b):
+            continue  # two stamps stacked in one margin leave each other alone
         if o.bbox[0] < b.bbox[2] + gap and o.bbox[2] > b.bbox[0] - gap:
             return False
     return True
@@ -175,12 +258,13 @@ def _outermost_row(b: Block, blocks: list[Block], edge: str) -> bool:
     return not any(o is not b and o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b) for o in blocks)
 
 
-def _set_apart(b: Block, blocks: list[Block], edge: str, body: float) -> bool:
+def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, relaxed: bool = False) -> bool:
     """The outermost row at its edge, set apart from the next block inwards.
 
-    Smaller than the body, a line's height of space suffices; at body size the
-    gap must be twice that and twice the next block's own line spacing (a
-    double-spaced body line at the top of a page is not set apart).
+    Smaller than the body, or `relaxed` (its words already look like a running
+    head), a line's height of space suffices; at body size the gap must be
+    twice that and twice the next block's own line spacing (a double-spaced
+    body line at the top of a page is not set apart).
     """
     if not _outermost_row(b, blocks, edge):
         return False
@@ -193,7 +277,7 @@ def _set_apart(b: Block, blocks: list[Block], edge: str, body: float) -> bool:
         inner = [o for o in blocks if o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b)]
         nearest = max(inner, key=lambda o: o.bbox[3], default=None)
         gap = b.bbox[1] - nearest.bbox[3] if nearest else float("inf")
-    if b.lines[0].size <= body - 0.5:
+    if relaxed or b.lines[0].size <= body - 0.5:
         return gap >= _MIN_GAP_LINES * line_h
     spacing = _line_spacing(nearest) if nearest else 0.0
     return gap >= 2 * _MIN_GAP_LINES * line_h and gap >= 2 * spacing
@@ -229,11 +313,16 @@ def _candidates(page: PageText) -> list[_Candidate]:
     bottom = page.height * (1 - _NUMBER_EDGE)
     upper = sorted((b for b in page.blocks if b.bbox[3] <= top), key=lambda b: b.bbox[1])
     lower = sorted((b for b in page.blocks if b.bbox[1] >= bottom), key=lambda b: -b.bbox[3])
-    out = [_Candidate(b, _key(b.text), "top", _outermost(b, upper), b.bbox[3] <= page.height * _EDGE)
+    out = [_Candidate(b, _key(b.text), "top", _outermost(b, upper), _in_edge(b, b.bbox[3] / page.height))
            for b in upper[:_PER_EDGE]]
-    out += [_Candidate(b, _key(b.text), "bottom", _outermost(b, lower), b.bbox[1] >= page.height * (1 - _EDGE))
+    out += [_Candidate(b, _key(b.text), "bottom", _outermost(b, lower), _in_edge(b, 1 - b.bbox[1] / page.height))
             for b in lower[:_PER_EDGE]]
     return out
+
+
+def _in_edge(b: Block, depth: float) -> bool:
+    """Within the running-head band, `depth` being how far in from its edge it reaches (share of the height)."""
+    return depth <= _EDGE or depth <= _WIDE_EDGE and is_folio_line(b.text)
 
 
 def _outermost(block: Block, edge_blocks: list[Block]) -> bool:

@@ -71,6 +71,7 @@ class PageReader:
         from corpusmill.layout.preprocess import is_blank
         from corpusmill.layout.reading_order import lines_to_text, order_lines
 
+        known = info.pop(FURNITURE_TEXTS, [])
         if first is None and is_blank(image):
             info["route_reason"] += "; blank page (no ink), not OCRed"
             info["blocks"] = []
@@ -90,7 +91,7 @@ class PageReader:
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
-        removed = _furniture(lines, types, read.image.shape[0])
+        removed = _furniture(lines, types, read.image.shape[0], known)
         kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
         info["blocks"] = [{"type": kind, "bbox": [round(v, 1) for v in line.bbox], "order": i}
                           for i, (line, kind) in enumerate(kept)]
@@ -173,13 +174,20 @@ def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], 
         return [None] * len(lines)
 
 
-def _furniture(lines: list, types: list[str], height: int) -> set[int]:
+# `info` key (popped before the page is recorded): texts of the furniture the
+# page's text layer held, for the OCR lines to be matched against.
+FURNITURE_TEXTS = "text_layer_furniture"
+
+
+def _furniture(lines: list, types: list[str], height: int, known: list[str]) -> set[int]:
     """Indexes of the lines that are running headers or footers (left out of the text).
 
-    The layout model's header/footer regions, and lines at the top or bottom
-    edge shaped like a stamp or a page number (its classes miss small ones).
+    The layout model's header/footer regions, lines at the top or bottom edge
+    shaped like a stamp or a page number (its classes miss small ones), and
+    edge lines reading as furniture the page's text layer already showed
+    (`known`: a running footer repeated on the document's other pages).
     """
-    from corpusmill.parsers.page_furniture import EDGE_STAMP_BAND, is_edge_furniture
+    from corpusmill.parsers.page_furniture import EDGE_STAMP_BAND, is_edge_furniture, same_furniture
 
     heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
     if not heights:
@@ -188,10 +196,11 @@ def _furniture(lines: list, types: list[str], height: int) -> set[int]:
     removed: set[int] = set()
     for i, (line, kind) in enumerate(zip(lines, types)):
         at_edge = line.bbox[3] <= EDGE_STAMP_BAND * height or line.bbox[1] >= (1 - EDGE_STAMP_BAND) * height
+        top = line.bbox[3] <= height / 2
         if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body:
             removed.add(i)
-        elif at_edge and is_edge_furniture(line.text):
-            types[i] = "page_header" if line.bbox[3] <= height / 2 else "page_footer"
+        elif at_edge and (is_edge_furniture(line.text, top) or any(same_furniture(line.text, k) for k in known)):
+            types[i] = "page_header" if top else "page_footer"
             removed.add(i)
     return removed
 

@@ -13,12 +13,14 @@
 """
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import PageText
+from corpusmill.parsers.text_layer import PageText, union_area, unrotated_rect
 
 TEXT_LAYER = "text-layer"
 OCR = "ocr"
@@ -58,6 +60,16 @@ MAX_ANALYSED_CONTENT = 4_000_000
 # Hard pages.
 FORMULA_SHARE = 0.3
 DENSE_TABLE_CELLS = 40
+
+# A text layer whose fonts map each glyph to a letter a fixed distance away
+# ("CnklZ" for "Dolma"): its letter frequencies match those of Latin-script
+# text only once shifted back. The profile is English's; real text in other
+# Latin-script languages still matches it unshifted far better than shifted.
+MIN_CIPHER_LETTERS = 200
+MAX_PLAIN_MATCH = 0.5  # correlation with the profile as the letters stand
+MIN_SHIFTED_MATCH = 0.7  # ... and once shifted back
+_LETTER_PROFILE = (8.2, 1.5, 2.8, 4.3, 12.7, 2.2, 2.0, 6.1, 7.0, 0.15, 0.77, 4.0, 2.4, 6.7, 7.5, 1.9, 0.095,
+                   6.0, 6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074)  # a..z, per cent
 
 _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ¡-¿]")
 
@@ -107,6 +119,10 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
     ):
         if q[key] > limit and q[key] * chars >= MIN_BAD_CHARS:
             return Route(OCR, f"garbled text layer: {label} {q[key]:.1%}")
+    shifted = letter_shift(raw)
+    if shifted:
+        return Route(OCR, f"garbled text layer: letters shifted by {shifted[0]} (letter frequencies match "
+                          f"Latin-script text {shifted[1]:.2f} as they stand, {shifted[2]:.2f} shifted back)")
     if text.image_coverage >= FULL_PAGE_IMAGE:
         invisible = _invisible_share(page)
         if invisible >= INVISIBLE_SHARE:
@@ -117,7 +133,7 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         if hidden >= HIDDEN_SHARE:
             return Route(OCR, f"text layer hidden under an image ({hidden:.0%} of its area beneath it)")
         if text.image_coverage >= FULL_PAGE_IMAGE / 2 and over < MAX_TEXT_OVER_IMAGE and chars < CAPTION_CHARS:
-            return Route(OCR, f"text layer covers {over:.0%} of an image filling {text.image_coverage:.0%} of "
+            return Route(OCR, f"text layer covers {over:.0%} of images filling {text.image_coverage:.0%} of "
                               f"the page ({int(chars)} chars): the words are in the image")
 
     hard = _hardness(text)
@@ -127,6 +143,32 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars); hard page: {hard}, no LLM configured",
                      hard)
     return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars)")
+
+
+def letter_shift(text: str) -> tuple[int, float, float] | None:
+    """(shift, match as it stands, match shifted back) of a cipher-shifted Latin text layer, else None."""
+    counts = [0] * 26
+    for c in text:
+        if "a" <= c <= "z":
+            counts[ord(c) - 97] += 1
+    if sum(counts) < MIN_CIPHER_LETTERS:
+        return None
+
+    def match(k: int) -> float:  # the profile against the letters moved k places on
+        return _correlation(_LETTER_PROFILE, [counts[(i - k) % 26] for i in range(26)])
+
+    plain = match(0)
+    if plain >= MAX_PLAIN_MATCH:
+        return None
+    k = max(range(1, 26), key=match)
+    return (k, plain, match(k)) if match(k) >= MIN_SHIFTED_MATCH else None
+
+
+def _correlation(a: Sequence[float], b: Sequence[float]) -> float:
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    var = math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
+    return cov / var if var else 0.0
 
 
 def _hardness(text: PageText) -> str | None:
@@ -157,16 +199,17 @@ def _invisible_share(page: pymupdf.Page) -> float:
 
 
 def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
-    """(share of the text area drawn beneath a later picture, share of the largest picture under text).
+    """(share of the text area drawn beneath a later picture, share of the pictures' area under text).
 
     MuPDF's bbox log lists what the page draws in paint order, so text painted
     before an opaque image over it cannot be seen (a scan's hidden OCR layer).
     """
     log = page.get_bboxlog()
+    page_rect = unrotated_rect(page)
     texts: list[tuple[int, pymupdf.Rect]] = []
     images: list[tuple[int, pymupdf.Rect]] = []
     for i, (kind, box) in enumerate(log):
-        r = pymupdf.Rect(box) & page.rect
+        r = pymupdf.Rect(box) & page_rect
         if r.is_empty:
             continue
         if kind.endswith("-text") and not kind.startswith("ignore"):
@@ -181,9 +224,9 @@ def _text_and_images(page: pymupdf.Page) -> tuple[float, float]:
         area = r.width * r.height
         if any(j > i and _inside(r, img) for j, img in images):
             hidden += area
-    largest = max((img for _, img in images), key=lambda img: img.width * img.height)
-    over = sum((r & largest).width * (r & largest).height for _, r in texts if r.intersects(largest))
-    return hidden / text_area, min(1.0, over / max(1.0, largest.width * largest.height))
+    # Text over the pictures, as a share of the area they cover together.
+    over = sum((r & img).width * (r & img).height for _, r in texts for _, img in images if r.intersects(img))
+    return hidden / text_area, min(1.0, over / max(1.0, union_area([img for _, img in images])))
 
 
 def _inside(inner: pymupdf.Rect, outer: pymupdf.Rect) -> bool:

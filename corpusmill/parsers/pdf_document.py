@@ -33,7 +33,7 @@ from corpusmill.parsers.formula_blocks import mark_formulas
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
-from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
+from corpusmill.parsers.page_ocr import FURNITURE_TEXTS, OcrUnavailable, PageReader
 from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import PageText, read_page
 
@@ -245,6 +245,8 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
             if route.hard:
                 info["hard"] = route.hard
             if route.route == page_router.OCR:
+                # Running heads the text layer showed (repeated across pages) are furniture in the OCR text too.
+                info[FURNITURE_TEXTS] = [b.text for b in pt.blocks if b.removed]
                 ocr_pages.append((i, info))
                 continue
             yield ("start", [i], route.route)
@@ -277,6 +279,7 @@ def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, 
         size = reader.batch_size(config)
     except OcrUnavailable as e:
         for i, info in ocr_pages:
+            info.pop(FURNITURE_TEXTS, None)
             info["route_reason"] += f"; OCR unavailable: {e}"
             info["blocks"] = []
             info["ocr_unavailable"] = True

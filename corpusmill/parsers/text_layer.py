@@ -40,6 +40,18 @@ _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|\bbx|-bx|cmbx|lmbx|\.b$|tb$"
 # not recoverable from the text layer, so each becomes a bullet.
 _DINGBAT_FONT = re.compile(r"dingbat|wingding|webding", re.I)
 _DINGBAT_UNMAPPED = re.compile(r"[A-Za-z0-9\ue000-\uf8ff]")
+# A symbolic TrueType font (Word's SymbolMT) whose glyphs MuPDF can only map to
+# U+F0xx, the font's own code plus 0xF000: its codes are the Adobe Symbol
+# encoding, so U+F061 is alpha. Bracket pieces and the like stay unmapped.
+_SYMBOL_FONT = re.compile(r"symbol", re.I)
+_SYMBOL_CODES = dict(zip(
+    range(0xF020, 0xF100),
+    " !∀#∃%&∋()∗+,−./0123456789:;<=>?≅ΑΒΧΔΕΦΓΗΙϑΚΛΜΝΟΠΘΡΣΤΥςΩΞΨΖ[∴]⊥_‾αβχδεφγηιϕκλμνοπθρστυϖωξψζ{|}∼"
+    "\x7f" + "\x00" * 32 + "€ϒ′≤⁄∞ƒ♣♦♥♠↔←↑→↓°±″≥×∝∂•÷≠≡≈…⏐⎯↵ℵℑℜ℘⊗⊕∅∩∪⊃⊇⊄⊂⊆∈∉∠∇®©™∏√⋅¬∧∨⇔⇐⇑⇒⇓◊〈®©™∑"
+    + "\x00" * 11 + "〉∫" + "\x00" * 13,
+))
+_SYMBOL_PUA = re.compile("[\uf020-\uf0ff]")
+
 # TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
 # glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
 # to its combining mark so NFC can compose "é"; the grave accent doubles as the
@@ -90,7 +102,7 @@ class PageText:
     width: float
     height: float
     blocks: list[Block] = field(default_factory=list)
-    image_coverage: float = 0.0  # fraction of the page its largest raster image covers
+    image_coverage: float = 0.0  # fraction of the page its raster images cover together
 
     @property
     def chars(self) -> int:
@@ -103,7 +115,7 @@ class PageText:
 
 def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
-    rect = page.rect
+    rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     data = page.get_text("dict", flags=TEXT_FLAGS)
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
@@ -163,6 +175,12 @@ def _stacked_under(prev: dict, raw: dict) -> bool:
     return px0 < x0 < px1 - 0.5 and py0 <= (y0 + y1) / 2 <= py1
 
 
+def _symbol_char(m: re.Match[str]) -> str:
+    """The Unicode character of a Symbol-encoded private-use code point (kept when it has none)."""
+    c = _SYMBOL_CODES.get(ord(m.group(0)), "\x00")
+    return m.group(0) if c in "\x00\x7f" else c
+
+
 def _line(raw: dict) -> Line:
     parts: list[str] = []
     weight: dict[float, int] = {}
@@ -176,6 +194,8 @@ def _line(raw: dict) -> Line:
             continue
         if _DINGBAT_FONT.search(span["font"]):
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
+        elif _SYMBOL_FONT.search(span["font"]):
+            text = _SYMBOL_PUA.sub(_symbol_char, text)
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
         x0 = span["bbox"][0]
@@ -267,14 +287,43 @@ def _union(boxes) -> tuple[float, float, float, float]:
     return (x0, y0, x1, y1)
 
 
+def unrotated_rect(page: pymupdf.Page) -> pymupdf.Rect:
+    """The page's box in the coordinates MuPDF gives text and images in: before its /Rotate.
+
+    A page stored landscape and shown turned a quarter (`page.rect` is then
+    portrait) has its text boxes in the landscape system; edge bands and
+    margins must be measured there.
+    """
+    return page.rect * page.derotation_matrix
+
+
 def _image_coverage(page: pymupdf.Page) -> float:
-    area = page.rect.width * page.rect.height
+    page_rect = unrotated_rect(page)
+    area = page_rect.width * page_rect.height
     if area <= 0:
         return 0.0
-    covered = 0.0
-    page_rect = page.rect
-    for info in page.get_image_info():
-        r = pymupdf.Rect(info["bbox"]) & page_rect
-        if not r.is_empty:
-            covered = max(covered, r.width * r.height)
-    return min(1.0, covered / area)
+    boxes = [r for r in (pymupdf.Rect(info["bbox"]) & page_rect for info in page.get_image_info()) if not r.is_empty]
+    return min(1.0, union_area(boxes) / area)
+
+
+# Above this many pictures (a page tiled with icons) the union is not worth its
+# cost; the largest picture stands for them.
+_MAX_UNION_BOXES = 64
+
+
+def union_area(boxes: list[pymupdf.Rect]) -> float:
+    """Area covered by the boxes together (a picture cut into strips covers what the strips cover)."""
+    if not boxes:
+        return 0.0
+    if len(boxes) > _MAX_UNION_BOXES:
+        return max(r.width * r.height for r in boxes)
+    xs = sorted({v for r in boxes for v in (r.x0, r.x1)})
+    total = 0.0
+    for a, b in zip(xs, xs[1:]):
+        spans = sorted((r.y0, r.y1) for r in boxes if r.x0 <= a and r.x1 >= b)
+        reach = float("-inf")
+        for y0, y1 in spans:
+            if y1 > reach:
+                total += (b - a) * (y1 - max(y0, reach))
+                reach = y1
+    return total

@@ -26,3 +26,8 @@ def test_consecutive_code_blocks_are_one_listing():
 def test_word_hyphenated_across_blocks_is_joined():
     md = render_blocks([_block("paragraph", "the text contin-"), _block("paragraph", "ues here", y=30)])
     assert md == "the text continues here"
+
+
+def test_compound_broken_at_its_own_hyphen_keeps_it_without_a_space():
+    md = render_blocks([_block("paragraph", "Ein BMW-", "Händler in Weimar, COVID-", "19 cases, the contin-", "ues")])
+    assert md == "Ein BMW-Händler in Weimar, COVID-19 cases, the continues"

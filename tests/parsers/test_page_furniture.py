@@ -162,3 +162,130 @@ def _parse_bytes(data: bytes):
     from corpusmill.parsers.pdf_document import ParseConfig, parse_document
 
     return parse_document(data, "application/pdf", ParseConfig(), PageReader())
+
+
+def test_running_head_with_its_folio_on_a_single_page_is_furniture():
+    # Book pages: "102 CHAPTER 2. ..." on even pages, "2.2. SECTION 105" on odd ones, body-sized,
+    # a line's height above the body; a numbered heading in the same place stays.
+    for head in ("102 CHAPTER 2. MATHEMATICAL INDUCTION", "2.2. EXAMPLES AND DISCUSSION 105"):
+        def draw(page, head=head):
+            page.insert_text((72, 0.12 * A4[1]), head, fontsize=10)
+            _body(page, y=0.12 * A4[1] + 18)
+
+        assert _kinds(_one_page(draw)[0])[head] == "page_header"
+
+    def heading(page):
+        page.insert_text((72, 0.12 * A4[1]), "5 Results and discussion", fontsize=10)
+        _body(page, y=0.12 * A4[1] + 18)
+
+    assert _kinds(_one_page(heading)[0])["5 Results and discussion"] == "paragraph"
+
+
+def test_letter_spaced_page_label_and_labelled_url_footers_are_furniture():
+    def draw(page):
+        _body(page)
+        page.insert_text((72, 0.95 * A4[1]), "Health Sector Financing by States 2012-13 P a g e |23", fontsize=11)
+
+    assert _kinds(_one_page(draw)[0])["Health Sector Financing by States 2012-13 P a g e |23"] == "page_footer"
+
+    def source(page):
+        _body(page)
+        page.insert_text((72, 0.97 * A4[1]), "Source: https://www.example.org/docs/abc0226", fontsize=9)
+
+    assert _kinds(_one_page(source)[0])["Source: https://www.example.org/docs/abc0226"] == "page_footer"
+
+
+def test_stamps_stacked_in_a_margin_and_a_folio_beside_the_body_are_furniture():
+    def draw(page):
+        _body(page)
+        page.insert_text((560, 700), "Transition in adulthood, 2015, Vol. 113 47", fontsize=8, rotate=90)
+        page.insert_text((572, 760), "Downloaded from https://example.org/article/113 on 24 October 2020",
+                         fontsize=8, rotate=90)
+        page.insert_text((560, 380), "239", fontsize=11)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["Transition in adulthood, 2015, Vol. 113 47"] == "margin_note"
+    assert kinds["Downloaded from https://example.org/article/113 on 24 October 2020"] == "margin_note"
+    assert kinds["239"] == "page_number"
+
+
+def test_side_margin_line_repeated_on_every_page_is_a_margin_note():
+    # On pages that are mostly a figure set sideways, one vertical line is no
+    # margin stamp by itself; the same line on every page is one.
+    def draw(page, i):
+        page.insert_textbox(pymupdf.Rect(60, 100, 540, 300), f"Page {i} body. " + " ".join([_BODY] * 2), fontsize=10)
+        page.insert_textbox(pymupdf.Rect(100, 320, 540, 800), " ".join([_BODY] * 4), fontsize=10, rotate=90)
+        page.insert_text((40, 690), "jbell on DSKJLSW7X2PROD with PROPOSALS", fontsize=5, rotate=90)
+
+    for page in _pages(draw):
+        assert _kinds(page)["jbell on DSKJLSW7X2PROD with PROPOSALS"] == "margin_note"
+
+
+def test_book_running_head_repeated_fourteen_hundredths_down_the_page():
+    def draw(page, i):
+        page.insert_text((72, 0.136 * A4[1]), f"{100 + 2 * i} CHAPTER 2. MATHEMATICAL INDUCTION", fontsize=10)
+        page.insert_textbox(pymupdf.Rect(72, 0.136 * A4[1] + 8, 523, 700), " ".join([_BODY] * 4), fontsize=10)
+
+    for page in _pages(draw):
+        kinds = _kinds(page)
+        assert [k for t, k in kinds.items() if "CHAPTER" in t] == ["page_header"]
+
+
+def test_footer_of_a_page_turned_by_its_rotate_entry_is_found():
+    # Stored landscape, shown portrait (/Rotate 90): text boxes are in the landscape system.
+    doc = pymupdf.open()
+    page = doc.new_page(width=842, height=595)
+    page.insert_textbox(pymupdf.Rect(72, 80, 770, 500), " ".join([_BODY] * 5), fontsize=10)
+    page.insert_text((380, 575), "Page 1 of 205", fontsize=6)
+    page.set_rotation(90)
+    pages = [read_page(p) for p in pymupdf.open("pdf", doc.tobytes())]
+    mark_furniture(pages)
+    assert (pages[0].width, pages[0].height) == (842, 595)
+    assert _kinds(pages[0])["Page 1 of 205"] in ("page_number", "page_footer")
+
+
+def test_running_footer_of_the_text_pages_is_left_out_of_an_ocr_page():
+    # Slides: two with text, one whose body is a picture of a spreadsheet (read by OCR). The footer
+    # in the text layer of all three repeats, so it is furniture; on the OCR page too.
+    footer = "Miner PTO General Meeting - February 6, 2018"
+    picture = pymupdf.open()
+    sheet = picture.new_page(width=640, height=380)
+    for i, row in enumerate(["Balance as of 9/12/17: 15,682", "Carryover expenses: 591",
+                             "Membership dues received: 2,340", "Book fair proceeds: 4,118"]):
+        sheet.insert_text((30, 60 + 60 * i), row, fontsize=24)
+    src = pymupdf.open()
+    for i in range(3):
+        page = src.new_page(width=720, height=540)
+        page.insert_text((40, 50), ["Did you know", "Upcoming events", "Treasurer Report"][i], fontsize=28)
+        if i < 2:
+            page.insert_textbox(pymupdf.Rect(40, 80, 680, 460), " ".join([_BODY] * 2), fontsize=16)
+        else:
+            page.insert_image(pymupdf.Rect(40, 70, 680, 450), pixmap=sheet.get_pixmap(dpi=144))
+        page.insert_text((200, 520), footer, fontsize=12)
+    doc = _parse_bytes(src.tobytes())
+    assert doc.pages[2]["route"] == "ocr"
+    assert "Membership dues" in doc.text
+    assert footer not in doc.text
+    assert "text_layer_furniture" not in doc.pages[2]
+
+
+def test_page_number_under_a_download_stamp_is_found():
+    # The stamp a repository prints above everything else leaves the folio second from the edge.
+    def draw(page):
+        page.insert_text((150, 14), "Downloaded from http://journal.example.org/ on July 12, 2017", fontsize=8)
+        page.insert_text((526, 28), "445", fontsize=7.5)
+        _body(page, y=60)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["445"] == "page_number"
+
+
+def test_doi_footer_above_a_download_stamp_is_furniture():
+    def draw(page):
+        _body(page)
+        page.insert_text((278, 812), "doi:10.1070/j.2022.00070", fontsize=8)
+        page.insert_text((56, 826), "Downloaded from https://example.org/article/70 on 15 September 2022", fontsize=6)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["doi:10.1070/j.2022.00070"] == "page_footer"
+    assert kinds["Downloaded from https://example.org/article/70 on 15 September 2022"] == "page_footer"

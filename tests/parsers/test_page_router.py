@@ -167,3 +167,57 @@ def test_page_sized_picture_with_only_a_caption_in_the_text_layer_routes_to_ocr(
     body = " ".join(line for line in src.get_text().splitlines() if line.strip())[:1500]
     page.insert_textbox(pymupdf.Rect(50, 45, page.rect.width - 50, 300), body, fontsize=6)
     assert page_router.route_page(page, read_page(page), llm_enabled=False).route == page_router.TEXT_LAYER
+
+
+def test_cipher_shifted_text_layer_routes_to_ocr(pdf_fixtures):
+    """A real arXiv page whose fonts map every glyph one letter off ("CnklZ" for "Dolma")."""
+    page = pymupdf.open(pdf_fixtures / "olmocr__dolma-page-1.pdf")[0]
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR
+    assert "letters shifted by 1" in route.reason
+
+
+CORPORA = pytest.importorskip("pathlib").Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+
+
+def _real_texts() -> list[str]:
+    """Real text in many languages: the HTML set's expected snippets per page, the TeX Live pages."""
+    texts = []
+    expectations = CORPORA / "html-dev" / "expectations.json"
+    if expectations.is_file():
+        import json
+
+        pages = json.loads(expectations.read_text())
+        texts += [" ".join(p.get("with", [])) for p in pages.values()]
+    texts += [p.read_text() for p in sorted((CORPORA / "pdf" / "dev" / "gt").glob("*/page-*.txt"))]
+    return [t for t in texts if sum("a" <= c <= "z" for c in t) >= page_router.MIN_CIPHER_LETTERS]
+
+
+def _shift(text: str, k: int) -> str:
+    return "".join(chr((ord(c) - 97 + k) % 26 + 97) if "a" <= c <= "z" else c for c in text)
+
+
+def test_no_real_text_is_taken_for_a_cipher_and_shifted_ones_are_found():
+    texts = _real_texts()
+    if len(texts) < 50:
+        pytest.skip("../shared/corpora not present")
+    assert [t[:60] for t in texts if page_router.letter_shift(t)] == []
+    # The same texts with their letters shifted are caught, whatever the shift.
+    for k in (1, 2, 3, 13, 25):
+        found = sum(page_router.letter_shift(_shift(t, -k)) is not None for t in texts)
+        assert found >= 0.95 * len(texts), (k, found, len(texts))
+
+
+def test_slide_of_picture_strips_with_a_title_routes_to_ocr(pdf_fixtures):
+    """Three pictures of text, none half the page, together most of it: the words are in them."""
+    src = pymupdf.open(pdf_fixtures / "eledmac--1-tabular.pdf")[0]
+    pix = src.get_pixmap(dpi=72, clip=pymupdf.Rect(0, 100, src.rect.width, 300))
+    doc = pymupdf.open()
+    page = doc.new_page(width=720, height=540)
+    page.insert_text((50, 40), "Option 1: indicated only in children", fontsize=20)
+    for y in (60, 220, 380):
+        page.insert_image(pymupdf.Rect(20, y, 700, y + 150), pixmap=pix)
+    pt = read_page(page)
+    assert 0.4 < pt.image_coverage and max(i["bbox"][3] - i["bbox"][1] for i in page.get_image_info()) < 200
+    route = page_router.route_page(page, pt, llm_enabled=False)
+    assert route.route == page_router.OCR and "the words are in the image" in route.reason

@@ -58,3 +58,17 @@ def test_unmapped_dingbat_glyphs_are_bullets_not_letters():
     assert "Figure 1: scatter plot" in text
     marks = text.splitlines()[-1]
     assert marks.strip() and not any(c.isalnum() for c in marks)
+
+
+def test_symbol_font_private_use_glyphs_read_as_greek():
+    """Word's SymbolMT embedded without a Unicode map: MuPDF gives U+F061 for alpha."""
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/corpora/pdf-real/pdfs/olmocr__lots_of_chem_tables.pdf"
+    if not path.is_file():
+        pytest.skip("../shared/corpora not present")
+    text = "\n".join(read_page(page).raw_text for page in pymupdf.open(path))
+    assert "α-cyano-4-hydroxycinnamic" in text
+    assert not any("\uf020" <= c <= "\uf0ff" for c in text)
