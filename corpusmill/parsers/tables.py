@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from corpusmill.parsers.table_aligned import aligned_tables
 from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
 from corpusmill.parsers.table_model import model_tables
 from corpusmill.parsers.table_render import Cell, markdown, render
@@ -60,6 +61,10 @@ _MIN_NUMBER_ROWS = 4
 _MAX_WORDS = 6000
 _MAX_RULES = 4000
 _MAX_MODEL_WORDS = 2500
+# Pages with this many lines of at most _SHORT_LINE characters are searched for
+# rule-less tables (prose pages have few short lines; cell-per-line tables many).
+_MIN_SHORT_LINES = 12
+_SHORT_LINE = 20
 # A found "table" whose filled cells average more characters than this is prose.
 _MAX_MEAN_CELL = 80
 
@@ -78,6 +83,8 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     number_rows = _number_rows(text)
     if not grid and number_rows < _MIN_NUMBER_ROWS:
         _find_borderless(page, text, rules)
+        if number_rows or _short_lines(text) >= _MIN_SHORT_LINES:
+            _find_aligned(page, text)
         return
     words = page.get_text("words", flags=TEXT_FLAGS)
     n_rules = len(rules.vertical) + sum(len(ys) for ys in rules.horizontal.values())
@@ -88,6 +95,26 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     _find_borderless(page, text, rules)
     if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
         _find_by_model(page, text, index)
+    _find_aligned(page, text, words)
+
+
+def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None = None) -> None:
+    """Rule-less tables from column alignment, among the words no other finder put in a table."""
+    if words is None:
+        words = page.get_text("words", flags=TEXT_FLAGS)
+        if len(words) > _MAX_WORDS:
+            return
+    tables = [b.bbox for b in text.blocks if b.kind == "table"]
+    free = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]
+    for box, rows, _ in aligned_tables(free):
+        md = render(rows)
+        if md:
+            _replace_blocks(text, box, md)
+
+
+def _short_lines(text: PageText) -> int:
+    """Lines of a few words: many of them on a page hint at table cells read one by one."""
+    return sum(1 for b in text.blocks if b.kind != "table" for ln in b.lines if len(ln.text) <= _SHORT_LINE)
 
 
 def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
@@ -149,13 +176,30 @@ def _fill(rows: list[list[Cell]]) -> float:
 
 
 def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
-    inside = [b for b in text.blocks if _center_in(b.bbox, box) and b.kind != "table"]
-    if not inside:
+    """The lines inside `box` become one table block, where the first of them was; a block
+    reaching beyond the box (a table read as one paragraph with its caption) keeps its other lines."""
+    taken: list[Line] = []
+    blocks: list[Block] = []
+    at: int | None = None
+    for b in text.blocks:
+        inside = [] if b.kind == "table" else [ln for ln in b.lines if _center_in(ln.bbox, box)]
+        if not inside:
+            blocks.append(b)
+            continue
+        if at is None:
+            at = len(blocks)
+        taken += inside
+        rest = [ln for ln in b.lines if not _center_in(ln.bbox, box)]
+        if rest:
+            blocks.append(Block(lines=rest, bbox=_union([ln.bbox for ln in rest]), kind=b.kind, level=b.level))
+    if at is None:
         return
-    first = text.blocks.index(inside[0])
-    text.blocks = [b for b in text.blocks if b not in inside]
-    text.blocks.insert(min(first, len(text.blocks)),
-                       Block(lines=[ln for b in inside for ln in b.lines], bbox=box, kind="table", markdown=md))
+    blocks.insert(at, Block(lines=taken, bbox=box, kind="table", markdown=md))
+    text.blocks = blocks
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _rules(page: pymupdf.Page) -> _Rules:

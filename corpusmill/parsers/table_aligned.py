@@ -1,0 +1,205 @@
+"""Tables without rules, found from words that line up in columns.
+
+Many real tables (government statistics, financial statements, data sheets,
+comparison tables in papers) draw no rules at all: the reader sees columns
+because the words of consecutive lines line up, with wide white gaps between
+them. This finder looks for exactly that:
+
+1. words are cut into segments at gaps wider than a word space (a segment is
+   one cell's text on one line);
+2. segments with overlapping vertical extents form rows, top to bottom;
+3. a run of consecutive rows, each of at least three segments (or two where
+   the run is long), close together and short of text (prose lines are long),
+   is a table candidate;
+4. its columns are the x-ranges that the segments of its fullest rows cover,
+   merged where they overlap (white space that runs down the whole body is
+   a column boundary); a segment over several columns spans them;
+5. the grid of texts goes to `table_grid.with_header` (header rows merged,
+   spanning header cells) and to the renderer.
+
+Cheap: one pass over the page's words (already bucketed by `WordIndex`'s
+caller) and over the rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from corpusmill.parsers.table_grid import is_number, with_header
+from corpusmill.parsers.table_render import Cell
+
+Box = tuple[float, float, float, float]
+
+# A gap between words wider than this share of the line height separates cells.
+_CELL_GAP = 0.9
+# A row of a candidate table: at least this many segments...
+_MIN_CELLS = 3
+# ...and a candidate at least this many such rows.
+_MIN_ROWS = 3
+# Rows further apart than this many line heights end the run.
+_MAX_ROW_GAP = 1.8
+# Segments of prose are long; a table's cells are short (characters, median).
+_MAX_MEDIAN_CELL = 24
+# A column must hold a segment in at least this share of the body rows.
+_MIN_COLUMN_FILL = 0.25
+# Rows of fewer cells (section labels, a wrapped label's second line) inside a
+# run: at most this many in a row; header rows of two cells or more above it: at most this many.
+_MAX_WEAK_ROWS = 3
+_MAX_HEADER_ROWS = 3
+
+
+@dataclass(slots=True)
+class _Segment:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    ids: list[int]  # indexes of its words in the input
+
+
+Found = tuple[Box, list[list[Cell]], list[int]]
+
+
+def aligned_tables(words: list[tuple]) -> list[Found]:
+    """(bbox, rows of cells, indexes of its words) of each rule-less table among `words`.
+
+    Words are MuPDF's (x0, y0, x1, y1, text, block, line, word), or OCR lines
+    as (x0, y0, x1, y1, text): those are never joined with each other (OCR
+    already cuts a row's text at wide gaps).
+    """
+    rows = _rows(_segments([w for w in words if not _sideways(w)]))
+    out: list[Found] = []
+    i = done = 0
+    while i < len(rows):
+        j = _run_end(rows, i)
+        if j - i >= _MIN_ROWS:
+            start = i
+            while (start > done and i - start < _MAX_HEADER_ROWS and len(rows[start - 1]) >= 2
+                   and _close(rows[start - 1], rows[start])):
+                start -= 1
+            found = _table(rows[start:j])
+            if found is not None:
+                out.append(found)
+                i = done = j
+                continue
+        i += 1
+    return out
+
+
+def _sideways(w: tuple) -> bool:
+    """A word of a few characters taller than wide: set vertically, not part of a row."""
+    return len(w[4]) >= 3 and (w[3] - w[1]) > 1.2 * (w[2] - w[0])
+
+
+def _segments(words: list[tuple]) -> list[_Segment]:
+    """Words joined along their MuPDF line while the gap to the next word is a word space."""
+    segs: list[_Segment] = []
+    prev_key = None
+    for i, w in enumerate(words):
+        x0, y0, x1, y1, text = w[0], w[1], w[2], w[3], w[4]
+        key = (w[5], w[6]) if len(w) > 6 else None
+        last = segs[-1] if segs else None
+        height = y1 - y0
+        if (last is not None and key is not None and key == prev_key and 0 <= x0 - last.x1 <= _CELL_GAP * height
+                and abs((last.y0 + last.y1) - (y0 + y1)) < height):
+            last.x1, last.y0, last.y1 = x1, min(last.y0, y0), max(last.y1, y1)
+            last.text += " " + text
+            last.ids.append(i)
+        else:
+            segs.append(_Segment(x0, y0, x1, y1, text, [i]))
+        prev_key = key
+    return segs
+
+
+def _rows(segs: list[_Segment]) -> list[list[_Segment]]:
+    """Segments whose vertical centres fall in one band, top to bottom, left to right."""
+    rows: list[list[_Segment]] = []
+    band: tuple[float, float] | None = None
+    for s in sorted(segs, key=lambda s: ((s.y0 + s.y1) / 2, s.x0)):
+        cy = (s.y0 + s.y1) / 2
+        if band is not None and band[0] <= cy <= band[1]:
+            rows[-1].append(s)
+        else:
+            rows.append([s])
+            band = (s.y0, s.y1)
+    for row in rows:
+        row.sort(key=lambda s: s.x0)
+    return rows
+
+
+def _height(row: list[_Segment]) -> float:
+    return max(s.y1 for s in row) - min(s.y0 for s in row)
+
+
+def _close(above: list[_Segment], below: list[_Segment]) -> bool:
+    gap = min(s.y0 for s in below) - max(s.y1 for s in above)
+    return gap <= _MAX_ROW_GAP * max(_height(above), 1.0)
+
+
+def _run_end(rows: list[list[_Segment]], i: int) -> int:
+    """End (exclusive) of the run of table-like rows starting at `i` (i itself when it is none).
+
+    A run is rows of `_MIN_CELLS` cells or more, close together; up to
+    `_MAX_WEAK_ROWS` rows of fewer cells between two such rows belong to it.
+    """
+    if len(rows[i]) < _MIN_CELLS:
+        return i
+    end = j = i + 1
+    while j < len(rows) and _close(rows[j - 1], rows[j]):
+        if len(rows[j]) >= _MIN_CELLS:
+            end = j + 1
+        elif j - end + 1 > _MAX_WEAK_ROWS:
+            break
+        j += 1
+    return end
+
+
+def _table(rows: list[list[_Segment]]) -> Found | None:
+    cells = [s for row in rows for s in row]
+    lengths = sorted(len(s.text) for s in cells)
+    if lengths[len(lengths) // 2] > _MAX_MEDIAN_CELL:
+        return None
+    columns = _columns(rows)
+    if len(columns) < 2:
+        return None
+    grid: list[list[str]] = []
+    for row in rows:
+        texts = [""] * len(columns)
+        for s in row:
+            c = _column_of(s, columns)
+            texts[c] = f"{texts[c]} {s.text}".strip()
+        grid.append(texts)
+    # A candidate whose rows mostly fill one column is text set in a grid of words, not a table.
+    if sum(1 for t in grid if sum(1 for x in t if x) >= 2) < _MIN_ROWS:
+        return None
+    if not any(is_number(s.text) for s in cells) and len(columns) < _MIN_CELLS:
+        return None
+    box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))
+    return box, with_header(grid), sorted(i for s in cells for i in s.ids)
+
+
+def _columns(rows: list[list[_Segment]]) -> list[tuple[float, float]]:
+    """Column x-ranges: the union of the segments' ranges over the rows with the most cells."""
+    widest = max(len(r) for r in rows)
+    full = [r for r in rows if len(r) >= max(_MIN_CELLS, widest - 1)] or rows
+    spans = sorted((s.x0, s.x1) for r in full for s in r)
+    merged: list[list[float]] = []
+    counts: list[int] = []
+    for x0, x1 in spans:
+        if merged and x0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], x1)
+            counts[-1] += 1
+        else:
+            merged.append([x0, x1])
+            counts.append(1)
+    keep = [(a, b) for (a, b), n in zip(merged, counts) if n >= _MIN_COLUMN_FILL * len(full)]
+    return keep
+
+
+def _column_of(s: _Segment, columns: list[tuple[float, float]]) -> int:
+    """The column the segment overlaps most, else the nearest by centre."""
+    def fit(i: int) -> tuple[float, float]:
+        c0, c1 = columns[i]
+        return min(s.x1, c1) - max(s.x0, c0), -abs((s.x0 + s.x1) / 2 - (c0 + c1) / 2)
+
+    return max(range(len(columns)), key=fit)
