@@ -39,6 +39,10 @@ _MIN_ROWS = 3
 _MAX_ROW_GAP = 1.8
 # Segments of prose are long; a table's cells are short (characters, median).
 _MAX_MEDIAN_CELL = 24
+# Full rows a two-column table needs.
+_MIN_KEY_VALUE_ROWS = 4
+# A column whose cells have a median length over this is a text column beside the table.
+_MAX_PROSE_CELL = 30
 # A column must hold a segment in at least this share of the body rows.
 _MIN_COLUMN_FILL = 0.25
 # Rows of fewer cells (section labels, a wrapped label's second line) inside a
@@ -136,17 +140,22 @@ def _close(above: list[_Segment], below: list[_Segment]) -> bool:
     return gap <= _MAX_ROW_GAP * max(_height(above), 1.0)
 
 
+def _strong(row: list[_Segment]) -> bool:
+    """A row that looks like a table row: three cells or more, or two short ones (label and value)."""
+    return len(row) >= _MIN_CELLS or (len(row) == 2 and all(len(s.text) <= _MAX_PROSE_CELL for s in row))
+
+
 def _run_end(rows: list[list[_Segment]], i: int) -> int:
     """End (exclusive) of the run of table-like rows starting at `i` (i itself when it is none).
 
     A run is rows of `_MIN_CELLS` cells or more, close together; up to
     `_MAX_WEAK_ROWS` rows of fewer cells between two such rows belong to it.
     """
-    if len(rows[i]) < _MIN_CELLS:
+    if not _strong(rows[i]):
         return i
     end = j = i + 1
     while j < len(rows) and _close(rows[j - 1], rows[j]):
-        if len(rows[j]) >= _MIN_CELLS:
+        if _strong(rows[j]):
             end = j + 1
         elif j - end + 1 > _MAX_WEAK_ROWS:
             break
@@ -155,27 +164,49 @@ def _run_end(rows: list[list[_Segment]], i: int) -> int:
 
 
 def _table(rows: list[list[_Segment]]) -> Found | None:
-    cells = [s for row in rows for s in row]
-    lengths = sorted(len(s.text) for s in cells)
-    if lengths[len(lengths) // 2] > _MAX_MEDIAN_CELL:
-        return None
     columns = _columns(rows)
-    if len(columns) < 2:
+    where = {id(s): _column_of(s, columns) for row in rows for s in row}
+    # A column of prose beside the table (a text column whose lines happen to
+    # share the rows' baselines) is no part of it: edge columns of long cells go.
+    first, last = 0, len(columns)
+    while last - first >= 2 and _median([len(s.text) for row in rows for s in row if where[id(s)] == first]) > _MAX_PROSE_CELL:
+        first += 1
+    while last - first >= 2 and _median([len(s.text) for row in rows for s in row if where[id(s)] == last - 1]) > _MAX_PROSE_CELL:
+        last -= 1
+    rows = [[s for s in row if first <= where[id(s)] < last] for row in rows]
+    cells = [s for row in rows for s in row]
+    if last - first < 2 or _median([len(s.text) for s in cells]) > _MAX_MEDIAN_CELL:
         return None
     grid: list[list[str]] = []
     for row in rows:
-        texts = [""] * len(columns)
+        texts = [""] * (last - first)
         for s in row:
-            c = _column_of(s, columns)
+            c = where[id(s)] - first
             texts[c] = f"{texts[c]} {s.text}".strip()
-        grid.append(texts)
+        if any(texts):
+            grid.append(texts)
     # A candidate whose rows mostly fill one column is text set in a grid of words, not a table.
     if sum(1 for t in grid if sum(1 for x in t if x) >= 2) < _MIN_ROWS:
         return None
-    if not any(is_number(s.text) for s in cells) and len(columns) < _MIN_CELLS:
+    if last - first < _MIN_CELLS and not _two_columns(grid, [s for s in cells if where[id(s)] == first + 1]):
         return None
     box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))
     return box, with_header(grid), sorted(i for s in cells for i in s.ids)
+
+
+def _two_columns(grid: list[list[str]], right: list[_Segment]) -> bool:
+    """A two-column table (labels and values) needs more evidence than columns of three or more:
+    `_MIN_KEY_VALUE_ROWS` full rows, and its second column's cells lined up on one edge (or numbers)."""
+    if sum(1 for t in grid if all(t)) < _MIN_KEY_VALUE_ROWS or not right:
+        return False
+    height = _median([round(s.y1 - s.y0) for s in right])
+    lefts, rights = [s.x0 for s in right], [s.x1 for s in right]
+    aligned = max(lefts) - min(lefts) <= height or max(rights) - min(rights) <= height
+    return aligned or all(is_number(s.text) for s in right)
+
+
+def _median(values: list[int]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0
 
 
 def _columns(rows: list[list[_Segment]]) -> list[tuple[float, float]]:

@@ -1,6 +1,6 @@
 """Tables -> Markdown pipe tables (HTML where spans need it), in place of their text blocks.
 
-Three finders, cheapest first; the expensive one runs only where cheap signals
+Four finders, cheapest first; the expensive one runs only where cheap signals
 point to a table the cheap finders did not read well:
 - Ruled tables (a grid: three horizontal rules of one width with three
   vertical rules between them; a framed box has two of each) go to PyMuPDF's
@@ -15,6 +15,9 @@ point to a table the cheap finders did not read well:
 - Other tables (rules only between rows, none at all, grids whose rules do
   not separate all columns) on pages with a grid read poorly or with several
   rows of numbers: PyMuPDF's layout model (`table_model`).
+- Tables without rules whose words line up in columns (`table_aligned`) among
+  the words no finder above took, on pages with rows of numbers or many
+  short lines (and on OCR pages, from the OCR lines' boxes).
 Text blocks inside a found table are replaced by one `table` block carrying
 the Markdown. Pages with more words than a table finder can handle in
 bounded time keep their text as it is.
@@ -95,6 +98,7 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     _find_borderless(page, text, rules)
     if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
         _find_by_model(page, text, index)
+    # Where the layout model found nothing (or did not run): columns from alignment.
     _find_aligned(page, text, words)
 
 
