@@ -22,6 +22,7 @@ caller) and over the rows.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from corpusmill.parsers.table_grid import is_number, with_header
@@ -39,6 +40,8 @@ _MIN_ROWS = 3
 _MAX_ROW_GAP = 1.8
 # Segments of prose are long; a table's cells are short (characters, median).
 _MAX_MEDIAN_CELL = 24
+# Dot leaders ("Net interest ......", unmapped leader glyphs) belong to no cell.
+_LEADER = re.compile(r"[.\u2026\u00b7\ufffd_]{3,}")
 # Full rows a two-column table needs.
 _MIN_KEY_VALUE_ROWS = 4
 # A column whose cells have a median length over this is a text column beside the table.
@@ -67,11 +70,9 @@ Found = tuple[Box, list[list[Cell]], list[int]]
 def aligned_tables(words: list[tuple]) -> list[Found]:
     """(bbox, rows of cells, indexes of its words) of each rule-less table among `words`.
 
-    Words are MuPDF's (x0, y0, x1, y1, text, block, line, word), or OCR lines
-    as (x0, y0, x1, y1, text): those are never joined with each other (OCR
-    already cuts a row's text at wide gaps).
+    Words are MuPDF's (x0, y0, x1, y1, text, ...) or OCR lines as (x0, y0, x1, y1, text).
     """
-    rows = _rows(_segments([w for w in words if not _sideways(w)]))
+    rows = _rows(words)
     out: list[Found] = []
     i = done = 0
     while i < len(rows):
@@ -95,39 +96,42 @@ def _sideways(w: tuple) -> bool:
     return len(w[4]) >= 3 and (w[3] - w[1]) > 1.2 * (w[2] - w[0])
 
 
-def _segments(words: list[tuple]) -> list[_Segment]:
-    """Words joined along their MuPDF line while the gap to the next word is a word space."""
-    segs: list[_Segment] = []
-    prev_key = None
-    for i, w in enumerate(words):
-        x0, y0, x1, y1, text = w[0], w[1], w[2], w[3], w[4]
-        key = (w[5], w[6]) if len(w) > 6 else None
-        last = segs[-1] if segs else None
-        height = y1 - y0
-        if (last is not None and key is not None and key == prev_key and 0 <= x0 - last.x1 <= _CELL_GAP * height
-                and abs((last.y0 + last.y1) - (y0 + y1)) < height):
-            last.x1, last.y0, last.y1 = x1, min(last.y0, y0), max(last.y1, y1)
-            last.text += " " + text
-            last.ids.append(i)
-        else:
-            segs.append(_Segment(x0, y0, x1, y1, text, [i]))
-        prev_key = key
-    return segs
-
-
-def _rows(segs: list[_Segment]) -> list[list[_Segment]]:
-    """Segments whose vertical centres fall in one band, top to bottom, left to right."""
-    rows: list[list[_Segment]] = []
+def _rows(words: list[tuple]) -> list[list[_Segment]]:
+    """Words in rows (vertical centres in one band), top to bottom; in each row, words closer
+    than a cell gap joined into one segment, left to right."""
+    bands: list[list[_Segment]] = []
     band: tuple[float, float] | None = None
-    for s in sorted(segs, key=lambda s: ((s.y0 + s.y1) / 2, s.x0)):
-        cy = (s.y0 + s.y1) / 2
+    items = sorted(enumerate(words), key=lambda iw: ((iw[1][1] + iw[1][3]) / 2, iw[1][0]))
+    # Some fonts give glyph boxes several lines tall: a box is cut to its centre
+    # +- the page's usual half height, so bands stay one line each.
+    half = 0.75 * _median([w[3] - w[1] for w in words])
+    for i, w in items:
+        if _sideways(w):
+            continue
+        cy = (w[1] + w[3]) / 2
+        text = _LEADER.sub("", w[4])
+        if not text:
+            continue
+        seg = _Segment(w[0], max(w[1], cy - half), w[2], min(w[3], cy + half), text, [i])
+        cy = (seg.y0 + seg.y1) / 2
         if band is not None and band[0] <= cy <= band[1]:
-            rows[-1].append(s)
+            bands[-1].append(seg)
         else:
-            rows.append([s])
-            band = (s.y0, s.y1)
-    for row in rows:
+            bands.append([seg])
+            band = (seg.y0, seg.y1)
+    rows: list[list[_Segment]] = []
+    for row in bands:
         row.sort(key=lambda s: s.x0)
+        joined = [row[0]]
+        for seg in row[1:]:
+            last = joined[-1]
+            if seg.x0 - last.x1 <= _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0):
+                last.x1, last.y0, last.y1 = max(last.x1, seg.x1), min(last.y0, seg.y0), max(last.y1, seg.y1)
+                last.text += " " + seg.text
+                last.ids += seg.ids
+            else:
+                joined.append(seg)
+        rows.append(joined)
     return rows
 
 
@@ -205,7 +209,7 @@ def _two_columns(grid: list[list[str]], right: list[_Segment]) -> bool:
     return aligned or all(is_number(s.text) for s in right)
 
 
-def _median(values: list[int]) -> float:
+def _median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2] if values else 0.0
 
 

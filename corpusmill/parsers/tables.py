@@ -67,6 +67,8 @@ _MAX_MODEL_WORDS = 2500
 # Pages with this many lines of at most _SHORT_LINE characters are searched for
 # rule-less tables (prose pages have few short lines; cell-per-line tables many).
 _MIN_SHORT_LINES = 12
+# Word boxes taller than this many font sizes come from a font's wrong metrics.
+_TALL_BOXES = 2.0
 _SHORT_LINE = 20
 # A found "table" whose filled cells average more characters than this is prose.
 _MAX_MEAN_CELL = 80
@@ -108,6 +110,12 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
         words = page.get_text("words", flags=TEXT_FLAGS)
         if len(words) > _MAX_WORDS:
             return
+    # Fonts with wrong metrics give word boxes several lines tall, which would merge
+    # rows; only then are the boxes measured from the glyphs (slower).
+    sizes = sorted(ln.size for b in text.blocks for ln in b.lines)
+    heights = sorted(w[3] - w[1] for w in words)
+    if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
+        words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
     tables = [b.bbox for b in text.blocks if b.kind == "table"]
     free = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]
     for box, rows, _ in aligned_tables(free):
