@@ -42,10 +42,14 @@ _MAX_ROW_GAP = 1.8
 _MAX_MEDIAN_CELL = 24
 # Dot leaders ("Net interest ......", unmapped leader glyphs) belong to no cell.
 _LEADER = re.compile(r"[.\u2026\u00b7\ufffd_]{3,}")
+# More columns than this are no table a reader (or Markdown) can use: left as text.
+_MAX_COLUMNS = 64
 # Full rows a two-column table needs.
 _MIN_KEY_VALUE_ROWS = 4
 # A column whose cells have a median length over this is a text column beside the table.
 _MAX_PROSE_CELL = 30
+# ...or a median of this many words.
+_MIN_PROSE_WORDS = 5
 # A column must hold a segment in at least this share of the body rows.
 _MIN_COLUMN_FILL = 0.25
 # Rows of fewer cells (section labels, a wrapped label's second line) inside a
@@ -169,13 +173,20 @@ def _run_end(rows: list[list[_Segment]], i: int) -> int:
 
 def _table(rows: list[list[_Segment]]) -> Found | None:
     columns = _columns(rows)
+    if len(columns) > _MAX_COLUMNS:
+        return None
     where = {id(s): _column_of(s, columns) for row in rows for s in row}
     # A column of prose beside the table (a text column whose lines happen to
     # share the rows' baselines) is no part of it: edge columns of long cells go.
     first, last = 0, len(columns)
-    while last - first >= 2 and _median([len(s.text) for row in rows for s in row if where[id(s)] == first]) > _MAX_PROSE_CELL:
+    def prose(c: int) -> bool:
+        texts = [s.text for row in rows for s in row if where[id(s)] == c]
+        return (_median([len(t) for t in texts]) > _MAX_PROSE_CELL
+                or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS)
+
+    while last - first >= 2 and prose(first):
         first += 1
-    while last - first >= 2 and _median([len(s.text) for row in rows for s in row if where[id(s)] == last - 1]) > _MAX_PROSE_CELL:
+    while last - first >= 2 and prose(last - 1):
         last -= 1
     rows = [[s for s in row if first <= where[id(s)] < last] for row in rows]
     cells = [s for row in rows for s in row]

@@ -64,12 +64,13 @@ _MIN_NUMBER_ROWS = 4
 _MAX_WORDS = 6000
 _MAX_RULES = 4000
 _MAX_MODEL_WORDS = 2500
-# Pages with this many lines of at most _SHORT_LINE characters are searched for
-# rule-less tables (prose pages have few short lines; cell-per-line tables many).
-_MIN_SHORT_LINES = 12
+# Pages with this many lines of at most _SHORT_LINE characters, making up this share
+# of their lines, are searched for rule-less tables (prose lines are longer).
+_MIN_SHORT_LINES = 6
+_SHORT_LINE = 40
+_SHORT_SHARE = 0.3
 # Word boxes taller than this many font sizes come from a font's wrong metrics.
 _TALL_BOXES = 2.0
-_SHORT_LINE = 20
 # A found "table" whose filled cells average more characters than this is prose.
 _MAX_MEAN_CELL = 80
 
@@ -88,7 +89,7 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     number_rows = _number_rows(text)
     if not grid and number_rows < _MIN_NUMBER_ROWS:
         _find_borderless(page, text, rules)
-        if number_rows or _short_lines(text) >= _MIN_SHORT_LINES:
+        if number_rows or _mostly_short_lines(text):
             _find_aligned(page, text)
         return
     words = page.get_text("words", flags=TEXT_FLAGS)
@@ -124,9 +125,11 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
             _replace_blocks(text, box, md)
 
 
-def _short_lines(text: PageText) -> int:
-    """Lines of a few words: many of them on a page hint at table cells read one by one."""
-    return sum(1 for b in text.blocks if b.kind != "table" for ln in b.lines if len(ln.text) <= _SHORT_LINE)
+def _mostly_short_lines(text: PageText) -> bool:
+    """Many lines of a few words (table rows, cells read one by one), not prose lines."""
+    lengths = [len(ln.text) for b in text.blocks if b.kind != "table" for ln in b.lines]
+    short = sum(1 for n in lengths if n <= _SHORT_LINE)
+    return short >= _MIN_SHORT_LINES and short >= _SHORT_SHARE * len(lengths)
 
 
 def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
