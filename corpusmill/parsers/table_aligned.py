@@ -42,6 +42,8 @@ _MAX_ROW_GAP = 1.8
 _MAX_MEDIAN_CELL = 24
 # Dot leaders ("Net interest ......", unmapped leader glyphs) belong to no cell.
 _LEADER = re.compile(r"[.\u2026\u00b7\ufffd_]{3,}")
+# Share of the grid's slots a table fills.
+_MIN_FILL = 0.5
 # More columns than this are no table a reader (or Markdown) can use: left as text.
 _MAX_COLUMNS = 64
 # Full rows a two-column table needs.
@@ -81,7 +83,7 @@ def aligned_tables(words: list[tuple]) -> list[Found]:
     i = done = 0
     while i < len(rows):
         j = _run_end(rows, i)
-        if j - i >= _MIN_ROWS:
+        if sum(1 for row in rows[i:j] if _strong(row)) >= _MIN_ROWS:
             start = i
             while (start > done and i - start < _MAX_HEADER_ROWS and len(rows[start - 1]) >= 2
                    and _close(rows[start - 1], rows[start])):
@@ -200,8 +202,11 @@ def _table(rows: list[list[_Segment]]) -> Found | None:
             texts[c] = f"{texts[c]} {s.text}".strip()
         if any(texts):
             grid.append(texts)
-    # A candidate whose rows mostly fill one column is text set in a grid of words, not a table.
+    # A candidate whose rows mostly fill one column, or whose columns are mostly
+    # empty (words of prose and formulas that happen to leave gaps), is no table.
     if sum(1 for t in grid if sum(1 for x in t if x) >= 2) < _MIN_ROWS:
+        return None
+    if sum(1 for t in grid for x in t if x) < _MIN_FILL * len(grid) * (last - first):
         return None
     if last - first < _MIN_CELLS and not _two_columns(grid, [s for s in cells if where[id(s)] == first + 1]):
         return None

@@ -117,8 +117,9 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
     heights = sorted(w[3] - w[1] for w in words)
     if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
         words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
-    tables = [b.bbox for b in text.blocks if b.kind == "table"]
-    free = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]
+    # Words already in a table, or in a displayed formula (whose glyph groups leave gaps), are not free.
+    taken = [b.bbox for b in text.blocks if b.kind in ("table", "formula")]
+    free = [w for w in words if not any(_center_in(w[:4], box) for box in taken)]
     for box, rows, _ in aligned_tables(free):
         md = render(rows)
         if md:
