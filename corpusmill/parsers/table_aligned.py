@@ -131,7 +131,9 @@ def _rows(words: list[tuple]) -> list[list[_Segment]]:
         joined = [row[0]]
         for seg in row[1:]:
             last = joined[-1]
-            if seg.x0 - last.x1 <= _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0):
+            # Two numbers side by side are two cells, however close (bold figures in tight columns).
+            if (seg.x0 - last.x1 <= _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0)
+                    and not (is_number(seg.text) and is_number(last.text.rsplit(" ", 1)[-1]))):
                 last.x1, last.y0, last.y1 = max(last.x1, seg.x1), min(last.y0, seg.y0), max(last.y1, seg.y1)
                 last.text += " " + seg.text
                 last.ids += seg.ids
