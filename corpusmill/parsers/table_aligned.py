@@ -68,6 +68,7 @@ class _Segment:
     y1: float
     text: str
     ids: list[int]  # indexes of its words in the input
+    line: tuple = ()  # MuPDF's (block, line) of its first word; () for OCR lines
 
 
 Found = tuple[Box, list[list[Cell]], list[int]]
@@ -118,7 +119,7 @@ def _rows(words: list[tuple]) -> list[list[_Segment]]:
         text = _LEADER.sub("", w[4])
         if not text:
             continue
-        seg = _Segment(w[0], max(w[1], cy - half), w[2], min(w[3], cy + half), text, [i])
+        seg = _Segment(w[0], max(w[1], cy - half), w[2], min(w[3], cy + half), text, [i], tuple(w[5:7]))
         cy = (seg.y0 + seg.y1) / 2
         if band is not None and band[0] <= cy <= band[1]:
             bands[-1].append(seg)
@@ -132,7 +133,9 @@ def _rows(words: list[tuple]) -> list[list[_Segment]]:
         for seg in row[1:]:
             last = joined[-1]
             # Two numbers side by side are two cells, however close (bold figures in tight columns).
+            # MuPDF starts a new line at a wide jump: words of two of its lines are two cells.
             if (seg.x0 - last.x1 <= _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0)
+                    and seg.line == last.line
                     and not (is_number(seg.text) and is_number(last.text.rsplit(" ", 1)[-1]))):
                 last.x1, last.y0, last.y1 = max(last.x1, seg.x1), min(last.y0, seg.y0), max(last.y1, seg.y1)
                 last.text += " " + seg.text
