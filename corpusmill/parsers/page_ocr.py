@@ -69,7 +69,7 @@ class PageReader:
         from corpusmill.layout.ocr_lines import page_confidence
         from corpusmill.layout.orientation import read_upright
         from corpusmill.layout.preprocess import is_blank
-        from corpusmill.layout.reading_order import lines_to_text, order_lines
+        from corpusmill.layout.reading_order import order_lines
 
         known = info.pop(FURNITURE_TEXTS, [])
         if first is None and is_blank(image):
@@ -97,7 +97,7 @@ class PageReader:
                           for i, (line, kind) in enumerate(kept)]
         info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
                            for i in sorted(removed)]
-        text = lines_to_text(_markdown_headings(kept))
+        text = _text_with_tables(_markdown_headings(kept))
         if lines and confidence < config.low_ocr_confidence:
             return self._low_confidence(png_from_array(read.image), text, confidence, info, config)
         return text, info
@@ -203,6 +203,33 @@ def _furniture(lines: list, types: list[str], height: int, known: list[str]) -> 
             types[i] = "page_header" if top else "page_footer"
             removed.add(i)
     return removed
+
+
+def _text_with_tables(lines: list) -> str:
+    """The page's lines as text; lines lining up in columns as a table, where its first line was."""
+    from corpusmill.layout.reading_order import lines_to_text
+    from corpusmill.parsers.table_aligned import aligned_tables
+    from corpusmill.parsers.table_render import render
+
+    tables: dict[int, str] = {}  # first line of a table -> its Markdown
+    taken: set[int] = set()
+    for _, rows, ids in aligned_tables([(*line.bbox, line.text) for line in lines]):
+        md = render(rows)
+        if md:
+            tables[min(ids)] = md
+            taken.update(ids)
+    if not tables:
+        return lines_to_text(lines)
+    parts: list[str] = []
+    run: list = []
+    for i, line in enumerate(lines):
+        if i in tables:
+            parts += [lines_to_text(run), tables[i]]
+            run = []
+        elif i not in taken:
+            run.append(line)
+    parts.append(lines_to_text(run))
+    return "\n\n".join(p for p in parts if p)
 
 
 def _markdown_headings(kept: list[tuple[Any, str]]) -> list:

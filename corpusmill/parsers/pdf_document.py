@@ -34,6 +34,7 @@ from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
 from corpusmill.parsers.page_ocr import FURNITURE_TEXTS, OcrUnavailable, PageReader
+from corpusmill.parsers.page_upright import sideways, turn_angle, turned
 from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import PageText, read_page
 
@@ -207,6 +208,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
         # headers and heading sizes are judged across pages), so a restart
         # reads the remaining pages exactly as the first try would have.
         texts: dict[int, PageText] = {}
+        turns: dict[int, int] = {}  # pages whose text runs sideways: the rotation that sets it upright
         read_errors: list[str] = []
         for i in wanted:
             if i in skip:
@@ -217,6 +219,11 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
             try:
                 page = doc.load_page(i)
                 pt = read_page(page)
+                if sideways(pt) and (angle := turn_angle(page)):
+                    turns[i] = angle
+                    page = turned(page, angle)
+                    pt = read_page(page)
+                    pt.number = i + 1
                 mark_formulas(page, pt)
                 if config.tables and not page_router.too_many_drawings(page):
                     find_tables(page, pt)
@@ -239,7 +246,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
         for i, pt in texts.items():
             if i in done:
                 continue
-            page = doc.load_page(i)
+            page = turned(doc.load_page(i), turns.get(i, 0))
             route = page_router.route_page(page, pt, llm)
             info: dict[str, Any] = {"number": pt.number, "route": route.route, "route_reason": route.reason}
             if route.hard:

@@ -1,6 +1,6 @@
 """Tables -> Markdown pipe tables (HTML where spans need it), in place of their text blocks.
 
-Three finders, cheapest first; the expensive one runs only where cheap signals
+Four finders, cheapest first; the expensive one runs only where cheap signals
 point to a table the cheap finders did not read well:
 - Ruled tables (a grid: three horizontal rules of one width with three
   vertical rules between them; a framed box has two of each) go to PyMuPDF's
@@ -15,6 +15,9 @@ point to a table the cheap finders did not read well:
 - Other tables (rules only between rows, none at all, grids whose rules do
   not separate all columns) on pages with a grid read poorly or with several
   rows of numbers: PyMuPDF's layout model (`table_model`).
+- Tables without rules whose words line up in columns (`table_aligned`) among
+  the words no finder above took, on pages with rows of numbers or many
+  short lines (and on OCR pages, from the OCR lines' boxes).
 Text blocks inside a found table are replaced by one `table` block carrying
 the Markdown. Pages with more words than a table finder can handle in
 bounded time keep their text as it is.
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from corpusmill.parsers.table_aligned import aligned_tables
 from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
 from corpusmill.parsers.table_model import model_tables
 from corpusmill.parsers.table_render import Cell, markdown, render
@@ -60,6 +64,13 @@ _MIN_NUMBER_ROWS = 4
 _MAX_WORDS = 6000
 _MAX_RULES = 4000
 _MAX_MODEL_WORDS = 2500
+# Pages with this many lines of at most _SHORT_LINE characters, making up this share
+# of their lines, are searched for rule-less tables (prose lines are longer).
+_MIN_SHORT_LINES = 6
+_SHORT_LINE = 40
+_SHORT_SHARE = 0.3
+# Word boxes taller than this many font sizes come from a font's wrong metrics.
+_TALL_BOXES = 2.0
 # A found "table" whose filled cells average more characters than this is prose.
 _MAX_MEAN_CELL = 80
 
@@ -78,6 +89,8 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     number_rows = _number_rows(text)
     if not grid and number_rows < _MIN_NUMBER_ROWS:
         _find_borderless(page, text, rules)
+        if number_rows or _mostly_short_lines(text):
+            _find_aligned(page, text)
         return
     words = page.get_text("words", flags=TEXT_FLAGS)
     n_rules = len(rules.vertical) + sum(len(ys) for ys in rules.horizontal.values())
@@ -88,6 +101,36 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
     _find_borderless(page, text, rules)
     if (poor or _number_rows(text) >= _MIN_NUMBER_ROWS) and len(words) <= _MAX_MODEL_WORDS:
         _find_by_model(page, text, index)
+    # Where the layout model found nothing (or did not run): columns from alignment.
+    _find_aligned(page, text, words)
+
+
+def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None = None) -> None:
+    """Rule-less tables from column alignment, among the words no other finder put in a table."""
+    if words is None:
+        words = page.get_text("words", flags=TEXT_FLAGS)
+        if len(words) > _MAX_WORDS:
+            return
+    # Fonts with wrong metrics give word boxes several lines tall, which would merge
+    # rows; only then are the boxes measured from the glyphs (slower).
+    sizes = sorted(ln.size for b in text.blocks for ln in b.lines)
+    heights = sorted(w[3] - w[1] for w in words)
+    if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
+        words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
+    # Words already in a table, or in a displayed formula (whose glyph groups leave gaps), are not free.
+    taken = [b.bbox for b in text.blocks if b.kind in ("table", "formula")]
+    free = [w for w in words if not any(_center_in(w[:4], box) for box in taken)]
+    for box, rows, _ in aligned_tables(free):
+        md = render(rows)
+        if md:
+            _replace_blocks(text, box, md)
+
+
+def _mostly_short_lines(text: PageText) -> bool:
+    """Many lines of a few words (table rows, cells read one by one), not prose lines."""
+    lengths = [len(ln.text) for b in text.blocks if b.kind != "table" for ln in b.lines]
+    short = sum(1 for n in lengths if n <= _SHORT_LINE)
+    return short >= _MIN_SHORT_LINES and short >= _SHORT_SHARE * len(lengths)
 
 
 def _find_ruled(page: pymupdf.Page, text: PageText, words: WordIndex) -> bool:
@@ -149,13 +192,30 @@ def _fill(rows: list[list[Cell]]) -> float:
 
 
 def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
-    inside = [b for b in text.blocks if _center_in(b.bbox, box) and b.kind != "table"]
-    if not inside:
+    """The lines inside `box` become one table block, where the first of them was; a block
+    reaching beyond the box (a table read as one paragraph with its caption) keeps its other lines."""
+    taken: list[Line] = []
+    blocks: list[Block] = []
+    at: int | None = None
+    for b in text.blocks:
+        inside = [] if b.kind == "table" else [ln for ln in b.lines if _center_in(ln.bbox, box)]
+        if not inside:
+            blocks.append(b)
+            continue
+        if at is None:
+            at = len(blocks)
+        taken += inside
+        rest = [ln for ln in b.lines if not _center_in(ln.bbox, box)]
+        if rest:
+            blocks.append(Block(lines=rest, bbox=_union([ln.bbox for ln in rest]), kind=b.kind, level=b.level))
+    if at is None:
         return
-    first = text.blocks.index(inside[0])
-    text.blocks = [b for b in text.blocks if b not in inside]
-    text.blocks.insert(min(first, len(text.blocks)),
-                       Block(lines=[ln for b in inside for ln in b.lines], bbox=box, kind="table", markdown=md))
+    blocks.insert(at, Block(lines=taken, bbox=box, kind="table", markdown=md))
+    text.blocks = blocks
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _rules(page: pymupdf.Page) -> _Rules:
