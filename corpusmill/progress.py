@@ -44,6 +44,8 @@ class Progress:
     _done: int = 0
     _records: int = 0
     _fractions: dict[str, float] = field(default_factory=dict)
+    _ticked: dict[str, int] = field(default_factory=dict)  # live ticks per running task
+    _finished: set[str] = field(default_factory=set)
     _t0: float = 0.0
     _last: float = 0.0
     _bar: Any = None
@@ -55,7 +57,7 @@ class Progress:
 
     def start_pass(self, name: str, total: int, done: int) -> None:
         self._pass, self._total, self._done = name, total, done
-        self._records, self._fractions = 0, {}
+        self._records, self._fractions, self._ticked, self._finished = 0, {}, {}, set()
         self._t0 = self._last = time.monotonic()
         if self.quiet:
             return
@@ -77,15 +79,21 @@ class Progress:
                 task_id, n, frac = q.get_nowait()
             except (queue_mod.Empty, EOFError, OSError):
                 break
+            if task_id in self._finished:
+                continue  # a tick that arrived after its task's result: already counted there
+            self._ticked[task_id] = self._ticked.get(task_id, 0) + n
             self._records += n
             if frac is not None:
                 self._fractions[task_id] = frac
         self._show()
 
     def task_done(self, task_id: str, result: dict[str, Any], records: int = 0) -> None:
-        """A task finished; `records` is for executors whose workers cannot send ticks."""
+        """A task finished; `records` (when known) replaces the estimate its live ticks gave."""
         self._done += 1
-        self._records += records
+        self._finished.add(task_id)
+        ticked = self._ticked.pop(task_id, 0)
+        if records:
+            self._records += records - ticked
         self._fractions.pop(task_id, None)
         # Plain logs get a line per interval and one when the pass is complete.
         self._show(force=self._done == self._total)

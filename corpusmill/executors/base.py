@@ -61,5 +61,6 @@ class Executor(ABC):
         """
 
     def records_of(self, result: dict[str, Any]) -> int:
-        """Records to count for the progress line when a task finishes (0 where workers tick live)."""
-        return 0
+        """A finished task's records, for the progress line: what its shard wrote (0 for global passes).
+        Live ticks only estimate it: they can arrive after the task's result, or come from a failed try."""
+        return sum((result.get("written") or {}).values())

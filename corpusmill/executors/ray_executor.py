@@ -49,6 +49,3 @@ class RayExecutor(Executor):
                 t = inflight.pop(ref)
                 yield t, ray.get(ref)  # raises after Ray's retries are spent
 
-    def records_of(self, result: dict[str, Any]) -> int:
-        # Ray workers cannot send progress ticks: count a shard's records when it is done.
-        return sum((result.get("written") or {}).values())
