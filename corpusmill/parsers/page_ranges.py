@@ -153,11 +153,8 @@ def _stage(spec_json: bytes) -> Any:
 
 
 def _sha1(path: str) -> str:
-    digest = hashlib.sha1()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha1").hexdigest()
 
 
 def _write_json(path: Path, body: dict[str, Any]) -> None:

@@ -64,11 +64,8 @@ def _tool(name: str) -> str:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def train(texts: Iterable[str], out: Path, lang: str, order: int = 3, memory: str = "1G") -> ModelInfo:
