@@ -6,9 +6,9 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 SHARED := ../shared/corpora
 # Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer)
-# and to build KenLM's trainer.
+# and to build KenLM (its scoring module's wheel and its trainer are compiled from the sdist).
 APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext \
-  cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libeigen3-dev zlib1g-dev
+  g++ cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libeigen3-dev zlib1g-dev
 # KenLM's trainer (`corpusmill train-lm`), built from the same PyPI sdist as the `kenlm` module.
 KENLM_VERSION := 0.3.0
 KENLM_TOOLS := $(VENV)/bin/lmplz
@@ -20,7 +20,7 @@ DEMO_INPUTS := $(or $(wildcard $(SHARED)/warc/dev.warc.gz),fixtures/warc/demo.wa
 
 install: $(STAMP) $(KENLM_TOOLS)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | system-deps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e ".[test,pdf,crawl,ray]"
