@@ -89,23 +89,41 @@ def is_noise_block(block: str) -> bool:
 
 
 
-def trim_tail(blocks: list[str]) -> list[str]:
+def trim_tail(blocks: list[str], cited: list[bool] | None = None) -> list[str]:
     """Cut the page furniture that follows an article inside its container: from a short
     heading that opens a related/comments/about-the-author section in the second half
     of the text, then the short lines after the last real paragraph ("Share this",
-    "Comments closed", a lone heading for a section that was pruned)."""
+    "Comments closed", a lone heading for a section that was pruned). `cited` marks the
+    items of the off-site link lists the article gives (sources, products): a heading
+    over a section made mostly of them is that list's heading ("Recommended by the
+    author:", "More on this:" over links to the sources), not the start of a
+    related-articles section, and the items are no furniture however short."""
+    cited = cited if cited is not None else [False] * len(blocks)
     total = sum(map(len, blocks))
     seen = 0
     for i, block in enumerate(blocks):
         if (seen >= _SECTION_CUT_AFTER * total and len(block) <= _SECTION_HEADING_MAX_CHARS
-                and _SECTION_END.search(block)):
+                and _SECTION_END.search(block) and not _lists_citations(blocks, cited, i)):
             blocks = blocks[:i]
             break
         seen += len(block)
     end = len(blocks)
-    while end > 0 and len(blocks[end - 1]) < _TAIL_SHORT_BLOCK:
+    while end > 0 and len(blocks[end - 1]) < _TAIL_SHORT_BLOCK and not cited[end - 1]:
         end -= 1
     return blocks[:end] if end else blocks
+
+
+def _lists_citations(blocks: list[str], cited: list[bool], heading: int) -> bool:
+    """Most blocks of the section under `heading` (up to the next short line that is no
+    list item, or the end) are cited list items."""
+    n = hits = 0
+    for block, is_cited in zip(blocks[heading + 1:], cited[heading + 1:]):
+        if (not is_cited and len(block) <= _SECTION_HEADING_MAX_CHARS
+                and not block.lstrip(" ").startswith("- ")):
+            break
+        n += 1
+        hits += is_cited
+    return hits > n / 2
 
 
 

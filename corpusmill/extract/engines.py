@@ -41,15 +41,17 @@ def corpusmill_engine(html: str, url: str | None) -> EngineResult:
     metadata = extract_metadata(root, url)  # first: pruning removes <head> and bylines
     if metadata["date"] is None:
         metadata["date"] = fallback_date(html, url)
-    text = extract_main_text(root, second_opinion=lambda: _resiliparse_if_shallow(html))
+    # The page's address tells the site's own links from links to other sites.
+    url = url or metadata.get("url")
+    text = extract_main_text(root, second_opinion=lambda: _resiliparse_if_shallow(html), url=url)
     if len(text) < _RETRY_BELOW_CHARS:
-        retry = _second_opinion(html)
+        retry = _second_opinion(html, url)
         if len(retry) > len(text) and not _keeps_first(text, retry, html):
             text = retry
     return drop_title(text, metadata.get("title")), metadata
 
 
-def _second_opinion(html: str) -> str:
+def _second_opinion(html: str, url: str | None) -> str:
     """Main text by other means, for pages where pruning left next to nothing: the
     same extractor without name-based pruning, else resiliparse's main-content mode
     (a different algorithm: it reads the page without our pruning and block choice)."""
@@ -57,7 +59,7 @@ def _second_opinion(html: str) -> str:
     if second is None:
         return ""
     deep = _deeper_than(second, _RESILIPARSE_MAX_DEPTH)
-    relaxed = extract_main_text(second, prune_names=False)
+    relaxed = extract_main_text(second, prune_names=False, url=url)
     if len(relaxed) >= _RETRY_BELOW_CHARS:
         return relaxed
     other = "" if deep else _resiliparse_main(html)
@@ -66,7 +68,7 @@ def _second_opinion(html: str) -> str:
     # Nobody finds text outside links: a post that is a list of links (a link roundup,
     # a reading list). Read links as text.
     third = parse_html(html)
-    listed = extract_main_text(third, links_are_text=True) if third is not None else ""
+    listed = extract_main_text(third, links_are_text=True, url=url) if third is not None else ""
     return max(relaxed, other, listed, key=len)
 
 

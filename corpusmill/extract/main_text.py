@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from typing import Callable
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -73,6 +74,17 @@ _BOX_MAX_SHARE = 0.3
 _DISAGREE_SHARE = 0.2
 _CLUSTER_MIN_GOOD = 200.0
 
+# A link-dense list inside the article is kept when this share of its link text leads
+# off the site: the sources, products or references the article lists. Menus and
+# related-article lists link within the site.
+_OFFSITE_SHARE = 0.8
+
+# ... and its links read as titles: at least this many words a link on average.
+_CITED_MIN_WORDS = 3
+
+# Second-level labels under country domains that name no site (bbc.co.uk is "bbc").
+_SECOND_LEVEL = frozenset("co com org net ac edu gov gv or ne go gob nic mil ltd plc".split())
+
 # Containers rejected by the guards (comment threads, dialogs, promo boxes) per page.
 _MAX_REJECTS = 3
 
@@ -83,13 +95,14 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 def extract_main_text(root: etree._Element, prune_names: bool = True,
                       second_opinion: Callable[[], str] | None = None,
-                      links_are_text: bool = False) -> str:
+                      links_are_text: bool = False, url: str | None = None) -> str:
     """The main text of a parsed page (the tree is modified). `prune_names=False` skips
     pruning by class/id names, for a second attempt when the first found next to nothing.
     `second_opinion` gives another extractor's main text of the page; it is asked only
     when the chosen container and the page's largest paragraph cluster disagree.
     `links_are_text=True` counts link text like any text (no link-density judgement),
-    for pages whose content is a list of links."""
+    for pages whose content is a list of links. `url` (the page's address) tells links
+    to other sites from the site's own."""
     body = root.find("body")
     if body is None:
         body = root
@@ -105,7 +118,8 @@ def extract_main_text(root: etree._Element, prune_names: bool = True,
         drop_keep_tail(bad)
         chars, links, good = _count_text(body, links_are_text)
         main = _choose_main(body, good)
-    text = _serialise(main, chars, links)
+    site = _site(url)
+    text = _serialise(main, chars, links, site)
     if second_opinion is None:
         return text
     cluster = _paragraph_cluster(body, good)
@@ -113,7 +127,7 @@ def extract_main_text(root: etree._Element, prune_names: bool = True,
         return text
     # Two strategies disagree strongly: the densest container and the largest run of
     # paragraphs are different parts of the page. Ask another extractor which one it saw.
-    other = _serialise(cluster, chars, links)
+    other = _serialise(cluster, chars, links, site)
     reference = set(second_opinion().split())
     return other if word_agreement(other, reference) > word_agreement(text, reference) else text
 
@@ -249,8 +263,11 @@ class _Writer:
 
     def __init__(self) -> None:
         self.blocks: list[str] = []
+        # Per block: an item of an off-site link list the article gives (see _offsite_list).
+        self.cited: list[bool] = []
         self.parts: list[str] = []
         self.prefix = ""
+        self.citing = 0  # depth of off-site link lists being written
 
     def text(self, text: str | None) -> None:
         if text:
@@ -265,6 +282,7 @@ class _Writer:
             body = "\n".join(line for line in lines if line)
             if body and not is_noise_block(body):
                 self.blocks.append(self.prefix + body if self.prefix else body)
+                self.cited.append(self.citing > 0)
             self.parts = []
         self.prefix = ""
 
@@ -272,12 +290,14 @@ class _Writer:
         self.flush()
         if text.strip():
             self.blocks.append(text)
+            self.cited.append(False)
 
 
 
-def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
+def _serialise(main: etree._Element, chars: dict, links: dict, site: str | None) -> str:
     out = _Writer()
     list_depth = 0
+    cited_lists: set[etree._Element] = set()
     # Events: (element, entering?) - an explicit stack instead of recursion.
     stack: list[tuple[etree._Element, bool]] = [(main, True)]
     while stack:
@@ -288,9 +308,13 @@ def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
                 list_depth -= 1
             if tag in _BLOCK_TAGS:
                 out.flush()
+            if el in cited_lists:
+                out.citing -= 1
             out.text(el.tail if el is not main else None)
             continue
-        if el is not main and (_skip(el, tag, chars, links) or _boxed_in(el, main, chars)):
+        if el is not main and (_boxed_in(el, main, chars) or (
+                not out.citing and _skip(el, tag, chars, links) and not (
+                    tag in _LIST_TAGS and _offsite_list(el, site)))):
             out.text(el.tail)
             continue
         if tag == "br":
@@ -311,11 +335,14 @@ def _serialise(main: etree._Element, chars: dict, links: dict) -> str:
                 out.prefix = "  " * max(list_depth - 1, 0) + "- "
         if tag in _LIST_TAGS:
             list_depth += 1
+            if el is not main and not out.citing and _skip(el, tag, chars, links):
+                cited_lists.add(el)  # kept above as an off-site list: its items are kept too
+                out.citing += 1
         out.text(el.text)
         stack.append((el, False))
         stack.extend((child, True) for child in reversed(list(el.iterchildren(tag=etree.Element))))
     out.flush()
-    return join_blocks(trim_tail(out.blocks))
+    return join_blocks(trim_tail(out.blocks, out.cited))
 
 
 
@@ -330,6 +357,50 @@ def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
         return density > _LINK_DENSE_PARAGRAPH
     return False
 
+
+
+def _site(url: str | None) -> str | None:
+    """The site of a URL: its host's name without the public suffix ("bbc" for
+    www.bbc.co.uk and bbc.com), for telling the site's own links from links elsewhere."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if ":" in host or host.replace(".", "").isdigit():
+        return host  # an IP address
+    labels = host.split(".")
+    if len(labels) > 1:
+        labels.pop()  # the top-level domain
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels.pop()  # co.uk, com.au, gv.at
+    return labels[-1]
+
+
+def _offsite_list(el: etree._Element, site: str | None) -> bool:
+    """A link list whose links nearly all lead to other sites and read as titles: the
+    sources, products or references an article lists (menus and related-article lists
+    stay on the site; social icons and buttons are a word or two)."""
+    if site is None:
+        return False
+    total = offsite = count = words = 0
+    for a in el.iter("a"):
+        text = text_of(a)
+        n = len(text.strip())
+        total += n
+        count += 1
+        words += len(text.split())
+        href = (a.get("href") or "").strip()
+        if not href.startswith(("http://", "https://", "//")):
+            continue  # relative: the site's own
+        other = _site(href if not href.startswith("//") else "http:" + href)
+        if other is not None and other != site:
+            offsite += n
+    # Titles of what is cited, not buttons or icons ("Order here", "Twitter").
+    return total > 0 and offsite >= _OFFSITE_SHARE * total and words >= _CITED_MIN_WORDS * count
 
 
 def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
