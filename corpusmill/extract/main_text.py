@@ -58,6 +58,15 @@ _DESCEND_SHARE_HINTED = 0.95
 # Paragraph text (good chars) before the best child that keeps the parent chosen.
 _LEAD_MIN_GOOD = 200.0
 
+# A catalogue: at least this many cards, most under a heading, none with more than this
+# share of the text.
+_CATALOGUE_MIN_UNITS = 10
+_CATALOGUE_MAX_UNIT_SHARE = 0.2
+_CATALOGUE_HEADED_SHARE = 0.8
+# ... and a typical card holds at most this much text (sections of an article hold more).
+_CARD_MAX_GOOD = 500.0
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
 _LINK_DENSE = 0.6
 
 _LINK_DENSE_PARAGRAPH = 0.5
@@ -179,21 +188,40 @@ def _choose_main(body: etree._Element, good: dict) -> etree._Element:
         if total <= 0:
             return node
         best = max(node.iterchildren(tag=etree.Element), key=good.__getitem__, default=None)
-        if best is None or good[best] < share * total or _lead_before(best, good):
+        if best is None or good[best] < share * total or _prose_beside(best, good, preceding=True):
+            return node
+        if _is_catalogue(best, good) and _prose_beside(best, good, preceding=False):
+            # A grid of cards (a portfolio, product or teaser list) next to a text: no
+            # one block is the page's text, so keep the page whole rather than the grid.
             return node
         node = best
 
 
 
-def _lead_before(child: etree._Element, good: dict) -> bool:
-    """Paragraph text before `child` in its parent (a lead or first paragraph that the
-    template set apart from the body): descending would lose the article's opening."""
-    lead = 0.0
-    for sibling in child.itersiblings(tag=etree.Element, preceding=True):
+def _prose_beside(child: etree._Element, good: dict, preceding: bool) -> bool:
+    """Paragraph text in the siblings before `child` (a lead or first paragraph that the
+    template set apart from the body: descending would lose the article's opening), or
+    after it."""
+    prose = 0.0
+    for sibling in child.itersiblings(tag=etree.Element, preceding=preceding):
         g = good.get(sibling, 0.0)
         if g and (sibling.tag == "p" or sibling.find(".//p") is not None):
-            lead += g
-    return lead >= _LEAD_MIN_GOOD
+            prose += g
+    return prose >= _LEAD_MIN_GOOD
+
+
+
+def _is_catalogue(el: etree._Element, good: dict) -> bool:
+    """Many short cards, each under its own heading, none holding much of the text: a
+    portfolio, product grid or teaser list rather than one text."""
+    units = [c for c in el.iterchildren(tag=etree.Element) if good.get(c, 0.0) > 0]
+    if len(units) < _CATALOGUE_MIN_UNITS:
+        return False
+    sizes = sorted(good[c] for c in units)
+    if sizes[-1] > _CATALOGUE_MAX_UNIT_SHARE * good[el] or sizes[len(sizes) // 2] > _CARD_MAX_GOOD:
+        return False  # one block dominates, or the units are sections of one long text
+    headed = sum(1 for c in units if next(c.iter(*_HEADINGS), None) is not None)
+    return headed >= _CATALOGUE_HEADED_SHARE * len(units)
 
 
 

@@ -215,3 +215,35 @@ def test_a_short_page_keeps_its_short_text():
     text = norm(html_to_text(html, url="https://docs.python.org/3.11/using/editors.html").text)
     assert "Many editors and IDEs provide syntax highlighting" in text
     assert "Copyright" not in text and "Found a bug?" not in text
+
+
+def test_one_page_site_keeps_its_text_beside_a_portfolio_grid():
+    # bummfilm.de: a one-page site; a grid of ~60 project cards holds 80% of the text,
+    # the company's "Über uns" paragraph sits beside it. No block is the page's text,
+    # so the page is kept whole instead of the grid alone.
+    content = gzip.decompress((FIXTURES / "td0235.html.gz").read_bytes())
+    text = norm(html_to_text(content, url=EXPECTATIONS["td0235"]["url"]).text)
+    for snippet in EXPECTATIONS["td0235"]["with"]:
+        assert norm(snippet) in text, snippet
+    assert "Lightbox2" not in text
+
+
+def _grid_page(card_text: str, cards: int = 12) -> str:
+    grid = "".join(f"<div class='card'><h3>Projekt {i}</h3><span>2018</span><p>{card_text}</p></div>"
+                   for i in range(cards))
+    about = "Wir sind eine kleine Firma, die seit zwanzig Jahren Filme und Hörspiele macht. " * 4
+    return f"<html><body><div class='cards'>{grid}</div><div class='box'><h2>Über uns</h2><p>{about}</p></div></body></html>"
+
+
+def test_catalogue_of_short_cards_does_not_hide_the_text_beside_it():
+    card = "Ein kurzer Spot für einen Sender, mit Musik, Schnitt und Effekten aus dem Haus. " * 2
+    text = _main_text(_grid_page(card))
+    assert "Projekt 3" in text and "Wir sind eine kleine Firma" in text
+
+
+def test_sections_of_a_long_text_are_no_catalogue():
+    # Twelve long sections under headings are one article; the paragraph beside them
+    # (here an unrelated box) stays out as before.
+    section = "Ein langer Abschnitt eines Artikels erklärt hier sein Thema in ganzen Sätzen. " * 8
+    text = _main_text(_grid_page(section))
+    assert "Projekt 3" in text and "Wir sind eine kleine Firma" not in text
