@@ -9,14 +9,16 @@ Python stack):
    content (<article>, <main>, itemprop=articleBody, "entry-content"...) if it holds
    most of the text, else from <body>, and descend into the child that holds nearly
    all of its parent's good text while there is one, unless paragraphs before that
-   child (a lead set apart from the body) would be lost;
+   child (a lead set apart from the body) would be lost, or the child is a grid of
+   short cards (a catalogue) with paragraph text beside it;
 3. guard the choice (container_guard.py): a chosen subtree inside a comment thread,
    dialog or promo box is removed and the choice made again; when the chosen subtree
    and the page's largest paragraph cluster are different parts of the page, a second
    opinion (another extractor's text) decides between them;
 4. serialise the chosen subtree with its block structure: paragraphs separated by blank
    lines, list items as "- item", data tables as Markdown pipe rows; link-dense blocks
-   and small comment/promo/author/sharing boxes inside it are left out, and
+   (but not the lists of titled links to other sites an article gives: sources,
+   products) and small comment/promo/author/sharing boxes inside it are left out, and
    block_filters.py removes date stamps, picture credits, interface labels and the
    related/comments section that follows the article.
 """
