@@ -42,6 +42,7 @@ STAGES: dict[str, str] = {
     "decontaminate": "corpusmill.curate.decontam:Decontaminate",
     # model-based selection (a corpus stage: keep_fraction needs every shard's scores)
     "perplexity": "corpusmill.curate.selection.perplexity_stage:Perplexity",
+    "dsir": "corpusmill.curate.selection.dsir_stage:Dsir",
 }
 
 READERS: dict[str, str] = {

@@ -6,7 +6,8 @@ Features are hashed word unigrams and bigrams (`buckets` of them, 10,000 as in t
 pool (add-one smoothed); a document's log importance weight is
 sum_j c_j(x) * (log p_target(j) - log p_raw(j)). k documents are drawn without replacement with
 probability proportional to their weights by Gumbel top-k: the k largest of log w + Gumbel noise.
-The noise comes from a seeded generator over the pool order, so a seed gives one selection.
+The noise comes from a seeded generator over the pool order (`select dsir`), or from a hash of the
+seed and each document's id (the `dsir` stage, whose pool is sharded), so a seed gives one selection.
 
 The method's own measure of success, the KL reduction, compares hashed-feature distributions:
 KL(target || raw pool) - KL(target || selected). Positive means the selection moved toward the
@@ -86,20 +87,38 @@ def target_profile(texts: Iterable[str], hasher: FeatureHasher) -> Profile:
     return Profile(counts, uniq, n)
 
 
-def pool_counts(texts: Iterable[str], hasher: FeatureHasher, target: Profile) -> tuple[np.ndarray, float]:
-    """The pool's hashed feature counts, and the share of the target's word occurrences the pool also has.
+class PoolCounter:
+    """Running hashed feature counts of a pool, and which of the target's words it has.
 
     Hashed buckets collide, so bucket overlap says nothing; exact word hashes tell whether the
     pool shares any vocabulary with the target at all.
     """
-    counts = np.zeros(hasher.buckets)
-    seen = np.zeros(len(target.words), dtype=bool)
-    for text in texts:
-        h, f = hasher.doc(text)
+
+    def __init__(self, hasher: FeatureHasher, target: Profile) -> None:
+        self.hasher, self.target = hasher, target
+        self.counts = np.zeros(hasher.buckets)
+        self.seen = np.zeros(len(target.words), dtype=bool)
+
+    def add(self, text: str) -> np.ndarray:
+        """Counts one pool document; its feature ids."""
+        h, f = self.hasher.doc(text)
         if len(f):
-            counts += np.bincount(f, minlength=hasher.buckets)
-            seen[np.searchsorted(target.words, h[np.isin(h, target.words)])] = True
-    return counts, float(target.word_counts[seen].sum() / target.word_counts.sum())
+            self.counts += np.bincount(f, minlength=self.hasher.buckets)
+            self.seen[np.searchsorted(self.target.words, h[np.isin(h, self.target.words)])] = True
+        return f
+
+
+def word_overlap(target: Profile, seen: np.ndarray) -> float:
+    """The share of the target's word occurrences among the words a pool has (`seen`)."""
+    return float(target.word_counts[seen].sum() / target.word_counts.sum())
+
+
+def pool_counts(texts: Iterable[str], hasher: FeatureHasher, target: Profile) -> tuple[np.ndarray, float]:
+    """The pool's hashed feature counts, and the share of the target's word occurrences the pool also has."""
+    counter = PoolCounter(hasher, target)
+    for text in texts:
+        counter.add(text)
+    return counter.counts, word_overlap(target, counter.seen)
 
 
 def distribution(counts: np.ndarray) -> np.ndarray:
@@ -143,11 +162,24 @@ def fit(target: Profile, pool: np.ndarray, overlap: float, hasher: FeatureHasher
 
 
 def gumbel_top_k(log_weights: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Indices of k draws without replacement, probability proportional to exp(log_weights); in draw order."""
+    """Indices of k draws without replacement, probability proportional to exp(log_weights); in draw order.
+    The noise follows the pool order (a generator seeded once): the `select` command's draw."""
     rng = np.random.default_rng(seed)
     keys = log_weights + rng.gumbel(size=len(log_weights))
-    keys[~np.isfinite(log_weights)] = -np.inf  # documents with no features are never drawn
+    return top_k(keys, log_weights, k, np.arange(len(keys)))
+
+
+def id_gumbel(ids: Iterable[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(standard Gumbel noise, 64-bit hash) per document, from a hash of the seed and its id: the
+    same draw for a document whatever the order, sharding or worker count of the run."""
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(f"{seed}\x00{i}".encode("utf-8")) for i in ids), dtype=np.uint64)
+    uniform = ((hashes >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0 ** -53  # in (0, 1)
+    return -np.log(-np.log(uniform)), hashes
+
+
+def top_k(keys: np.ndarray, log_weights: np.ndarray, k: int, tiebreak: np.ndarray) -> np.ndarray:
+    """Indices of the k largest keys (log weight + Gumbel noise), largest first, equal keys in
+    `tiebreak` order; documents with no features (log weight -inf) are never drawn."""
+    keys = np.where(np.isfinite(log_weights), keys, -np.inf)
     k = min(k, int(np.isfinite(keys).sum()))
-    top = np.argpartition(-keys, k - 1)[:k] if k else np.empty(0, dtype=np.int64)
-    # Ties broken by pool position so the order is the same on every machine.
-    return top[np.lexsort((top, -keys[top]))]
+    return np.lexsort((tiebreak, -keys))[:k]
