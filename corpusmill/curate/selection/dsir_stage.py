@@ -66,8 +66,8 @@ class Dsir(CorpusStage):
         self.profile = _target(self.target, text_field, self.hasher)
 
     def limits(self, record: Record) -> dict[str, str]:
-        size = f"{self.k:,} documents" if self.k is not None else f"{self.keep_fraction:.2%} of the corpus"
-        return {"dsir_draw": f"among {size} drawn (seed {self.seed})"}
+        size = f"{self.k:,}" if self.k is not None else f"{self.keep_fraction:.2%} of the corpus's count"
+        return {"dsir_draw": f"< {size} (seed {self.seed})"}
 
     # ---------------------------------------------------------------- corpus stage
 

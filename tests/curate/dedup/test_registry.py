@@ -26,4 +26,4 @@ def test_one_registry_names_every_stage_by_its_own_name() -> None:
         cls = stage_class(name)
         assert issubclass(cls, (Stage, CorpusStage)) and cls.name == name, name
     # Stages that need every record's score before deciding are corpus stages too.
-    assert {s for s in STAGES if issubclass(stage_class(s), CorpusStage)} == set(DEDUP) | {"quality_classifier", "perplexity"}
+    assert {s for s in STAGES if issubclass(stage_class(s), CorpusStage)} == set(DEDUP) | {"quality_classifier", "perplexity", "dsir"}
