@@ -119,3 +119,24 @@ def test_texts_in_scripts_the_vocabulary_lacks_match_only_when_near_identical(tm
     shards = {"00000": [rec(f"zh{i}", t) for i, t in enumerate(ZH)] + [rec("zh0-copy", ZH[0] + " ")]
               + [rec(f"o{i}", t) for i, t in enumerate(ORIGINALS)]}
     assert removed(run(SemanticDedup(), tmp_path, shards)) == {"zh0-copy": "zh0"}
+
+
+def test_word_vectors_are_the_sums_of_their_token_rows() -> None:
+    # Words of one token, of many (a long word), of the same token repeated ("aaaa..."), in a
+    # script the vocabulary spells in bytes, and punctuation glued on: each word's cached
+    # vector is the plain sum of its meaningful tokens' rows, tokenized as the full tokenizer
+    # (with its normalizer) tokenizes the word.
+    from tokenizers import Tokenizer
+
+    from corpusmill.curate.dedup.static_embeddings import wordllama_files
+
+    emb = StaticEmbedder()
+    words = ["the", "Straße", "a" * 40, "Donaudampfschifffahrtsgesellschaftskapitän", "東京", "(1,234)", "naïve."]
+    full = Tokenizer.from_file(str(wordllama_files()[1]))
+    got = emb._word_vectors(words)
+    for word, row in zip(words, got):
+        ids = [i for i in full.encode(word, add_special_tokens=False).ids]
+        meaningful = [i for i in ids if i >= 259]
+        assert row[-2] == len(ids) and row[-1] == len(meaningful)
+        expected = emb.table[meaningful].sum(axis=0) if meaningful else np.zeros(emb.dim)
+        assert np.allclose(row[: emb.dim], expected, atol=1e-5), word
