@@ -58,6 +58,7 @@ _TAIL_SHORT_BLOCK = 40
 _TITLE_SEARCH_BLOCKS = 3
 
 
+
 def drop_title(text: str, title: str | None) -> str:
     """Remove the headline from the first blocks of the text: it is metadata, and a page
     shows it again in every teaser and breadcrumb, so it is no evidence of main text."""
@@ -111,6 +112,7 @@ def trim_tail(blocks: list[str], cited: list[bool] | None = None) -> list[str]:
     while end > 0 and len(blocks[end - 1]) < _TAIL_SHORT_BLOCK and not cited[end - 1]:
         end -= 1
     return blocks[:end] if end else blocks
+
 
 
 def _lists_citations(blocks: list[str], cited: list[bool], heading: int) -> bool:

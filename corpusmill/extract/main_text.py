@@ -104,6 +104,7 @@ _MAX_REJECTS = 3
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
+
 def extract_main_text(root: etree._Element, prune_names: bool = True,
                       second_opinion: Callable[[], str] | None = None,
                       links_are_text: bool = False, url: str | None = None) -> str:
@@ -410,6 +411,7 @@ def _site(url: str | None) -> str | None:
     return labels[-1]
 
 
+
 def _offsite_list(el: etree._Element, site: str | None) -> bool:
     """A link list whose links nearly all lead to other sites and read as titles: the
     sources, products or references an article lists (menus and related-article lists
@@ -431,6 +433,7 @@ def _offsite_list(el: etree._Element, site: str | None) -> bool:
             offsite += n
     # Titles of what is cited, not buttons or icons ("Order here", "Twitter").
     return total > 0 and offsite >= _OFFSITE_SHARE * total and words >= _CITED_MIN_WORDS * count
+
 
 
 def _boxed_in(el: etree._Element, main: etree._Element, chars: dict) -> bool:
