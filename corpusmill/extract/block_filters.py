@@ -58,7 +58,6 @@ _TAIL_SHORT_BLOCK = 40
 _TITLE_SEARCH_BLOCKS = 3
 
 
-
 def drop_title(text: str, title: str | None) -> str:
     """Remove the headline from the first blocks of the text: it is metadata, and a page
     shows it again in every teaser and breadcrumb, so it is no evidence of main text."""

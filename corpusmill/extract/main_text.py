@@ -104,7 +104,6 @@ _MAX_REJECTS = 3
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
-
 def extract_main_text(root: etree._Element, prune_names: bool = True,
                       second_opinion: Callable[[], str] | None = None,
                       links_are_text: bool = False, url: str | None = None) -> str:
