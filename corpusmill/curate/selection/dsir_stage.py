@@ -25,6 +25,7 @@ Memory: one shard's features in `collect` and `weigh`, 16 bytes a record in `dra
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,7 @@ class Dsir(CorpusStage):
         self.k, self.keep_fraction, self.seed, self.buckets = k, keep_fraction, int(seed), buckets
         self.text_field = text_field
         # Read now: a missing or empty target fails the run before its first record.
-        self.hasher = FeatureHasher(buckets)
-        self.profile = _target(self.target, text_field, self.hasher)
+        self.hasher, self.profile = _target(tuple(self.target), text_field, buckets)
 
     def limits(self, record: Record) -> dict[str, str]:
         size = f"{self.k:,}" if self.k is not None else f"{self.keep_fraction:.2%} of the corpus's count"
@@ -96,9 +96,12 @@ class Dsir(CorpusStage):
         return _Applier(self, decisions, summary)
 
 
-def _target(paths: list[str], text_field: str, hasher: FeatureHasher) -> Profile:
+@lru_cache(maxsize=4)
+def _target(paths: tuple[str, ...], text_field: str, buckets: int) -> tuple[FeatureHasher, Profile]:
+    """The target's features, read once per process (every shard task builds the stage)."""
+    hasher = FeatureHasher(buckets)
     try:
-        return target_profile((r.text for r in records(input_files(paths), text_field)), hasher)
+        return hasher, target_profile((r.text for r in records(input_files(list(paths)), text_field)), hasher)
     except NoOverlap as e:  # no words at all in the target
         raise ValueError(f"dsir: {e}") from None
 
@@ -132,8 +135,7 @@ def fit_pool(stage_dir: str, shard_ids: list[str], target: list[str], text_field
              buckets: int) -> dict[str, Any]:
     """Task: the pool's model from every shard's counts, and the log ratio per bucket."""
     d = Path(stage_dir)
-    hasher = FeatureHasher(buckets)
-    profile = target_profile((r.text for r in records(input_files(target), text_field)), hasher)
+    hasher, profile = _target(tuple(target), text_field, buckets)
     counts, seen = np.zeros(buckets), np.zeros(len(profile.words), dtype=bool)
     for s in shard_ids:
         if (d / "ids" / f"{s}.json").exists():  # else no ok record reached this shard's collect
