@@ -228,8 +228,6 @@ def _pack(run: PassRun, spec: dict[str, Any], files: list[Path]) -> dict[str, An
         tokenizer=spec["tokenizer"], eos_appended=spec["eos"] and load_tokenizer(spec["tokenizer"]).eos_id is not None,
         pad_id=spec["pad_id"], fill_gaps=spec["fill"], window_tokens=spec["window_tokens"],
         skipped_records=skipped, input_files=len(files), windows_detail=per_window,
-        # How this (last) invocation ran: the one part of the folder that depends on it.
-        run={"executor": run.executor_name, "workers": run.options.workers, "task_seconds": run.seconds},
         files={"tokens": f"data/tokens-{w0}.npy (uint32, sequences x seq_len)",
                "segments": f"data/segments-{w0}.npy (int64: row, offset, length, document, doc_offset)",
                "documents": f"data/documents-{w0}.jsonl",
@@ -237,4 +235,6 @@ def _pack(run: PassRun, spec: dict[str, Any], files: list[Path]) -> dict[str, An
     report = stats.to_dict()
     publish(out / REPORT, lambda fh: fh.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)))
     shutil.rmtree(run.work, ignore_errors=True)
-    return report
+    # How this invocation ran is for the summary, not the report: the report never depends on it.
+    return {**report, "run": {"executor": run.executor_name, "workers": run.options.workers,
+                              "task_seconds": run.seconds}}

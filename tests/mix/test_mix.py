@@ -62,7 +62,7 @@ def _manifest(out: Path) -> dict:
 def _outputs(out: Path) -> dict[str, bytes]:
     """What a mix writes for its users: the shards and the manifest (markers hold timings)."""
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and (p.parent.name == "data" or p.name == "manifest.json")}
+            if p.is_file() and (p.parent == out / "data" or p == out / "manifest.json")}
 
 
 def test_shares_budget_and_provenance(tmp_path: Path) -> None:
