@@ -1,9 +1,10 @@
 """Best-fit-decreasing packing of tokenized documents into sequences of N tokens.
 
-Only documents longer than N are split. Whole documents are sorted by length, longest first, and
-each goes into the open sequence with the least room that still fits it (Ding et al. 2024, "Fewer
-Truncations Improve Language Modeling"); the documents that must be split anyway then fill the
-gaps this leaves (see `best_fit_decreasing`). Room is looked up in a segment tree over free-space
+Only documents longer than N are split, into N-token chunks plus a remainder. Pieces are sorted by
+length, longest first, and each goes into the open sequence with the least room that still fits it
+(Ding et al. 2024, "Fewer Truncations Improve Language Modeling"); then the sequences beyond the
+least possible number that hold only pieces of split documents are poured into the others' gaps
+(see `best_fit_decreasing`). Room is looked up in a segment tree over free-space
 values, so a placement costs O(log N). Packing works on windows of documents (`window_tokens`), so
 memory is bounded by the window, not the corpus. The same documents are also measured under
 concatenate-and-chunk, for the report.
@@ -36,8 +37,22 @@ class _FreeSpace:
     def take(self, need: int) -> tuple[int, int] | None:
         """Remove and return (free, bin) of the tightest open sequence with free >= need."""
         free = self._first_at_least(1, 0, self.size - 1, need)
-        if free is None:
+        return None if free is None else self._remove(free)
+
+    def take_largest(self) -> tuple[int, int] | None:
+        """Remove and return (free, bin) of the open sequence with the most room."""
+        if not self.count[1]:
             return None
+        node, lo, hi = 1, 0, self.size - 1
+        while lo != hi:
+            mid = (lo + hi) // 2
+            if self.count[2 * node + 1]:
+                node, lo = 2 * node + 1, mid + 1
+            else:
+                node, hi = 2 * node, mid
+        return self._remove(lo)
+
+    def _remove(self, free: int) -> tuple[int, int]:
         bin_id = self.bins[free].pop()
         i = free + self.size
         while i:
@@ -92,56 +107,59 @@ def _bfd(pieces: list[Piece], n: int) -> list[list[Piece]]:
 def best_fit_decreasing(lengths: Sequence[int], n: int, fill: bool = True) -> Packed:
     """Pack documents of `lengths` into sequences of n tokens; only documents longer than n are split.
 
-    Without `fill`: such a document becomes n-token chunks plus its remainder, and best-fit
-    decreasing places the remainders with the whole documents (Ding et al.). With `fill`, the
-    documents that must be split anyway fill the gaps best-fit leaves among the whole documents:
-    their remainders first, then (only while gaps remain) their full chunks, poured into the
-    largest gaps first; what is left keeps its full chunks whole and concatenates the rest. No
-    other document is split, and once the long documents hold enough tokens to fill the gaps,
-    padding is the least any lossless packing can have (under one sequence per window). The
-    price: a split document may land in more pieces than ceil(length / n).
+    A document longer than n becomes n-token chunks plus its remainder, and best-fit decreasing
+    places the remainders with the whole documents (Ding et al.). With `fill`, the packing then
+    gives up, where it can, the sequences it needs beyond the least possible, ceil(tokens / n):
+    the ones holding only pieces of split documents, emptiest first, are poured into the others'
+    gaps (see `_dissolve`). No other document is split; padding falls to the least any lossless
+    packing can have whenever there are that many such sequences; the price is a few more pieces
+    of documents that are split anyway.
     """
     long_docs = [(d, length) for d, length in enumerate(lengths) if length > n]
     whole = [Piece(d, 0, length) for d, length in enumerate(lengths) if 0 < length <= n]
     chunks = [Piece(d, s, n) for d, length in long_docs for s in range(0, length - n + 1, n)]
     tails = [Piece(d, length - length % n, length % n) for d, length in long_docs if length % n]
-    if not fill:
-        seqs = [[c] for c in chunks] + _bfd(whole + tails, n)
-    else:
-        seqs = _bfd(whole, n)
-        liquid = tails + chunks  # consumed front to back
-        gaps = sorted(((n - sum(p.length for p in s), b) for b, s in enumerate(seqs)), key=lambda g: (-g[0], g[1]))
-        i = 0
-        for free, b in gaps:
-            while free > 0 and i < len(liquid):
-                src = liquid[i]
-                take = min(free, src.length)
-                seqs[b].append(Piece(src.doc, src.start, take))
-                free -= take
-                if take == src.length:
-                    i += 1
-                else:
-                    liquid[i] = Piece(src.doc, src.start + take, src.length - take)
-        rest = liquid[i:]
-        seqs += [[c] for c in rest if c.length == n]
-        stream = [c for c in rest if c.length < n]
-        seq: list[Piece] = []
-        room = n
-        for src in stream:
-            at = 0
-            while at < src.length:
-                take = min(room, src.length - at)
-                seq.append(Piece(src.doc, src.start + at, take))
-                at += take
-                room -= take
-                if room == 0:
-                    seqs.append(seq)
-                    seq, room = [], n
-        if seq:
-            seqs.append(seq)
+    seqs = [[c] for c in chunks] + _bfd(whole + tails, n)
+    if fill:
+        seqs = _dissolve(seqs, lengths, n)
     padding = len(seqs) * n - sum(lengths)
     split_pieces = sum(1 for s in seqs for p in s if lengths[p.doc] > n)
     return Packed(seqs, padding, len(long_docs), split_pieces)
+
+
+def _dissolve(seqs: list[list[Piece]], lengths: Sequence[int], n: int) -> list[list[Piece]]:
+    """Drop the sequences beyond ceil(tokens / n) that hold only pieces of split documents, refilling the rest.
+
+    The dropped sequences' pieces, longest first, go whole into the tightest gap that fits them;
+    a piece that fits no gap fills the largest one and goes on with its rest. The other sequences'
+    gaps always hold them all: k sequences are dropped only while k <= sequences - ceil(tokens / n).
+    """
+    extra = len(seqs) - -(-sum(lengths) // n)
+    if extra <= 0:
+        return seqs
+    content = [sum(p.length for p in s) for s in seqs]
+    movable = [b for b, s in enumerate(seqs) if all(lengths[p.doc] > n for p in s)]
+    drop = set(sorted(movable, key=lambda b: (content[b], b))[:extra])
+    keep = [s for b, s in enumerate(seqs) if b not in drop]
+    space = _FreeSpace(n)
+    for b, s in enumerate(keep):
+        if sum(p.length for p in s) < n:
+            space.add(n - sum(p.length for p in s), b)
+    for p in sorted((p for b in sorted(drop) for p in seqs[b]), key=lambda p: (-p.length, p.doc, p.start)):
+        while p.length:
+            slot = space.take(p.length)
+            if slot is not None:
+                free, b = slot
+                keep[b].append(p)
+                if free > p.length:
+                    space.add(free - p.length, b)
+                break
+            largest = space.take_largest()
+            assert largest is not None, "the gaps hold every dropped token"
+            free, b = largest
+            keep[b].append(Piece(p.doc, p.start, free))
+            p = Piece(p.doc, p.start + free, p.length - free)
+    return keep
 
 
 class ConcatChunk:
