@@ -178,3 +178,15 @@ def test_temperature_and_water_filling_plan(tmp_path: Path) -> None:
     assert rates[("web", "en")] == 1.0
     assert 300 + rates[("papers", "en")] * 100 == pytest.approx(req["en"])
     assert plan.scale == 1.0
+
+
+def test_a_changed_recipe_is_refused_not_resumed(tmp_path: Path) -> None:
+    assert cli("mix", str(_recipe(tmp_path)), "--quiet").returncode == 0
+    first = _outputs(tmp_path / "mix")
+    r = cli("mix", str(_recipe(tmp_path, shares={"web": 0.2, "papers": 0.4, "code": 0.4})), "--quiet")
+    assert r.returncode == 2 and "different run" in r.stderr and "--overwrite" in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert _outputs(tmp_path / "mix") == first  # untouched
+    # The same recipe again: a finished run, resumed, changes nothing.
+    assert cli("mix", str(_recipe(tmp_path)), "--quiet").returncode == 0
+    assert _outputs(tmp_path / "mix") == first
