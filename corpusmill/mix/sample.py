@@ -143,9 +143,11 @@ def _decide(recipe: Recipe, work: str, si: int, rates: dict[str, list[list[Any]]
     desired: dict[tuple[str, str], float] = {}
     achieved: dict[tuple[str, str], int] = {}
     out_docs: dict[tuple[str, str], int] = {}
+    seen = 0
     for tid, names in files:
         side = Path(work) / f"{tid}.count"
         n = side.stat().st_size // dtype.itemsize
+        seen += n
 
         def write(fh: BinaryIO) -> None:
             for lo in range(0, n, _CHUNK):
@@ -171,7 +173,8 @@ def _decide(recipe: Recipe, work: str, si: int, rates: dict[str, list[list[Any]]
                 fh.write(copies.tobytes())
                 worker_report.tick(len(rows))
         publish(Path(work) / f"{tid}.copies", write)
-    return {"streams": [[ph, src.name, d, t, out_docs[(ph, d)]] for (ph, d), t in sorted(achieved.items())]}
+    return {"streams": [[ph, src.name, d, t, out_docs[(ph, d)]] for (ph, d), t in sorted(achieved.items())],
+            "written": {"documents": seen}}
 
 
 # ---------------------------------------------------------------- pass 4: sample
@@ -223,6 +226,7 @@ def _sample(recipe: Recipe, work: str, tid: str, si: int, path: Path, names: lis
         runs += 1
         buffer, held = [], 0
 
+    i = -1
     for i, r in enumerate(_ok_records(path, src.text_field)):
         assert side is not None and copies is not None
         t = int(side[i]["tokens"])
@@ -244,7 +248,8 @@ def _sample(recipe: Recipe, work: str, tid: str, si: int, path: Path, names: lis
             spill()
     if buffer or not runs:
         spill()
-    return {"runs": runs, "buckets": [[b, b_docs[b], b_tokens[b]] for b in range(n_buckets) if b_docs[b]]}
+    return {"runs": runs, "buckets": [[b, b_docs[b], b_tokens[b]] for b in range(n_buckets) if b_docs[b]],
+            "written": {"documents": i + 1}}
 
 
 # ---------------------------------------------------------------- pass 5: shuffle
