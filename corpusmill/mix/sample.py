@@ -205,10 +205,7 @@ def _sample(recipe: Recipe, work: str, tid: str, si: int, path: Path, names: lis
     rate = {ph: {d: float(r) for d, r in per} for ph, per in rates.items()}
     offsets = [sum(per_phase[:i]) for i in range(len(per_phase))]
     n_buckets = sum(per_phase)
-    side = np.memmap(Path(work) / f"{tid}.count", dtype=dtype, mode="r") if (Path(work) / f"{tid}.count").stat().st_size else None
-    copies_path = Path(work) / f"{tid}.copies"
-    copies = (np.memmap(copies_path, dtype=np.uint32, mode="r").reshape(-1, len(phases))
-              if copies_path.stat().st_size else None)
+    decided = _decided(Path(work) / f"{tid}.count", Path(work) / f"{tid}.copies", dtype, len(phases))
     buffer: list[tuple[int, bytes]] = []
     held = 0
     runs = 0
@@ -227,13 +224,11 @@ def _sample(recipe: Recipe, work: str, tid: str, si: int, path: Path, names: lis
         buffer, held = [], 0
 
     i = -1
-    for i, r in enumerate(_ok_records(path, src.text_field)):
-        assert side is not None and copies is not None
-        t = int(side[i]["tokens"])
-        domain = names[int(side[i]["domain"])]
+    for i, (r, (t, d, copies)) in enumerate(zip(_ok_records(path, src.text_field), decided)):
+        domain = names[d]
         epoch = 0
         for pi, ph in enumerate(phases):
-            for _ in range(int(copies[i, pi])):
+            for _ in range(copies[pi]):
                 line = _copy(recipe, r, src.name, domain, t, ph.name, rate[ph.name][domain], epoch)
                 b = offsets[pi] + int(_uniform(recipe.seed, "bucket", src.name, r.id, epoch) * per_phase[pi])
                 order = int(_uniform(recipe.seed, "order", src.name, r.id, epoch) * 2.0**64)
@@ -250,6 +245,16 @@ def _sample(recipe: Recipe, work: str, tid: str, si: int, path: Path, names: lis
         spill()
     return {"runs": runs, "buckets": [[b, b_docs[b], b_tokens[b]] for b in range(n_buckets) if b_docs[b]],
             "written": {"documents": i + 1}}
+
+
+def _decided(side: Path, copies: Path, dtype: np.dtype, phases: int) -> Iterator[tuple[int, int, list[int]]]:
+    """(tokens, domain index, copies per phase) of a file's documents in order, read a chunk at a time."""
+    n = side.stat().st_size // dtype.itemsize
+    for lo in range(0, n, _CHUNK):
+        k = min(_CHUNK, n - lo)
+        rows = np.fromfile(side, dtype=dtype, count=k, offset=lo * dtype.itemsize)
+        c = np.fromfile(copies, dtype=np.uint32, count=k * phases, offset=lo * phases * 4).reshape(k, phases)
+        yield from zip(rows["tokens"].tolist(), rows["domain"].tolist(), c.tolist())
 
 
 # ---------------------------------------------------------------- pass 5: shuffle
