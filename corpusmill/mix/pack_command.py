@@ -194,12 +194,13 @@ def run_pack(inputs: list[str], out: Path, seq_len: int, tokenizer: str, window_
 
 
 def _pack(run: PassRun, spec: dict[str, Any], files: list[Path]) -> dict[str, Any]:
-    out = run.folder.path
-    work = run.work / "pack"
+    out = run.folder.path.resolve()  # absolute: a Ray worker need not share the driver's working directory
+    work = run.work.resolve() / "pack"
     work.mkdir(parents=True, exist_ok=True)
     (out / DATA).mkdir(exist_ok=True)
     spec = {**spec, "work": str(work), "out": str(out)}
-    counted = run.run("pack:count", [Task(f"{k:05d}", _count_file, (spec, k, str(f))) for k, f in enumerate(files)])
+    counted = run.run("pack:count", [Task(f"{k:05d}", _count_file, (spec, k, str(f.resolve())))
+                                     for k, f in enumerate(files)])
     counts = [counted[f"{k:05d}"] for k in range(len(files))]
     # The windows are planned once and kept with the markers: a resumed run packs the same ones,
     # even after a finished run removed the work files they were planned from.

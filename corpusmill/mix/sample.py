@@ -76,7 +76,9 @@ def _ok_records(path: Path, text_field: str) -> Iterator[Record]:
 
 def _files(recipe: Recipe) -> list[tuple[str, int, int, Path]]:
     """(task id, source index, file index, path) of every input file, sources in recipe order."""
-    return [(f"{si:03d}-{fi:05d}", si, fi, f) for si, src in enumerate(recipe.sources) for fi, f in enumerate(src.files)]
+    # Absolute paths: a Ray worker need not share the driver's working directory.
+    return [(f"{si:03d}-{fi:05d}", si, fi, f.resolve()) for si, src in enumerate(recipe.sources)
+            for fi, f in enumerate(src.files)]
 
 
 # ---------------------------------------------------------------- pass 1: count
@@ -302,8 +304,8 @@ def run_mix(recipe: Recipe, overwrite: bool = False, options: RunOptions | None 
 
 
 def _mix(recipe: Recipe, run: PassRun) -> dict[str, Any]:
-    out = recipe.output
-    work = run.work / "mix"
+    out = recipe.output.resolve()
+    work = run.work.resolve() / "mix"
     work.mkdir(parents=True, exist_ok=True)
     (out / DATA).mkdir(exist_ok=True)
     w = str(work)
