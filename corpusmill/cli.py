@@ -55,10 +55,8 @@ def _ocr_engine(text: str) -> str:
 
 def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
-    p.add_argument("--executor", choices=("local", "ray"), default="local")
-    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
+    _executor_options(p)
     _output_options(p)
     p.add_argument("--overwrite", action="store_true", help="delete OUTPUT first instead of resuming")
     p.add_argument("--print-config", action="store_true",
@@ -66,6 +64,12 @@ def _common_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tokenizer", default=None,
                    help="count tokens (metadata.tokens, tokens per stage): o200k_base, cl100k_base, "
                         "whitespace, or a path to a tokenizer.json")
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
@@ -186,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     mx = sub.add_parser("mix", help="a training mixture from a recipe: token shares, budget, epochs, phases")
     mx.add_argument("recipe", help="recipe YAML (sources, domain, shares, tokens, tokenizer, max_epochs, ...)")
     mx.add_argument("--strict", action="store_true", help="refuse shares/fractions that do not sum to 1")
-    mx.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    mx.add_argument("--overwrite", action="store_true", help="start over instead of resuming")
     mx.add_argument("--quiet", action="store_true")
+    _executor_options(mx)
 
     pk = sub.add_parser("pack", help="pack a corpus or mixture into sequences of N tokens (best-fit decreasing)")
     pk.add_argument("inputs", nargs="+", help="mix/run output folders or JSONL/Parquet corpus files")
@@ -199,8 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("--no-eos", action="store_true", help="do not end each document with the EOS token")
     pk.add_argument("--no-text", action="store_true", help="skip the decoded text view")
     pk.add_argument("--text-field", default="text")
-    pk.add_argument("--overwrite", action="store_true")
+    pk.add_argument("--no-fill", action="store_true",
+                    help="plain best-fit decreasing: do not fill its gaps with documents split anyway")
+    pk.add_argument("--overwrite", action="store_true", help="start over instead of resuming")
     pk.add_argument("--quiet", action="store_true")
+    _executor_options(pk)
 
     tc = sub.add_parser("train-classifier", help="train a quality classifier (fastText, or hashed linear) "
                                                  "for the quality_classifier stage")
@@ -454,7 +462,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "mix":
         from corpusmill.mix.cli import mix_command
 
-        return mix_command(args.recipe, strict=args.strict, overwrite=args.overwrite, quiet=args.quiet)
+        return mix_command(args)
     if args.command == "pack":
         from corpusmill.mix.cli import pack_command
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 import orjson
 
+from corpusmill import executors
 from corpusmill.corpus_stage import CorpusStage, RunContext
 from corpusmill.executors.base import Executor
 from corpusmill.executors.markers import MarkerStore
@@ -299,15 +300,7 @@ def _input_column_types(paths: list[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------- the run
 
 def make_executor(job: JobSpec) -> Executor:
-    if job.executor == "local":
-        from corpusmill.executors.local import LocalExecutor
-
-        return LocalExecutor(workers=job.workers, **job.executor_options)
-    if job.executor == "ray":
-        from corpusmill.executors.ray_executor import RayExecutor
-
-        return RayExecutor(workers=job.workers, **job.executor_options)
-    raise ValueError(f"unknown executor {job.executor!r}; use local or ray")
+    return executors.make_executor(job.executor, job.workers, job.executor_options)
 
 
 def run_job(job: JobSpec, progress: Progress | None = None, overwrite: bool = False) -> RunStats:
@@ -326,7 +319,7 @@ def _run_claimed(job: JobSpec, files: list[str], folder: OutputFolder, progress:
         reset_output(folder)
     folder.own(*RUN_OUTPUTS)
     markers = MarkerStore(out)
-    _claim_run(out, job.fingerprint(files))
+    claim_run(out, job.fingerprint(files))
     folder.remove_partial_files()
 
     shards = make_shards(files, job.files_per_shard)
@@ -387,8 +380,8 @@ def reset_output(folder: OutputFolder) -> None:
     folder.clear(RUN_OUTPUTS)
 
 
-def _fingerprint_path(out: Path) -> Path:
-    return out / "_markers" / "job.json"
+def _fingerprint_path(out: Path, kind: str = "job") -> Path:
+    return out / "_markers" / f"{kind}.json"
 
 
 def holds_a_run(out: Path) -> bool:
@@ -402,9 +395,9 @@ def holds_run_of(out: Path, job: JobSpec) -> bool:
     return _stored_fingerprint(out) == _as_stored(job.fingerprint(files))
 
 
-def _stored_fingerprint(out: Path) -> dict[str, Any] | None:
+def _stored_fingerprint(out: Path, kind: str = "job") -> dict[str, Any] | None:
     try:
-        return orjson.loads(_fingerprint_path(out).read_bytes())
+        return orjson.loads(_fingerprint_path(out, kind).read_bytes())
     except FileNotFoundError:
         return None
 
@@ -414,9 +407,12 @@ def _as_stored(fingerprint: dict[str, Any]) -> dict[str, Any]:
     return orjson.loads(orjson.dumps(fingerprint))
 
 
-def _claim_run(out: Path, fingerprint: dict[str, Any]) -> None:
-    """Refuse to resume into an output folder that holds a different run, saying what differs."""
-    old, new = _stored_fingerprint(out), _as_stored(fingerprint)
+def claim_run(out: Path, fingerprint: dict[str, Any], kind: str = "job") -> None:
+    """Refuse to resume into an output folder that holds a different run, saying what differs.
+
+    `kind` names the fingerprint's file (`_markers/<kind>.json`): `mix` and `pack` keep theirs apart
+    from a job's, so `report`/`explain` do not take their folders for a job's."""
+    old, new = _stored_fingerprint(out, kind), _as_stored(fingerprint)
     if old == new:
         return
     if old is not None:
@@ -426,7 +422,7 @@ def _claim_run(out: Path, fingerprint: dict[str, Any]) -> None:
             raise OutputInUse(f"{out} holds a run over other input files ({changed}); "
                               f"resuming would give shards other files than they had; {fix}")
         raise OutputInUse(f"{out} holds the output of a different run (pipeline or settings changed); {fix}")
-    path = _fingerprint_path(out)
+    path = _fingerprint_path(out, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(orjson.dumps(fingerprint, option=orjson.OPT_SORT_KEYS))

@@ -3,23 +3,36 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from corpusmill.mix.recipe import RecipeError, load_recipe
 from corpusmill.mix.pack_command import run_pack
+from corpusmill.mix.passes import RunOptions
+from corpusmill.mix.recipe import RecipeError, load_recipe
 from corpusmill.mix.sample import run_mix
 
 
-def mix_command(recipe_path: str, strict: bool = False, overwrite: bool = False, quiet: bool = False) -> int:
+def _options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(workers=args.workers, executor=args.executor,
+                      executor_options={"address": args.address} if args.address else {}, quiet=args.quiet)
+
+
+def _ran(run: dict, wall: float) -> str:
+    return (f"  {run['executor']} executor, {run['workers']} worker(s), {wall:,.1f} s wall; task CPU s by pass: "
+            + ", ".join(f"{p} {s:,.1f}" for p, s in run["task_seconds"].items()))
+
+
+def mix_command(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
     try:
-        recipe = load_recipe(recipe_path, strict=strict)
-        manifest = run_mix(recipe, overwrite=overwrite)
+        recipe = load_recipe(args.recipe, strict=args.strict)
+        manifest = run_mix(recipe, overwrite=args.overwrite, options=_options(args))
     except (RecipeError, ValueError) as e:
         print(f"corpusmill: {e}", file=sys.stderr)
         return 2
     for w in manifest["warnings"]:
         print(f"corpusmill: warning: {w}", file=sys.stderr)
-    if not quiet:
+    if not args.quiet:
         b = manifest["budget"]
         print(f"mixed {b['achieved']:,} tokens (requested {b['requested']:,}) into "
               f"{len(manifest['shards'])} shard(s) in {recipe.output}")
@@ -28,21 +41,28 @@ def mix_command(recipe_path: str, strict: bool = False, overwrite: bool = False,
                   f"{e['achieved']:,} tokens, {e['documents']:,} docs")
         for s, e in manifest["sources"].items():
             print(f"  source {s:<13} {e['epochs_used']:.3f} epochs (cap {e['max_epochs']:g})")
+        print(_ran(manifest["run"], time.monotonic() - t0))
     return 0
 
 
 def pack_command(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
     try:
         rep = run_pack(args.inputs, Path(args.output), args.seq_len, args.tokenizer, args.window_tokens,
                        eos=not args.no_eos, text_field=args.text_field, text_view=not args.no_text,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, fill_gaps=not args.no_fill, options=_options(args))
     except ValueError as e:
         print(f"corpusmill: {e}", file=sys.stderr)
         return 2
     if not args.quiet:
         bf, cc = rep["best_fit"], rep["concat_and_chunk"]
         print(f"packed {rep['documents']:,} documents, {rep['tokens']:,} tokens into {bf['sequences']:,} "
-              f"sequences of {rep['seq_len']} in {args.output}")
-        print(f"  best-fit decreasing: {bf['split_documents']:,} split documents, padding {bf['padding_fraction']:.4%}")
-        print(f"  concat-and-chunk:    {cc['split_documents']:,} split documents, padding {cc['padding_fraction']:.4%}")
+              f"sequences of {rep['seq_len']} ({rep['windows']} window(s)) in {args.output}")
+        name = "best-fit decreasing" + (" + gap fill" if rep["fill_gaps"] else "")
+        for label, x in ((name, bf), ("concat-and-chunk", cc)):
+            print(f"  {label + ':':<33} {x['split_documents']:,} split documents ({x['split_pieces']:,} pieces), "
+                  f"padding {x['padding_tokens']:,} tokens ({x['padding_fraction']:.4%})")
+        if rep["skipped_records"]:
+            print("  not packed: " + ", ".join(f"{n:,} {why}" for why, n in rep["skipped_records"].items()))
+        print(_ran(rep["run"], time.monotonic() - t0))
     return 0

@@ -145,6 +145,14 @@ def load_recipe(path: str | Path, strict: bool = False) -> Recipe:
     if temperature <= 0:
         raise RecipeError("temperature must be > 0")
     phases = _phases(raw.get("phases"), strict, warnings)
+    if raw.get("domain", "source") == "source":
+        # Domains are the sources' names: a share of anything else is refused before any work.
+        names = {s.name for s in sources}
+        empty = sorted({d for sh in [shares or {}, *(p.shares or {} for p in phases)] for d, v in sh.items()
+                        if v > 0 and d not in names})
+        if empty:
+            raise RecipeError(f"domain(s) {', '.join(empty)} have no records in the sources "
+                              f"(domains found: {', '.join(sorted(names))})")
     return Recipe(sources, raw.get("domain", "source"), shares, tokens, str(raw.get("tokenizer", "o200k_base")),
                   temperature, phases, int(raw.get("seed", 0)), Path(str(raw["output"])),
                   int(raw.get("shard_tokens", 20_000_000)), raw, warnings)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from corpusmill.mix import load_recipe
+from corpusmill.mix.passes import RunOptions
 from corpusmill.mix.sample import run_mix
 from corpusmill.record import Record
 from corpusmill.tokens import load_tokenizer
@@ -16,6 +17,7 @@ from corpusmill.writers import RecordFileWriter
 from tests.conftest import read_out, write_jsonl
 from tests.jobs.test_warc_job import cli
 
+QUIET = RunOptions(quiet=True)
 WORDS = ("river market engine theory garden signal harbor lantern winter protein algebra museum "
          "copper violin desert orbit ledger canyon").split()
 
@@ -57,6 +59,12 @@ def _manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
 
+def _outputs(out: Path) -> dict[str, bytes]:
+    """What a mix writes for its users: the shards and the manifest (markers hold timings)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and (p.parent == out / "data" or p == out / "manifest.json")}
+
+
 def test_shares_budget_and_provenance(tmp_path: Path) -> None:
     r = cli("mix", str(_recipe(tmp_path)))
     assert r.returncode == 0, r.stderr
@@ -83,15 +91,14 @@ def test_shares_budget_and_provenance(tmp_path: Path) -> None:
 
 def test_byte_identical_rerun_and_seed_changes_sample(tmp_path: Path) -> None:
     rec = load_recipe(_recipe(tmp_path, shard_tokens=20000))
-    run_mix(rec)
-    first = {p.name: p.read_bytes() for p in sorted((tmp_path / "mix").rglob("*")) if p.is_file()}
-    assert len([n for n in first if n.startswith("mix-p00-")]) >= 3
-    run_mix(rec, overwrite=True)
-    second = {p.name: p.read_bytes() for p in sorted((tmp_path / "mix").rglob("*")) if p.is_file()}
-    assert first == second
-    run_mix(load_recipe(_recipe(tmp_path, seed=1, shard_tokens=20000)), overwrite=True)
-    third = {p.name: p.read_bytes() for p in sorted((tmp_path / "mix").rglob("*")) if p.is_file()}
-    assert third["mix-p00-00000.jsonl.gz"] != first["mix-p00-00000.jsonl.gz"]
+    run_mix(rec, options=QUIET)
+    first = _outputs(tmp_path / "mix")
+    assert len([n for n in first if n.startswith("data/mix-p00-")]) >= 3
+    run_mix(rec, overwrite=True, options=QUIET)
+    assert _outputs(tmp_path / "mix") == first
+    run_mix(load_recipe(_recipe(tmp_path, seed=1, shard_tokens=20000)), overwrite=True, options=QUIET)
+    third = _outputs(tmp_path / "mix")
+    assert third["data/mix-p00-00000.jsonl.gz"] != first["data/mix-p00-00000.jsonl.gz"]
 
 
 def test_budget_beyond_epoch_caps_shrinks_and_says_by_how_much(tmp_path: Path) -> None:
@@ -171,3 +178,15 @@ def test_temperature_and_water_filling_plan(tmp_path: Path) -> None:
     assert rates[("web", "en")] == 1.0
     assert 300 + rates[("papers", "en")] * 100 == pytest.approx(req["en"])
     assert plan.scale == 1.0
+
+
+def test_a_changed_recipe_is_refused_not_resumed(tmp_path: Path) -> None:
+    assert cli("mix", str(_recipe(tmp_path)), "--quiet").returncode == 0
+    first = _outputs(tmp_path / "mix")
+    r = cli("mix", str(_recipe(tmp_path, shares={"web": 0.2, "papers": 0.4, "code": 0.4})), "--quiet")
+    assert r.returncode == 2 and "different run" in r.stderr and "--overwrite" in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert _outputs(tmp_path / "mix") == first  # untouched
+    # The same recipe again: a finished run, resumed, changes nothing.
+    assert cli("mix", str(_recipe(tmp_path)), "--quiet").returncode == 0
+    assert _outputs(tmp_path / "mix") == first
