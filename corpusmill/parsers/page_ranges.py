@@ -86,9 +86,11 @@ def prepare(ctx: RunContext, files: list[str], spec: dict[str, Any], source: dic
     ranges = read_pass(ctx, plan, spec)
     if ranges.tasks:
         run_pass(ranges)
-    for scan in _scans(plan):
-        if Path(scan["path"]).name == _SPILL and Path(scan["path"]).parent.parent == Path(root):
-            Path(scan["path"]).unlink(missing_ok=True)  # every range is read: the spill has served
+    for result in plan.values():
+        for scan in result["scans"]:
+            spill = Path(scan["path"])
+            if spill.name == _SPILL and spill.parent.parent == Path(root):
+                spill.unlink(missing_ok=True)  # every range is read: the spill has served
 
 
 def read_pass(ctx: RunContext, plan_results: dict[str, dict[str, Any]], spec: dict[str, Any]) -> Pass:
