@@ -17,6 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pymupdf
 from PIL import Image
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -26,7 +27,7 @@ from corpusmill.parsers.page_ocr import PageReader
 from corpusmill.parsers.pdf_document import ParseConfig, parse_document
 from corpusmill.progress import Progress
 from tests.conftest import ROOT, read_out
-from tests.scanned_pdfs import scan_strips, scanned_pdf
+from tests.scanned_pdfs import add_scan_page, scan_strips, scanned_pdf, truncated
 
 # Ranges of two pages: a three-page scan is two ranges, a five-page one three.
 PARSE = {"stage": "pdf_parse", "range_pages": 2, "memory_limit_mb": None}
@@ -56,8 +57,16 @@ def _leftovers(out: Path) -> list[Path]:
     return sorted([*work.rglob("document"), *work.rglob(".*.tmp")])
 
 
+def _book_with_a_corrupt_jpeg() -> bytes:
+    doc = pymupdf.open()
+    for jpeg in scan_strips(3)[:1] + [truncated(scan_strips(2)[1])] + scan_strips(3)[2:]:
+        add_scan_page(doc, jpeg)
+    return doc.tobytes()
+
+
 def test_scans_inside_zip_and_tar_are_read_in_ranges_and_joined_in_order(tmp_path):
-    book = scanned_pdf(3)
+    """A PDF (its second page a corrupt JPEG) in a zip, a TIFF in a tar.gz."""
+    book = _book_with_a_corrupt_jpeg()
     tiff = _tiff(scan_strips(4)[1:])
     with zipfile.ZipFile(tmp_path / "scans.zip", "w") as zf:
         zf.writestr("notes.txt", "not a document")
@@ -77,8 +86,13 @@ def test_scans_inside_zip_and_tar_are_read_in_ranges_and_joined_in_order(tmp_pat
     assert _ranges(out, tiff) == ["0000000", "0000002"]
     for rec in (by_member["books/book.pdf"], by_member["fax.tif"]):
         assert [p["number"] for p in rec["pages"]] == [1, 2, 3]
-        assert [p["route"] for p in rec["pages"]] == ["ocr"] * 3
-        assert all(p["chars"] > 40 for p in rec["pages"])
+    assert [p["route"] for p in by_member["fax.tif"]["pages"]] == ["ocr"] * 3
+    assert all(p["chars"] > 40 for p in by_member["fax.tif"]["pages"])
+    # The corrupt page fails alone, in its range; the rest of the book is kept.
+    pages = by_member["books/book.pdf"]["pages"]
+    assert [p["route"] for p in pages] == ["ocr", "failed", "ocr"]
+    assert pages[1]["route_reason"].startswith("corrupt image in the page (")
+    assert pages[0]["chars"] > 40 and pages[2]["chars"] > 40
     # Read in ranges from the archive, the same text as the member parsed whole.
     whole = parse_document(book, "application/pdf", ParseConfig(), PageReader())
     assert by_member["books/book.pdf"]["text"] == whole.text
