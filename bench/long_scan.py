@@ -14,7 +14,8 @@ it is the job's own memory (plans, ranges, the joined record). Peak RSS is polle
 The machine is shared: the load average before and after each run is recorded, and CPU
 time (user + sys of the whole tree) beside the wall time.
 
-Usage: .venv/bin/python bench/long_scan.py [--pages 30] [--workers 2] [--memory 100,500,2000 [--tiff-frames 500]]
+Usage: .venv/bin/python bench/long_scan.py [--pages 30] [--workers 2]
+       .venv/bin/python bench/long_scan.py --memory 40,200,2000 [--tiff-frames 500] [--text-every 10]
 Writes bench/results/long_scan.md (the target run) or bench/results/long_scan_memory.md.
 """
 from __future__ import annotations
@@ -73,9 +74,17 @@ def strips(n: int) -> list[bytes]:
     return out
 
 
-def strip_book(pages: int) -> bytes:
+def page_strips(n: int, text_every: int) -> list[bytes]:
+    """n strips, every `text_every`-th one with text, the others blank (white) strips of the same size."""
+    texts = iter(strips(-(-n // text_every)))
+    buf = io.BytesIO()
+    Image.new("L", (STRIP_W, STRIP_PX), 255).save(buf, format="JPEG")
+    return [next(texts) if k % text_every == 0 else buf.getvalue() for k in range(n)]
+
+
+def strip_book(pages: int, text_every: int) -> bytes:
     doc = pymupdf.open()
-    for jpeg in strips(pages):
+    for jpeg in page_strips(pages, text_every):
         with Image.open(io.BytesIO(jpeg)) as img:
             w, h = img.size
         page = doc.new_page(width=w * 72 / 200, height=h * 72 / 200)
@@ -83,8 +92,8 @@ def strip_book(pages: int) -> bytes:
     return doc.tobytes()
 
 
-def strip_tiff(frames: int) -> bytes:
-    images = [Image.open(io.BytesIO(j)) for j in strips(frames)]
+def strip_tiff(frames: int, text_every: int) -> bytes:
+    images = [Image.open(io.BytesIO(j)) for j in page_strips(frames, text_every)]
     buf = io.BytesIO()
     images[0].save(buf, format="TIFF", save_all=True, append_images=images[1:], compression="tiff_deflate")
     return buf.getvalue()
@@ -210,12 +219,15 @@ def target(pages: int, workers: int) -> None:
         "peak RSS MB (all processes) |\n|---|---|---|---|---|---|---|---|---|\n" + line + "\n")
 
 
-def memory(page_counts: list[int], tiff_frames: int, workers: int) -> None:
+def memory(page_counts: list[int], tiff_frames: int, workers: int, text_every: int) -> None:
     lines = []
+    text = "" if text_every == 1 else f", text on every {text_every}th page"
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = [(f"PDF, {n} pages", n, lambda n=n: strip_book(n), "book.pdf") for n in page_counts]
+        inputs = [(f"PDF, {n} pages{text}", n, lambda n=n: strip_book(n, text_every), "book.pdf")
+                  for n in page_counts]
         if tiff_frames:
-            inputs.append((f"TIFF, {tiff_frames} frames", tiff_frames, lambda: strip_tiff(tiff_frames), "fax.tif"))
+            inputs.append((f"TIFF, {tiff_frames} frames{text}", tiff_frames,
+                           lambda: strip_tiff(tiff_frames, text_every), "fax.tif"))
         for k, (what, n, make, name) in enumerate(inputs):
             path = Path(tmp) / f"{k}-{name}"
             path.write_bytes(make())
@@ -228,7 +240,8 @@ def memory(page_counts: list[int], tiff_frames: int, workers: int) -> None:
     counts = ",".join(map(str, page_counts))
     (RESULTS / "long_scan_memory.md").write_text(
         "# Long scans: memory against page count\n\n" + _header(
-            f".venv/bin/python bench/long_scan.py --memory {counts} --tiff-frames {tiff_frames} --workers {workers}")
+            f".venv/bin/python bench/long_scan.py --memory {counts} --tiff-frames {tiff_frames} "
+            f"--text-every {text_every} --workers {workers}")
         + "Pages are distinct strips of the degraded dev scans (see the script's docstring).\n\n"
         "| document | file MB | record | page routes | wall s | CPU s/page | load before/after | "
         "peak RSS MB, all processes | peak RSS MB, largest process |\n|---|---|---|---|---|---|---|---|---|\n"
@@ -241,10 +254,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory", help="page counts for the memory run, e.g. 100,500,2000")
     ap.add_argument("--tiff-frames", type=int, default=0, help="with --memory: a TIFF of this many frames too")
+    ap.add_argument("--text-every", type=int, default=1,
+                    help="with --memory: text on every n-th page, the others blank (cheaper OCR)")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.memory:
-        memory([int(n) for n in args.memory.split(",")], args.tiff_frames, args.workers)
+        memory([int(n) for n in args.memory.split(",")], args.tiff_frames, args.workers, args.text_every)
     else:
         target(args.pages, args.workers)
 
