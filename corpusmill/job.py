@@ -179,13 +179,7 @@ def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> I
     for i, path in enumerate(paths):
         size = max(os.path.getsize(path), 1) if os.path.isfile(path) else 1
         t0 = time.perf_counter()
-        documents = 0
-        for rec in reader.read(path):
-            if job.limit is not None and rec.status != "dropped":
-                # Records the reader drops (WARC requests, metadata) are not documents.
-                if documents == job.limit:
-                    break
-                documents += 1
+        for rec in limited(reader.read(path), job.limit):
             stats.seconds += time.perf_counter() - t0
             stats.count(rec)
             off = rec.source.get("warc_offset")
@@ -194,6 +188,18 @@ def _counted_source(job: JobSpec, shard: dict[str, Any], stats: StageStats) -> I
             yield rec
             t0 = time.perf_counter()
         stats.seconds += time.perf_counter() - t0
+
+
+def limited(records: Iterator[Record], limit: int | None) -> Iterator[Record]:
+    """The records of one input file up to its `limit`-th document (`--limit`; None: all)."""
+    documents = 0
+    for rec in records:
+        if limit is not None and rec.status != "dropped":
+            # Records the reader drops (WARC requests, metadata) are not documents.
+            if documents == limit:
+                return
+            documents += 1
+        yield rec
 
 
 def _intermediate_source(path: Path) -> Iterator[Record]:
@@ -330,11 +336,13 @@ def _run_claimed(job: JobSpec, files: list[str], folder: OutputFolder, progress:
     job_d = job.to_dict()
     t0 = time.monotonic()
     # A stage may prepare work on all workers before the first segment (the PDF
-    # stage reads long scans in page ranges): `prepare(ctx, files, spec, reader, run_pass)`.
+    # stage reads long scans in page ranges): `prepare(ctx, files, spec, source, run_pass)`, where
+    # `source` says how the segment reads the files (reader, its options, the limit).
+    source = {"reader": job.reader, "options": job.reader_options, "limit": job.limit}
     for spec in segments[0].stages:
         prepare = getattr(stage_class(spec["stage"]), "prepare", None)
         if prepare is not None:
-            prepare(ctx, files, spec, job.reader, lambda p: executor.run_pass(p, markers, progress))
+            prepare(ctx, files, spec, source, lambda p: executor.run_pass(p, markers, progress))
     seg_results: list[dict[str, dict[str, Any]]] = []
     pass_seconds: dict[str, float] = {}
     try:

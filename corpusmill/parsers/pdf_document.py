@@ -146,8 +146,13 @@ def parse_events(source: bytes | str, media_type: str, config: ParseConfig, read
         yield from _parse_image(source, config, reader, pages, skip, done)
 
 
-def probe_pdf(path: str) -> tuple[int, int]:
-    """(pages, pages without a text layer) of the PDF at `path`, without reading the pages' content."""
+def probe_document(path: str) -> tuple[int, int]:
+    """(pages, pages without a text layer) of the PDF or image file at `path`, without reading the
+    pages' content; every frame of an image (a multi-page TIFF) is a page without text."""
+    if sniff_media_type(_head(path)) != PDF:
+        with Image.open(path) as img:  # counting frames reads their headers, not their pixels
+            frames = getattr(img, "n_frames", 1)
+        return frames, frames
     doc = _open_pdf(path)
     with doc:
         if doc.needs_pass:

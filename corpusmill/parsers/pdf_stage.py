@@ -22,10 +22,9 @@ Outcomes by cause:
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Callable
 
-from corpusmill.acquire.media_type import PDF, is_pdf_or_raster_image
+from corpusmill.acquire.media_type import is_pdf_or_raster_image
 from corpusmill.corpus_stage import RunContext
 from corpusmill.parsers import page_ranges
 from corpusmill.parsers.pdf_document import FAILED, PARSER, ParseConfig, ParseError, assemble
@@ -108,10 +107,10 @@ class PdfParse(Stage):
                 and (self.media_types is None or record.media_type in self.media_types))
 
     @staticmethod
-    def prepare(ctx: RunContext, files: list[str], spec: dict[str, Any], reader: str,
+    def prepare(ctx: RunContext, files: list[str], spec: dict[str, Any], source: dict[str, Any],
                 run_pass: Callable[[Pass], dict[str, dict[str, Any]]]) -> None:
         """Before the job's first segment: long scans are read in page ranges on all workers."""
-        page_ranges.prepare(ctx, files, spec, reader, run_pass)
+        page_ranges.prepare(ctx, files, spec, source, run_pass)
 
     def bind_run(self, ctx: RunContext) -> None:
         """In a job: where `prepare` left the page ranges of long scans."""
@@ -120,9 +119,9 @@ class PdfParse(Stage):
     def probe(self, path: str) -> tuple[int, int]:
         return self._worker.probe(path, self.timeout_s)
 
-    def parse_range(self, path: str, pages: tuple[int, int]) -> Parsed:
-        """Pages [start, stop) of the PDF at `path`, under the same budgets as a whole document."""
-        return self._worker.parse(path, PDF, self._budget(), pages)
+    def parse_range(self, path: str, media_type: str, pages: tuple[int, int]) -> Parsed:
+        """Pages [start, stop) of the PDF or image at `path`, under the same budgets as a whole document."""
+        return self._worker.parse(path, media_type, self._budget(), pages)
 
     def _budget(self) -> Budget:
         return Budget(page_s=self.page_timeout_s, base_s=self.timeout_s,
@@ -145,10 +144,9 @@ class PdfParse(Stage):
 
     def _joined(self, record: Record) -> Parsed | None:
         """A long scan's pages, read in ranges by `prepare`; None for any other document."""
-        if self._run is None or record.media_type != PDF:
+        if self._run is None:
             return None
-        sha1 = record.source.get("payload_sha1") or hashlib.sha1(record.content or b"").hexdigest()
-        return page_ranges.joined(page_ranges.folder_for(self._run, sha1))
+        return page_ranges.joined(page_ranges.folder_for(self._run, page_ranges.content_sha1(record)))
 
     def _apply(self, record: Record, parsed: Parsed) -> None:
         doc = assemble(parsed.parts, parsed.page_count)

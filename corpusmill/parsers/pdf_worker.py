@@ -134,7 +134,7 @@ class ParserProcess:
         return Parsed(parts, run.count, metadata, repaired, time.monotonic() - run.t0)
 
     def probe(self, path: str, timeout_s: float) -> tuple[int, int]:
-        """(pages, pages without a text layer) of the PDF at `path`, read in the child under `timeout_s`."""
+        """(pages, pages without a text layer) of the PDF or image at `path`, read in the child under `timeout_s`."""
         self._ensure()
         assert self._conn is not None and self._proc is not None
         self._conn.send(("probe", path))
@@ -248,7 +248,7 @@ class ParserProcess:
 def _serve(conn: Connection) -> None:
     """Child main loop: the config, then documents, reporting each page, until told to stop (None)."""
     from corpusmill.parsers.page_ocr import PageReader
-    from corpusmill.parsers.pdf_document import parse_events, probe_pdf
+    from corpusmill.parsers.pdf_document import parse_events, probe_document
 
     try:
         cfg = ParseConfig(**conn.recv())
@@ -264,11 +264,11 @@ def _serve(conn: Connection) -> None:
             return
         if job[0] == "probe":
             try:
-                conn.send(("probe", *probe_pdf(job[1])))
+                conn.send(("probe", *probe_document(job[1])))
             except ParseError as e:
                 conn.send(("error", e.kind, str(e)))
             except Exception as e:
-                conn.send(("error", "corrupt", f"corrupt PDF: {type(e).__name__}: {e}"[:500]))
+                conn.send(("error", "corrupt", f"corrupt document: {type(e).__name__}: {e}"[:500]))
             continue
         _, source, media_type, pages, skip, done = job
         try:
