@@ -1,8 +1,10 @@
 """OCR quality and speed on the dev scans: corpusmill's OCR path vs plain Tesseract.
 
 Pages: 20 clean PNGs and the same 20 pages degraded (grey, rotated up to 1.5
-degrees, noise, JPEG 60) from `corpora/pdf/dev/scans/`, and the pages of the 3
-image-only PDFs in `corpora/pdf/dev/scanned_pdfs/` (rendered at their 200 dpi).
+degrees, noise, JPEG 60) from `corpora/pdf/dev/scans/`, the pages of the 3
+image-only PDFs in `corpora/pdf/dev/scanned_pdfs/` (rendered at their 200 dpi),
+and `widened`: one page no scan shows from each dev PDF, rendered at 150-300 dpi
+and degraded here with a seeded RNG (blur, uneven light, noise, skew, JPEG 25-70).
 Ground truth is pdftotext of the born-digital original (a machine reading: page
 headers and numbers included, formulas as flat glyph runs), so no engine gets
 near 0; the ratios between systems in the same run are what count.
@@ -251,9 +253,10 @@ def summarise(rows, systems, sets) -> str:
 
 NOTES = """## What is compared
 - corpusmill (default): `get_ocr_engine("default", threads=1)` = rapidocr's bundled PP-OCRv6 small
-  det/rec on onnxruntime (one thread; recognition in batches of 3 lines; no line-direction
-  classifier), after projection-profile deskew, with quarter turns tried only when the page reads
-  badly; then `order_lines` (column-aware) and `lines_to_text` (joins words hyphenated across lines).
+  det/rec run by OpenVINO in bfloat16 (one thread; recognition in batches of 3 lines; no
+  line-direction classifier), after projection-profile deskew, with quarter turns tried only when
+  the page reads badly; then `order_lines` (column-aware) and `lines_to_text` (joins words
+  hyphenated across lines).
 - tesseract (plain): `tesseract page stdout` with Debian's Tesseract 5.3 defaults (eng, psm 3,
   its own layout analysis and order), OMP_THREAD_LIMIT=1 like our engine runs it.
 

@@ -2,7 +2,8 @@
 
 Two engines run offline on a CPU with nothing fetched at run time:
 - `rapidocr`: PP-OCR detection, direction classifier and multilingual
-  recognition as ONNX models inside the rapidocr wheel, on onnxruntime. We hand
+  recognition as ONNX models inside the rapidocr wheel, run by OpenVINO in bfloat16
+  on a CPU (`ocr_runtime`) or by onnxruntime (CUDA, or on request). We hand
   it the bundled files by path, so its downloader is never reached.
 - `tesseract`: the Tesseract 5 binary from Debian (`tesseract-ocr` plus one
   `tesseract-ocr-<lang>` package per language), called as a subprocess with TSV
@@ -29,7 +30,7 @@ import numpy as np
 
 from corpusmill.layout.ocr_lines import OcrEngine, OcrError, OcrLine
 from corpusmill.layout.ocr_runtime import use_openvino
-from corpusmill.layout.preprocess import ink_box, preprocess
+from corpusmill.layout.preprocess import preprocess
 
 
 # ISO 639-1 (what the language identifier reports) -> Tesseract traineddata.
@@ -59,23 +60,14 @@ def _check_image(image: np.ndarray) -> None:
 # 0.14 -> 0.21), so detection keeps the full page (DET_MAX_SIDE None).
 REC_BATCH = 3
 DET_MAX_SIDE: int | None = None
-# Which runtime runs the models on a CPU: OpenVINO in bfloat16 (`ocr_runtime`: ~1.6x faster than
+# Which runtime runs the models on a CPU: OpenVINO in bfloat16 (`ocr_runtime`: ~1.7x faster than
 # onnxruntime's float32, same text on the dev and widened scans) or "onnxruntime".
 CPU_RUNTIME = "openvino"
-# Lines shorter than this (in pixels at the recogniser's 48 px height) are padded up to it;
-# rapidocr pads to 320, which makes a page number cost as much as a third of a text line.
-REC_MIN_WIDTH = 320
-# The page is cut to its inked area (plus this share of its size) before detection: the
-# detector's cost grows with the pixels it sees and blank margins hold no text.
-CROP_MARGIN: float | None = None
-# rapidocr's defaults (its config.yaml): pages longer than this are shrunk before detection,
-# and the detector scales up a page whose shorter side is below the other.
-_RAPIDOCR_MAX_SIDE = 2000
-_RAPIDOCR_DET_MIN_SIDE = 736
 
 
 class RapidOcrEngine:
-    """PP-OCR detection + recognition from the rapidocr wheel on onnxruntime.
+    """PP-OCR detection + recognition from the rapidocr wheel, on OpenVINO (CPU, the default)
+    or onnxruntime (`runtime="onnxruntime"`; always for `device="cuda"`).
 
     The wheel carries one multilingual recogniser (Latin scripts, Chinese,
     Japanese), so `languages` does not change the model.
@@ -84,9 +76,7 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def __init__(self, threads: int = 0, min_score: float = 0.5, rec_batch: int = REC_BATCH,
-                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu", runtime: str = CPU_RUNTIME,
-                 rec_min_width: int = REC_MIN_WIDTH, crop_margin: float | None = CROP_MARGIN,
-                 extra: dict[str, object] | None = None) -> None:
+                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu", runtime: str = CPU_RUNTIME) -> None:
         import rapidocr
         from rapidocr import RapidOCR
 
@@ -108,7 +98,6 @@ class RapidOcrEngine:
             "EngineConfig.onnxruntime.intra_op_num_threads": threads or -1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             "Rec.rec_batch_num": rec_batch,
-            "Rec.rec_img_shape": [3, 48, rec_min_width],
             # The same models on a GPU (`--backend onnx-gpu`): onnxruntime's CUDA provider.
             "EngineConfig.onnxruntime.use_cuda": device == "cuda",
         }
@@ -116,40 +105,23 @@ class RapidOcrEngine:
             params.update({"Det.limit_type": "max", "Det.limit_side_len": det_max_side})
         for task, path in files.items():
             params[f"{task}.model_path"] = str(path)
-        params.update(extra or {})
         self.device = device
-        self._crop_margin = crop_margin
         self._engine = RapidOCR(params=params)
+        if runtime not in ("openvino", "onnxruntime"):
+            raise ValueError(f"unknown OCR runtime {runtime!r}; known: openvino, onnxruntime")
         if device == "cpu" and runtime == "openvino":
             use_openvino(self._engine, files["Det"], files["Rec"], threads=threads)
-        elif runtime != "onnxruntime" and device == "cpu":
-            raise ValueError(f"unknown OCR runtime {runtime!r}; known: openvino, onnxruntime")
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)
-        x0, y0, scale = 0, 0, 1.0
-        if self._crop_margin is not None:
-            # rapidocr shrinks a page longer than its max side before detection: shrink it here
-            # first, so that the cut page is read at the scale the whole page would have been.
-            scale = min(1.0, _RAPIDOCR_MAX_SIDE / max(image.shape[:2]))
-            if scale < 1.0:
-                import cv2
-
-                h, w = image.shape[:2]
-                image = cv2.resize(image, (round(w * scale), round(h * scale)))
-            box = ink_box(image, self._crop_margin, min_side=_RAPIDOCR_DET_MIN_SIDE)
-            if box is None:
-                return []
-            x0, y0, x1, y1 = box
-            image = np.ascontiguousarray(image[y0:y1, x0:x1])
         out = self._engine(image)
         if out.boxes is None or out.txts is None:
             return []
         lines = []
         for box, text, score in zip(out.boxes, out.txts, out.scores):
             quad = np.asarray(box, dtype=np.float64)
-            bbox = ((float(quad[:, 0].min()) + x0) / scale, (float(quad[:, 1].min()) + y0) / scale,
-                    (float(quad[:, 0].max()) + x0) / scale, (float(quad[:, 1].max()) + y0) / scale)
+            bbox = (float(quad[:, 0].min()), float(quad[:, 1].min()),
+                    float(quad[:, 0].max()), float(quad[:, 1].max()))
             if text.strip():
                 lines.append(OcrLine(text=text.strip(), bbox=bbox, confidence=float(score)))
         return lines

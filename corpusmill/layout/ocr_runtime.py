@@ -3,8 +3,8 @@
 Measured on the dev scans and on pages degraded here (`bench/results/ocr.md`):
 onnxruntime and OpenVINO run the float32 models at about the same speed on one
 core, but OpenVINO's bfloat16 inference (native on CPUs with AVX512-BF16 or
-AMX; on others OpenVINO keeps float32) reads a page ~1.6x faster with the same
-text (CER and BoW F1 unchanged to the third decimal). An int8 copy of the
+AMX; on others OpenVINO keeps float32) reads a page ~1.7x faster with the same
+text (mean CER and BoW F1 within 0.001 on 56 pages). An int8 copy of the
 recogniser on onnxruntime was only 1.3x faster and cost 5-10 % CER.
 
 rapidocr builds its own onnxruntime sessions; `use_openvino` swaps them for

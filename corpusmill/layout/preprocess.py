@@ -38,36 +38,6 @@ def is_blank(image: np.ndarray) -> bool:
     return np.count_nonzero(gray < _INK_LEVEL) < max(1.0, _BLANK_INK_SHARE * gray.size)
 
 
-# The ink box is found on a copy shrunk by this factor: margins are hundreds of pixels wide.
-_INK_BOX_SHRINK = 4
-
-
-def ink_box(image: np.ndarray, margin: float, min_side: int = 0) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the page's inked area, widened by `margin` of the page's longer
-    side on each edge (at least 16 px, so the detector sees white around the outer lines) and
-    to at least `min_side` (or the page's size) each way; None when nothing on the page is ink."""
-    gray = to_gray(image)
-    h, w = gray.shape
-    small = cv2.resize(gray, (max(1, w // _INK_BOX_SHRINK), max(1, h // _INK_BOX_SHRINK)),
-                       interpolation=cv2.INTER_AREA)
-    ink = small < _INK_LEVEL
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return None
-    pad = max(16, int(margin * max(h, w)))
-    x0, x1 = _span(int(cols[0]) * _INK_BOX_SHRINK - pad, (int(cols[-1]) + 1) * _INK_BOX_SHRINK + pad, min_side, w)
-    y0, y1 = _span(int(rows[0]) * _INK_BOX_SHRINK - pad, (int(rows[-1]) + 1) * _INK_BOX_SHRINK + pad, min_side, h)
-    return x0, y0, x1, y1
-
-
-def _span(lo: int, hi: int, min_len: int, size: int) -> tuple[int, int]:
-    """[lo, hi) grown about its centre to at least min(min_len, size), kept inside [0, size)."""
-    grow = max(0, min(min_len, size) - (hi - lo))
-    lo, hi = lo - grow // 2, hi + grow - grow // 2
-    shift = max(0, -lo) - max(0, hi - size)
-    return max(0, lo + shift), min(size, hi + shift)
-
-
 def to_gray(image: np.ndarray) -> np.ndarray:
     """(H, W) uint8 grey from an (H, W, 3) RGB or an (H, W) grey image."""
     if image.ndim == 2:
