@@ -127,7 +127,7 @@ def widened_pages(manifest: list[dict], limit: int | None) -> list[Page]:
         gray = gray * light + rng.normal(0, rng.uniform(4, 14), gray.shape).astype(np.float32)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-2.5, 2.5)), 1.0)
         gray = cv2.warpAffine(np.clip(gray, 0, 255).astype(np.uint8), matrix, (w, h), borderValue=255)
-        ok, jpg = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 71))])
+        _, jpg = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 71))])
         img = cv2.cvtColor(cv2.imdecode(jpg, cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2RGB)
         out.append(Page("widened", f"{path.stem}--p{n:04d}@{dpi}", img, (gt_dir / f"page-{n:04d}.txt").read_text()))
     return out
