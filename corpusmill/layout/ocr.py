@@ -2,7 +2,8 @@
 
 Two engines run offline on a CPU with nothing fetched at run time:
 - `rapidocr`: PP-OCR detection, direction classifier and multilingual
-  recognition as ONNX models inside the rapidocr wheel, on onnxruntime. We hand
+  recognition as ONNX models inside the rapidocr wheel, run by OpenVINO in bfloat16
+  on a CPU (`ocr_runtime`) or by onnxruntime (CUDA, or on request). We hand
   it the bundled files by path, so its downloader is never reached.
 - `tesseract`: the Tesseract 5 binary from Debian (`tesseract-ocr` plus one
   `tesseract-ocr-<lang>` package per language), called as a subprocess with TSV
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from corpusmill.layout.ocr_lines import OcrEngine, OcrError, OcrLine
+from corpusmill.layout.ocr_runtime import use_openvino
 from corpusmill.layout.preprocess import preprocess
 
 
@@ -58,10 +60,14 @@ def _check_image(image: np.ndarray) -> None:
 # 0.14 -> 0.21), so detection keeps the full page (DET_MAX_SIDE None).
 REC_BATCH = 3
 DET_MAX_SIDE: int | None = None
+# Which runtime runs the models on a CPU: OpenVINO in bfloat16 (`ocr_runtime`: ~1.7x faster than
+# onnxruntime's float32, same text on the dev and widened scans) or "onnxruntime".
+CPU_RUNTIME = "openvino"
 
 
 class RapidOcrEngine:
-    """PP-OCR detection + recognition from the rapidocr wheel on onnxruntime.
+    """PP-OCR detection + recognition from the rapidocr wheel, on OpenVINO (CPU, the default)
+    or onnxruntime (`runtime="onnxruntime"`; always for `device="cuda"`).
 
     The wheel carries one multilingual recogniser (Latin scripts, Chinese,
     Japanese), so `languages` does not change the model.
@@ -70,7 +76,7 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def __init__(self, threads: int = 0, min_score: float = 0.5, rec_batch: int = REC_BATCH,
-                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu") -> None:
+                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu", runtime: str = CPU_RUNTIME) -> None:
         import rapidocr
         from rapidocr import RapidOCR
 
@@ -101,6 +107,10 @@ class RapidOcrEngine:
             params[f"{task}.model_path"] = str(path)
         self.device = device
         self._engine = RapidOCR(params=params)
+        if runtime not in ("openvino", "onnxruntime"):
+            raise ValueError(f"unknown OCR runtime {runtime!r}; known: openvino, onnxruntime")
+        if device == "cpu" and runtime == "openvino":
+            use_openvino(self._engine, files["Det"], files["Rec"], threads=threads)
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)

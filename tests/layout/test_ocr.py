@@ -150,3 +150,30 @@ def test_blank_page_is_told_from_a_page_with_only_a_page_number():
     pix = page.get_pixmap(dpi=200)
     folio = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
     assert not is_blank(np.minimum(folio, np.stack([paper] * 3, axis=2)[:pix.height, :pix.width]))
+
+
+def test_openvino_runtime_reads_as_onnxruntime_does():
+    """The default CPU runtime (OpenVINO, bfloat16 where the CPU has it) runs the same bundled
+    models as onnxruntime and reads the degraded crop to (nearly) the same text."""
+    from rapidfuzz.distance import Levenshtein
+
+    from corpusmill.layout.ocr_runtime import OpenVinoSession
+
+    image = _rgb("oup-template-p0004-degraded.jpg")
+    ov, ort = RapidOcrEngine(threads=1), RapidOcrEngine(threads=1, runtime="onnxruntime")
+    assert isinstance(ov._engine._load_rec_model().session, OpenVinoSession)
+    assert isinstance(ov._engine._load_det_model().session, OpenVinoSession)
+    ov_text = lines_to_text(order_lines(ov.recognize(image), image.shape[1]))
+    ort_text = lines_to_text(order_lines(ort.recognize(image), image.shape[1]))
+    assert len(DEGRADED_WORDS & _words(ov_text)) >= 9
+    assert Levenshtein.normalized_distance(ov_text, ort_text) <= 0.02
+    with pytest.raises(ValueError, match="unknown OCR runtime"):
+        RapidOcrEngine(runtime="nonesuch")
+
+
+def test_openvino_text_does_not_depend_on_the_thread_count():
+    """Workers get cores / --workers threads each: the text must not change with that."""
+    image = _rgb("oup-template-p0004-degraded.jpg")
+    texts = {threads: [(ln.text, ln.bbox) for ln in RapidOcrEngine(threads=threads).recognize(image)]
+             for threads in (1, 2)}
+    assert texts[1] == texts[2]
