@@ -70,6 +70,11 @@ MIN_HEAVY_CONTENT = 20_000
 SOME_PICTURE = 0.02
 # Region boxes are widened by this share of their height before OCR.
 REGION_MARGIN = 0.4
+# A region worth reading holds this many lines, or one line as wide as a
+# sentence for its height; a lone short line (a logo's lettering, a seal, an
+# axis label) reads as fragments that add noise, not text.
+MIN_REGION_LINES = 2
+SENTENCE_ASPECT = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ class InkReport:
     # Unexplained lines of text-like ink, merged into regions: (x0, y0, x1, y1) in
     # the page's unrotated coordinates (those of its text layer), in points.
     regions: tuple[tuple[float, float, float, float], ...]
-    lines: int  # unexplained text-like lines
+    lines: int  # unexplained text-like lines, in the regions
     render_ms: float
 
     @property
@@ -129,8 +134,9 @@ def ink_report(page: pymupdf.Page) -> InkReport | None:
         unexplained += out
         if out * 2 > px:
             line_boxes.append(box)
-    regions = tuple((x0 / scale, y0 / scale, x1 / scale, y1 / scale) for x0, y0, x1, y1 in _merge_lines(line_boxes))
-    return InkReport(text_like, unexplained, regions, len(line_boxes), render_ms)
+    kept = [(box, n) for box, n, wide in _merge_lines(line_boxes) if n >= MIN_REGION_LINES or wide]
+    regions = tuple((x0 / scale, y0 / scale, x1 / scale, y1 / scale) for (x0, y0, x1, y1), _ in kept)
+    return InkReport(text_like, unexplained, regions, sum(n for _, n in kept), render_ms)
 
 
 def _visible_text_mask(page: pymupdf.Page, shape: tuple[int, ...], scale: float) -> np.ndarray:
@@ -187,15 +193,17 @@ def _text_lines(labels: np.ndarray, stats: np.ndarray) -> list[tuple[np.ndarray,
     return out
 
 
-def _merge_lines(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def _merge_lines(boxes: list[tuple[int, int, int, int]]) -> list[tuple[tuple[int, int, int, int], int, bool]]:
     """Line boxes merged into regions that do not overlap: lines overlapping horizontally less than a
-    line height apart join, and so do regions that touch once widened.
+    line height apart join, and so do regions that touch once widened. Each region with its number of
+    lines and whether one of them is as wide as a sentence.
 
     Each region is widened by REGION_MARGIN of its line height so that OCR sees
     whole glyphs and some background around them; no two regions share ink, so
     no line is read twice.
     """
-    regions = [[x0, y0, x1, y1, y1 - y0] for x0, y0, x1, y1 in sorted(boxes, key=lambda b: (b[1], b[0]))]
+    regions = [[x0, y0, x1, y1, y1 - y0, 1, x1 - x0 >= SENTENCE_ASPECT * (y1 - y0)]
+               for x0, y0, x1, y1 in sorted(boxes, key=lambda b: (b[1], b[0]))]
     merged = True
     while merged:
         merged = False
@@ -205,13 +213,14 @@ def _merge_lines(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int,
                 gap = max(r[4], q[4])
                 if r[0] < q[2] and r[2] > q[0] and r[1] - q[3] <= gap and q[1] - r[3] <= gap \
                         or _touch(_padded(r), _padded(q)):
-                    q[:] = [min(q[0], r[0]), min(q[1], r[1]), max(q[2], r[2]), max(q[3], r[3]), max(q[4], r[4])]
+                    q[:] = [min(q[0], r[0]), min(q[1], r[1]), max(q[2], r[2]), max(q[3], r[3]), max(q[4], r[4]),
+                            q[5] + r[5], q[6] or r[6]]
                     merged = True
                     break
             else:
                 out.append(r)
         regions = out
-    return [tuple(int(v) for v in _padded(r)) for r in regions]
+    return [(tuple(int(v) for v in _padded(r)), int(r[5]), bool(r[6])) for r in regions]
 
 
 def _padded(r: list[float]) -> tuple[float, float, float, float]:

@@ -110,8 +110,9 @@ class PageReader:
 
         Lines read below `low_ocr_confidence` are left out: a region is a guess
         from pixels (a logo, a chart's marks) and a misread adds noise to a good
-        page. So are lines lying on the text layer's own lines (`known` boxes): a
-        region reaching over them must not say their words twice.
+        page; so is a region read as a mere fragment. So are lines lying on the
+        text layer's own lines (`known` boxes): a region reaching over them must
+        not say their words twice.
         """
         import pymupdf
 
@@ -132,7 +133,7 @@ class PageReader:
                 continue
             placed = [(line, pymupdf.Rect(line.bbox) * back) for line in lines]
             placed = [(line, r) for line, r in placed if not _on_known(r, known)]
-            if not placed:
+            if _weight("".join(line.text for line, _ in placed)) < _MIN_REGION_TEXT:
                 continue
             lines = [line for line, _ in placed]
             text_lines = [Line(line.text.strip(), tuple(r), r.height, False, False, 0) for line, r in placed]
@@ -200,6 +201,13 @@ class PageReader:
 
 # An OCR line this much inside the text layer's lines repeats them.
 _KNOWN_OVERLAP = 0.5
+# A region read as less text than this (letters and digits; a CJK character,
+# about half a word, counts twice) is a fragment: a seal's lettering, a year on a logo.
+_MIN_REGION_TEXT = 12
+
+
+def _weight(text: str) -> int:
+    return sum(2 if "\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" else 1 for c in text if c.isalnum())
 
 
 def _on_known(box: Any, known: list[tuple[float, float, float, float]]) -> bool:
