@@ -19,7 +19,6 @@ through Form XObjects. Ordinary born-digital pages skip it.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import cv2
@@ -87,7 +86,6 @@ class InkReport:
     # the page's unrotated coordinates (those of its text layer), in points.
     regions: tuple[tuple[float, float, float, float], ...]
     lines: int  # unexplained text-like lines, in the regions
-    render_ms: float
 
     @property
     def share(self) -> float:
@@ -107,7 +105,6 @@ def worth_checking(page: pymupdf.Page, text: PageText, content_bytes: int) -> st
 
 def ink_report(page: pymupdf.Page) -> InkReport | None:
     """The page's text-like ink and how much of it the visible text layer explains; None when unanalysable."""
-    t0 = time.perf_counter()
     scale = INK_DPI / 72
     # Rendered unrotated (get_pixmap applies /Rotate; the derotation undoes it),
     # so that pixels line up with text-layer coordinates.
@@ -115,9 +112,8 @@ def ink_report(page: pymupdf.Page) -> InkReport | None:
                           colorspace=pymupdf.csGRAY, alpha=False)
     gray = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, :pix.width]
     ink = (gray < INK_LEVEL).astype(np.uint8)
-    render_ms = (time.perf_counter() - t0) * 1000
     if not ink.any():
-        return InkReport(0, 0, (), 0, render_ms)
+        return InkReport(0, 0, (), 0)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n - 1 > MAX_COMPONENTS:
         return None
@@ -134,9 +130,9 @@ def ink_report(page: pymupdf.Page) -> InkReport | None:
         unexplained += out
         if out * 2 > px:
             line_boxes.append(box)
-    kept = [(box, n) for box, n, wide in _merge_lines(line_boxes) if n >= MIN_REGION_LINES or wide]
+    kept = [(box, count) for box, count, wide in _merge_lines(line_boxes) if count >= MIN_REGION_LINES or wide]
     regions = tuple((x0 / scale, y0 / scale, x1 / scale, y1 / scale) for (x0, y0, x1, y1), _ in kept)
-    return InkReport(text_like, unexplained, regions, sum(n for _, n in kept), render_ms)
+    return InkReport(text_like, unexplained, regions, sum(count for _, count in kept))
 
 
 def _visible_text_mask(page: pymupdf.Page, shape: tuple[int, ...], scale: float) -> np.ndarray:

@@ -77,11 +77,9 @@ def test_rules_frames_and_bars_are_not_text_like_ink():
     for x in (50, 200, 350, 550):
         shape.draw_line((x, 250), (x, 390))
     shape.draw_rect(pymupdf.Rect(40, 420, 560, 480))  # a frame around nothing
-    for i, h in enumerate((60, 120, 90, 150, 30)):  # filled bars
-        shape.draw_rect(pymupdf.Rect(80 + 60 * i, 700 - h, 120 + 60 * i, 700))
     shape.finish(color=(0, 0, 0), fill=None, width=1)
     shape.commit()
-    bars = page.new_shape()
+    bars = page.new_shape()  # a bar chart
     for i, h in enumerate((60, 120, 90, 150, 30)):
         bars.draw_rect(pymupdf.Rect(80 + 60 * i, 700 - h, 120 + 60 * i, 700))
     bars.finish(color=(0, 0, 0), fill=(0.2, 0.2, 0.2))
