@@ -31,6 +31,21 @@ def render_page(page: pymupdf.Page, dpi: int, max_pixels: int, as_png: bool = Fa
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy()
 
 
+def render_region(page: pymupdf.Page, region: pymupdf.Rect, dpi: int,
+                  max_pixels: int) -> tuple[np.ndarray, pymupdf.Matrix]:
+    """A region of the page (in text-layer, i.e. unrotated, coordinates) as shown upright: RGB pixels, and
+    the matrix taking those pixels back to text-layer coordinates."""
+    clip = (region * page.rotation_matrix) & page.rect
+    scale = dpi / 72
+    pixels = clip.width * scale * clip.height * scale
+    if pixels > max_pixels:
+        scale *= (max_pixels / pixels) ** 0.5
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=clip, colorspace=pymupdf.csRGB, alpha=False)
+    image = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, :pix.width * 3]
+    back = pymupdf.Matrix(1 / scale, 1 / scale) * pymupdf.Matrix(1, 0, 0, 1, pix.x / scale, pix.y / scale)
+    return image.reshape(pix.height, pix.width, 3).copy(), back * page.derotation_matrix
+
+
 def frame_pixels(frame: Image.Image, max_pixels: int) -> np.ndarray:
     """One frame of an image file (multi-page TIFFs have several) as an RGB array, size checked first."""
     w, h = frame.size

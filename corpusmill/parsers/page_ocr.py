@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from corpusmill.parsers import page_router
-from corpusmill.parsers.page_images import png_from_array
+from corpusmill.parsers.page_images import png_from_array, render_region
+from corpusmill.parsers.text_layer import Block, Line
 
 
 class OcrUnavailable(RuntimeError):
@@ -102,6 +103,47 @@ class PageReader:
             return self._low_confidence(png_from_array(read.image), text, confidence, info, config)
         return text, info
 
+    def read_regions(self, page: Any, regions: tuple[tuple[float, float, float, float], ...],
+                     known: list[tuple[float, float, float, float]], config) -> tuple[list[Block], str]:
+        """OCR of the regions of a text-layer page whose ink its text layer lacks: one block per region that
+        reads as text (in text-layer coordinates), and what came of it for the route reason.
+
+        Lines read below `low_ocr_confidence` are left out: a region is a guess
+        from pixels (a logo, a chart's marks) and a misread adds noise to a good
+        page; so is a region read as a mere fragment. So are lines lying on the
+        text layer's own lines (`known` boxes): a region reaching over them must
+        not say their words twice.
+        """
+        import pymupdf
+
+        from corpusmill.layout.reading_order import order_lines
+
+        try:
+            engine = self._ocr(config)
+        except OcrUnavailable as e:
+            return [], f"OCR unavailable: {e}"
+        blocks: list[Block] = []
+        for region in regions:
+            image, back = render_region(page, pymupdf.Rect(region), config.dpi, config.max_render_pixels)
+            if image.size == 0:
+                continue
+            lines = [line for line in order_lines(engine.recognize(image), image.shape[1])
+                     if line.confidence >= config.low_ocr_confidence and any(c.isalnum() for c in line.text)]
+            if not lines:
+                continue
+            placed = [(line, pymupdf.Rect(line.bbox) * back) for line in lines]
+            placed = [(line, r) for line, r in placed if not _on_known(r, known)]
+            if _weight("".join(line.text for line, _ in placed)) < _MIN_REGION_TEXT:
+                continue
+            lines = [line for line, _ in placed]
+            text_lines = [Line(line.text.strip(), tuple(r), r.height, False, False, 0) for line, r in placed]
+            md = _text_with_tables(lines)
+            box = tuple(pymupdf.Rect(region))
+            kind = "table" if any(row.startswith("|") for row in md.splitlines()) else "paragraph"
+            blocks.append(Block(lines=text_lines, bbox=box, kind=kind, markdown=md if kind == "table" else None))
+        read = sum(len(b.lines) for b in blocks)
+        return blocks, f"{read} lines read in {len(blocks)} of them"
+
     def _low_confidence(self, png: bytes, text: str, confidence: float, info: dict[str, Any],
                         config) -> tuple[str, dict[str, Any]]:
         """A page OCR barely read (handwriting, a ruined scan): the LLM's reading, else flagged or dropped.
@@ -155,6 +197,27 @@ class PageReader:
             self._engine_error = f"{type(e).__name__}: {e}"[:300]
             raise OcrUnavailable(self._engine_error) from e
         return self._engine
+
+
+# An OCR line this much inside the text layer's lines repeats them.
+_KNOWN_OVERLAP = 0.5
+# A region read as less text than this (letters and digits; a CJK character,
+# about half a word, counts twice) is a fragment: a seal's lettering, a year on a logo.
+_MIN_REGION_TEXT = 12
+
+
+def _weight(text: str) -> int:
+    return sum(2 if "\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" else 1 for c in text if c.isalnum())
+
+
+def _on_known(box: Any, known: list[tuple[float, float, float, float]]) -> bool:
+    area = max(box.width * box.height, 1e-6)
+    covered = 0.0
+    for x0, y0, x1, y1 in known:
+        w, h = min(box.x1, x1) - max(box.x0, x0), min(box.y1, y1) - max(box.y0, y0)
+        if w > 0 and h > 0:
+            covered += w * h
+    return covered >= _KNOWN_OVERLAP * area
 
 
 def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:

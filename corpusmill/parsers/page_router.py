@@ -7,6 +7,12 @@
   over a full-page image or text hidden under one (an earlier OCR pass we
   would rather redo), or a text layer that explains only a small part of a
   page-sized picture (the rest of its words are in the pixels).
+- text-layer with OCR regions: the text layer is good but some of the page's
+  text-like ink lies outside it (a table pasted as a picture, a paragraph in
+  outlines); those regions are OCRed and merged in reading order. When the
+  text layer explains almost none of the text-like ink the whole page is
+  OCRed instead (`page_ink`: the page rendered small and compared with the
+  boxes of its visible text).
 - llm: hard pages (dense tables, formula-heavy pages, low OCR confidence),
   only when an LLM endpoint is configured; otherwise they stay on their path
   and the reason says they were hard.
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from corpusmill.parsers import page_ink
 from corpusmill.parsers.text_layer import PageText, union_area, unrotated_rect
 
 TEXT_LAYER = "text-layer"
@@ -51,8 +58,14 @@ MAX_MOJIBAKE_SHARE = 0.03
 MIN_BAD_CHARS = 10
 # Share of characters drawn invisibly (render mode 3) that marks an OCR layer.
 INVISIBLE_SHARE = 0.5
-# Vector paths on a page without text: text converted to outlines.
-OUTLINE_TEXT_PATHS = 300
+# Text-like ink the visible text layer does not explain (`page_ink`): this
+# share of it, over at least this many lines, sends the whole page to OCR;
+# a smaller share OCRs only the regions it lies in. A page without a text
+# layer is OCRed when it shows this many lines of text-like ink.
+INK_WHOLE_PAGE = 0.8
+INK_WHOLE_PAGE_LINES = 5
+INK_REGIONS = 0.1
+INK_REGION_LINES = 2
 # A content stream larger than this draws so much (a million tiny paths)
 # that walking its drawings (outline counts, table rules) would take minutes:
 # such a page is read without them.
@@ -79,6 +92,9 @@ class Route:
     route: str
     reason: str
     hard: str | None = None  # why the page is hard (a candidate for the LLM), if it is
+    # Regions of a text-layer page whose text-like ink its text layer lacks, to be
+    # OCRed and merged: (x0, y0, x1, y1) in text-layer coordinates.
+    ocr_regions: tuple[tuple[float, float, float, float], ...] = ()
 
 
 def text_quality(text: str) -> dict[str, float]:
@@ -108,8 +124,10 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
             return Route(OCR, f"no text layer ({int(chars)} chars, image covers {text.image_coverage:.0%})")
         if too_many_drawings(page):
             return Route(OCR, f"no text layer ({int(chars)} chars, a content stream too large to analyse)")
-        if _vector_paths(page) >= OUTLINE_TEXT_PATHS:
-            return Route(OCR, f"no text layer ({int(chars)} chars, text drawn as vector outlines)")
+        ink = page_ink.ink_report(page)
+        if ink is not None and ink.lines >= INK_REGION_LINES:
+            return Route(OCR, f"no text layer ({int(chars)} chars, {ink.lines} lines of text-like ink: "
+                              "text drawn as vector outlines)")
         return Route(TEXT_LAYER, "empty page" if chars == 0 else f"almost empty page ({int(chars)} chars)")
     for key, limit, label in (
         ("fffd", MAX_BAD_CHAR_SHARE, "unmapped glyphs (U+FFFD)"),
@@ -136,13 +154,35 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
             return Route(OCR, f"text layer covers {over:.0%} of images filling {text.image_coverage:.0%} of "
                               f"the page ({int(chars)} chars): the words are in the image")
 
+    whole, ink, ink_regions = _ink_check(page, text)
+    if whole is not None:
+        return whole
     hard = _hardness(text)
     if hard and llm_enabled:
         return Route(LLM, f"hard page: {hard}", hard)
     if hard:
-        return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars); hard page: {hard}, no LLM configured",
-                     hard)
-    return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars)")
+        return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars); hard page: {hard}, no LLM configured{ink}",
+                     hard, ink_regions)
+    return Route(TEXT_LAYER, f"usable text layer ({int(chars)} chars){ink}", ocr_regions=ink_regions)
+
+
+def _ink_check(page: pymupdf.Page, text: PageText) -> tuple[Route | None, str, tuple]:
+    """(an OCR route for the whole page, else None; a note for the reason; regions to OCR) from the page's ink.
+
+    Only pages a cheap pre-check finds suspect (pictures, a content stream heavy
+    for its text, Form XObjects) are rendered; a page too large to analyse keeps its text layer.
+    """
+    content = len(page.read_contents())
+    if content > MAX_ANALYSED_CONTENT:
+        return None, "; ink not compared (content stream too large to analyse)", ()
+    why = page_ink.worth_checking(page, text, content)
+    ink = page_ink.ink_report(page) if why else None
+    if ink is None or ink.lines < INK_REGION_LINES or ink.share < INK_REGIONS:
+        return None, "", ()
+    found = f"ink-without-text: {ink.share:.2f} of text-like ink not in the text layer ({ink.lines} lines"
+    if ink.share >= INK_WHOLE_PAGE and ink.lines >= INK_WHOLE_PAGE_LINES:
+        return Route(OCR, f"{found}; page has {why})"), "", ()
+    return None, f"; {found} in {len(ink.regions)} regions)", ink.regions
 
 
 def letter_shift(text: str) -> tuple[int, float, float] | None:
@@ -237,7 +277,3 @@ def _inside(inner: pymupdf.Rect, outer: pymupdf.Rect) -> bool:
 def too_many_drawings(page: pymupdf.Page) -> bool:
     """The page's own content stream is too large for drawing-level analysis (bounded time)."""
     return len(page.read_contents()) > MAX_ANALYSED_CONTENT
-
-
-def _vector_paths(page: pymupdf.Page) -> int:
-    return len(page.get_cdrawings())

@@ -345,7 +345,14 @@ def _ocr(images: list[np.ndarray], infos: list[dict[str, Any]], indexes: list[in
 
 def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, info: dict[str, Any],
                     config: ParseConfig, reader: PageReader) -> Part:
-    ordered = order_blocks([b for b in pt.blocks if not b.removed])
+    blocks = [b for b in pt.blocks if not b.removed]
+    if route.ocr_regions:
+        # Text-like ink outside the text layer (page_ink): OCR those regions, merged in reading order.
+        known = [line.bbox for b in pt.blocks for line in b.lines]
+        read, note = reader.read_regions(page, route.ocr_regions, known, config)
+        blocks += read
+        info["route_reason"] += f"; regions OCRed: {note}"
+    ordered = order_blocks(blocks)
     text = render_blocks(ordered)
     info["blocks"] = _blocks(ordered, [b for b in pt.blocks if b.removed])
     return text, info

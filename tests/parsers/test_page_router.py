@@ -151,6 +151,7 @@ def test_page_drawing_a_million_tiny_paths_skips_drawing_analysis():
     assert page_router.too_many_drawings(pymupdf.open("pdf", data)[0])
     parsed = parse_document(data, "application/pdf", ParseConfig(), PageReader())
     assert "a million tiny paths" in parsed.text
+    assert parsed.pages[0]["route_reason"].endswith("; ink not compared (content stream too large to analyse)")
 
 
 def test_page_sized_picture_with_only_a_caption_in_the_text_layer_routes_to_ocr(pdf_fixtures):
