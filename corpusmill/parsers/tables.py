@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 import pymupdf
 
 from corpusmill.parsers.table_aligned import aligned_tables
-from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
+from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number, merge_split_numbers
 from corpusmill.parsers.table_model import model_tables
+from corpusmill.parsers.table_sideways import has_sideways_words, split_by_direction, to_page
 from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
 
 _MIN_RULES = 3
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
-_THIN = 1.5  # a filled rectangle thinner than this is a rule
+_THIN = 2.5  # a filled rectangle thinner than this is a rule
 _MIN_TABLE_WIDTH = 30.0
 
 
@@ -117,10 +118,21 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
     heights = sorted(w[3] - w[1] for w in words)
     if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
         words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
-    # Words already in a table, or in a displayed formula (whose glyph groups leave gaps), are not free.
-    taken = [b.bbox for b in text.blocks if b.kind in ("table", "formula")]
-    free = [w for w in words if not any(_center_in(w[:4], box) for box in taken)]
-    for box, rows, _ in aligned_tables(free):
+    words = merge_split_numbers(words)
+    tables = [b.bbox for b in text.blocks if b.kind == "table"]
+    words = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]
+    turned: dict[int, list[tuple]] = {}
+    if has_sideways_words(words):
+        words, turned = split_by_direction(page, words, TEXT_FLAGS)
+    # Words in a displayed formula (whose glyph groups leave gaps) are not free; the
+    # formula finder reads sideways words as upright glyphs, so theirs stay free.
+    formulas = [b.bbox for b in text.blocks if b.kind == "formula"]
+    free = [w for w in words if not any(_center_in(w[:4], box) for box in formulas)]
+    found = [(box, rows) for box, rows, _ in aligned_tables(free)]
+    for turn, sideways in sorted(turned.items()):
+        back = to_page(turn)
+        found += [(back(box), rows) for box, rows, _ in aligned_tables(sideways)]
+    for box, rows in found:
         md = render(rows)
         if md:
             _replace_blocks(text, box, md)
