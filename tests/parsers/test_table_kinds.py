@@ -157,3 +157,25 @@ def test_table_set_sideways_inside_an_upright_page():
     assert md.splitlines()[0] == "| Model | R2 | Testing Error |"
     assert "| Gray Prediction | 0.00617 | 687 |" in md
     assert "preamble" in " ".join(b.text for b in blocks if b.kind != "table")
+
+
+def test_group_headings_over_column_pairs_span_them():
+    # booktabs: a heading over each pair of columns, a short rule under it (cmidrule).
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    xs = [60, 140, 200, 260, 320, 380]
+    page.draw_line((xs[0], 100), (xs[-1], 100), width=1)
+    for name, (a, b) in (("Revenue", (1, 3)), ("Capital", (3, 5))):
+        page.insert_text(((xs[a] + xs[b]) / 2 - 16, 111), name, fontsize=9)
+        page.draw_line((xs[a] + 2, 115), (xs[b] - 2, 115), width=0.4)
+    rows = [("Region", "Medical", "Family", "Stock", "Bonds"), ("North", "1,204", "310", "5,400", "75"),
+            ("South", "860", "95", "3,920", "60"), ("East", "980", "120", "2,210", "15")]
+    for r, cells in enumerate(rows):
+        for x, t in zip(xs, cells):
+            page.insert_text((x + 4, 126 + 14 * r), t, fontsize=9)
+    page.draw_line((xs[0], 130), (xs[-1], 130), width=0.5)
+    page.draw_line((xs[0], 130 + 14 * len(rows) - 10), (xs[-1], 130 + 14 * len(rows) - 10), width=1)
+    (html,) = _tables(_blocks(doc))
+    assert '<th colspan="2">Revenue</th><th colspan="2">Capital</th>' in html
+    assert "<tr><th>Region</th><th>Medical</th><th>Family</th><th>Stock</th><th>Bonds</th></tr>" in html
+    assert "<tr><td>South</td><td>860</td><td>95</td><td>3,920</td><td>60</td></tr>" in html
