@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from corpusmill.parsers.table_grid import is_number, with_header
+from corpusmill.parsers.table_grid import is_number, reading_order, with_header
 from corpusmill.parsers.table_render import Cell
 
 Box = tuple[float, float, float, float]
@@ -183,7 +183,8 @@ def _joined(pieces: list[_Segment]) -> _Segment:
     if len(pieces) == 1:
         return pieces[0]
     return _Segment(pieces[0].x0, min(p.y0 for p in pieces), max(p.x1 for p in pieces), max(p.y1 for p in pieces),
-                    " ".join(p.text for p in pieces), [i for p in pieces for i in p.ids], pieces[0].line, pieces)
+                    " ".join(reading_order([(p.x0, p.y0, p.x1, p.y1, p.text) for p in pieces])),
+                    [i for p in pieces for i in p.ids], pieces[0].line, pieces)
 
 
 def _height(row: list[_Segment]) -> float:

@@ -36,10 +36,36 @@ _GROUP_HEAD = re.compile(r"^[-+−–(]?\d{1,3}( \d{3})*$")
 _GROUP_TAIL = re.compile(r"^\d{3}([.,]\d+)?%?[)]?$")
 # ...where the space is no wider than this share of the text height.
 _NUMBER_SPACE = 0.4
+# Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, and their presentation forms).
+_RTL = re.compile("[\u0590-\u07ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Stacked values are short (numbers, labels); longer lines are a wrapped cell.
 _MAX_STACKED_WORDS = 3
 # At most this many leading rows are searched for the header.
 _MAX_HEADER_ROWS = 5
+
+
+def reading_order(words: list[tuple]) -> list[str]:
+    """The texts of one line's words (x0, y0, x1, y1, text, ...) in reading order.
+
+    A line mostly in a right-to-left script (Arabic, Hebrew, ...) reads from
+    right to left, each run of left-to-right words in it (a Latin name,
+    "Jeremy is") still left to right; other lines read left to right.
+    """
+    ordered = sorted(words, key=lambda w: w[0])
+    rtl = sum(1 for w in ordered for ch in w[4] if _RTL.match(ch))
+    ltr = sum(1 for w in ordered for ch in w[4] if ch.isalpha() and not _RTL.match(ch))
+    if rtl <= ltr:
+        return [w[4] for w in ordered]
+    out: list[str] = []
+    run: list[str] = []
+    for w in reversed(ordered):
+        if any(ch.isalpha() for ch in w[4]) and not _RTL.search(w[4]):
+            run.insert(0, w[4])
+            continue
+        out += run
+        run = []
+        out.append(w[4])
+    return out + run
 
 
 def merge_split_numbers(words: list[tuple]) -> list[tuple]:
@@ -86,14 +112,14 @@ class WordIndex:
                     if x0 <= cx <= x1 and y0 <= cy <= y1:
                         hits.append((i, w))
         hits.sort()
-        lines: list[list[str]] = []
+        lines: list[list[tuple]] = []
         key = None
         for _, w in hits:
             if (w[5], w[6]) != key:
                 lines.append([])
                 key = (w[5], w[6])
-            lines[-1].append(w[4])
-        return "\n".join(" ".join(ln) for ln in lines)
+            lines[-1].append(w)
+        return "\n".join(" ".join(reading_order(ln)) for ln in lines)
 
 
 def grid_rows(boxes: list[list[Box | None]], words: WordIndex) -> list[list[Cell]]:

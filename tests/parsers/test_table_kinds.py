@@ -179,3 +179,17 @@ def test_group_headings_over_column_pairs_span_them():
     assert '<th colspan="2">Revenue</th><th colspan="2">Capital</th>' in html
     assert "<tr><th>Region</th><th>Medical</th><th>Family</th><th>Stock</th><th>Bonds</th></tr>" in html
     assert "<tr><td>South</td><td>860</td><td>95</td><td>3,920</td><td>60</td></tr>" in html
+
+
+def test_cells_in_a_right_to_left_script_read_right_to_left():
+    from corpusmill.parsers.table_grid import reading_order
+
+    # Words as MuPDF gives them, left to right on the page.
+    line = [(466, 0, 486, 9, "قطط"), (490, 0, 506, 9, "47"), (509, 0, 534, 9, "عندي")]
+    assert reading_order(line) == ["عندي", "47", "قطط"]
+    mixed = [(397, 0, 441, 9, "الانجليزية"), (444, 0, 456, 9, "في"), (420, 0, 440, 9, "is"),
+             (460, 0, 506, 9, "Jeremy"), (510, 0, 534, 9, "اسمي")]
+    mixed.sort(key=lambda w: w[0])
+    assert reading_order(mixed)[:3] == ["اسمي", "Jeremy", "في"]
+    latin = [(10, 0, 40, 9, "Jeremy"), (42, 0, 50, 9, "is"), (52, 0, 70, 9, "جرمي"), (72, 0, 80, 9, "in")]
+    assert reading_order(latin) == ["Jeremy", "is", "جرمي", "in"]
