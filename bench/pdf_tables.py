@@ -62,8 +62,21 @@ class Writer:
         page.insert_textbox(rect, s, fontsize=9, **self.font)
 
 
-def phrases(texts: list[str]) -> list[str]:
-    """Short cell texts (one to three words) from the real sentences, each once."""
+class Phrases:
+    """Short cell texts (one to three words) from the real sentences, handed out in turn
+    (again from the start when all are used: a table's cells stay distinct)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.items = _phrases(texts)
+        random.Random(0).shuffle(self.items)
+        self.i = 0
+
+    def pop(self) -> str:
+        self.i += 1
+        return self.items[self.i % len(self.items)]
+
+
+def _phrases(texts: list[str]) -> list[str]:
     out, seen = [], set()
     for t in texts:
         words = [w.strip(".,;:()\"'«»„“”") for w in t.split()]
@@ -82,7 +95,7 @@ def number(rng: random.Random) -> str:
     return [f"{v:,.0f}", f"{v / 1000:.1f}", f"{v / 1000:.2f}%", f"({v / 100:.1f})"][kind]
 
 
-def table(rng: random.Random, words: list[str], n_rows: int, n_cols: int) -> list[list[str]]:
+def table(rng: random.Random, words: Phrases, n_rows: int, n_cols: int) -> list[list[str]]:
     """Header + body: a label column of phrases, then columns of numbers or phrases."""
     numeric = [rng.random() < 0.6 for _ in range(n_cols)]
     head = [words.pop() for _ in range(n_cols)]
@@ -136,7 +149,7 @@ def _draw_grid(w: Writer, page, grid: list[list[str]], x0: float, y0: float, rul
     return ys[-1]
 
 
-def build(kind: str, i: int, texts: list[str], words: list[str], w: Writer, out: Path) -> list[dict]:
+def build(kind: str, i: int, texts: list[str], words: Phrases, w: Writer, out: Path) -> list[dict]:
     """Writes `out`, a PDF with one table of `kind`; returns its facts."""
     rng = random.Random(f"{kind}-{i}")
     name = out.stem
@@ -256,8 +269,7 @@ def main() -> None:
     scorer = pdf_facts.load_scorer()
     fontfile = FONT if FONT.is_file() else None
     texts = sentences(latin1_only=fontfile is None)
-    words = phrases(texts)
-    random.Random(0).shuffle(words)
+    words = Phrases(texts)
     w = Writer(fontfile)
     systems = ["corpusmill"] + [s for s in ("pymupdf4llm",) if s not in args.skip]
     with tempfile.TemporaryDirectory() as tmp:

@@ -235,10 +235,19 @@ def is_number(text: str) -> bool:
 
 
 def _header_rows(texts: list[list[str]]) -> int:
-    """Leading rows before the first row mostly of numbers (a body row); one if none is found."""
+    """Leading rows before the first body row; one if none is found.
+
+    A body row is mostly numbers, or holds a number under a heading that is
+    text (a header cell wrapped onto a second line is text, never a figure).
+    """
+    top = texts[0]
     for i, row in enumerate(texts[:_MAX_HEADER_ROWS + 1]):
         filled = [t for t in row if t]
-        if i and filled and sum(1 for t in filled if is_number(t)) * 2 > len(filled):
+        if not i or not filled:
+            continue
+        if sum(1 for t in filled if is_number(t)) * 2 > len(filled):
+            return i
+        if any(is_number(t) and top[c] and not is_number(top[c]) for c, t in enumerate(row)):
             return i
     return 1
 

@@ -193,3 +193,14 @@ def test_cells_in_a_right_to_left_script_read_right_to_left():
     assert reading_order(mixed)[:3] == ["اسمي", "Jeremy", "في"]
     latin = [(10, 0, 40, 9, "Jeremy"), (42, 0, 50, 9, "is"), (52, 0, 70, 9, "جرمي"), (72, 0, 80, 9, "in")]
     assert reading_order(latin) == ["Jeremy", "is", "جرمي", "in"]
+
+
+def test_first_body_row_of_text_and_figures_is_not_taken_for_a_wrapped_header():
+    from corpusmill.parsers.table_grid import with_header
+    from corpusmill.parsers.table_render import render
+
+    rows = with_header([["Region", "Share", "Capital", "Rank"], ["Nord", "12.5%", "Kiel", "top"],
+                        ["Süd", "7.1%", "3", "4"], ["Ost", "2.0%", "Dresden", "low"]])
+    md = render(rows)
+    assert md.splitlines()[0] == "| Region | Share | Capital | Rank |"
+    assert "| Nord | 12.5% | Kiel | top |" in md
