@@ -11,13 +11,16 @@ point to a table the cheap finders did not read well:
   cells, then body rows down to a bottom rule of that width (or, for a table
   continued on the next page, while rows keep to the columns). MuPDF already
   gives each cell as its own line, so rows are lines on one baseline and
-  columns are the header's cells.
+  columns are the header's cells; a group heading over several columns
+  (underlined by a shorter rule, or over two cells of the row below) spans them.
 - Other tables (rules only between rows, none at all, grids whose rules do
   not separate all columns) on pages with a grid read poorly or with several
   rows of numbers: PyMuPDF's layout model (`table_model`).
 - Tables without rules whose words line up in columns (`table_aligned`) among
   the words no finder above took, on pages with rows of numbers or many
-  short lines (and on OCR pages, from the OCR lines' boxes).
+  short lines (and on OCR pages, from the OCR lines' boxes); words set
+  sideways in an upright page are read in their own upright frame
+  (`table_sideways`).
 Text blocks inside a found table are replaced by one `table` block carrying
 the Markdown. Pages with more words than a table finder can handle in
 bounded time keep their text as it is.
