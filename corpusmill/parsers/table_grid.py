@@ -119,18 +119,7 @@ class WordIndex:
                 lines.append([])
                 key = (w[5], w[6])
             lines[-1].append(w)
-        # Top to bottom, whatever order the content stream drew them in (a column
-        # number "(5)" drawn before the heading above it); lines side by side
-        # (overlapping vertically) keep their order.
-        spans = [(min(w[1] for w in ln), max(w[3] for w in ln), k) for k, ln in enumerate(lines)]
-        rows: list[list[tuple[float, float, int]]] = []
-        for y0, y1, k in sorted(spans, key=lambda s: s[0] + s[1]):
-            if rows and y0 < rows[-1][-1][1] and y1 > rows[-1][-1][0]:
-                rows[-1].append((y0, y1, k))
-            else:
-                rows.append([(y0, y1, k)])
-        ordered = [lines[k] for row in rows for _, _, k in sorted(row, key=lambda s: s[2])]
-        return "\n".join(" ".join(reading_order(ln)) for ln in ordered)
+        return "\n".join(" ".join(reading_order(ln)) for ln in lines)
 
 
 def grid_rows(boxes: list[list[Box | None]], words: WordIndex) -> list[list[Cell]]:

@@ -204,18 +204,3 @@ def test_first_body_row_of_text_and_figures_is_not_taken_for_a_wrapped_header():
     md = render(rows)
     assert md.splitlines()[0] == "| Region | Share | Capital | Rank |"
     assert "| Nord | 12.5% | Kiel | top |" in md
-
-
-def test_lines_of_a_grid_cell_read_top_to_bottom_whatever_the_drawing_order():
-    doc = pymupdf.open()
-    page = doc.new_page(width=595, height=842)
-    xs, ys = [60, 200, 340, 480], [100, 130, 150, 170, 190]
-    _grid(page, xs, ys, skip=set())
-    for c, (head, number) in enumerate((("State", "(1)"), ("Reporting No.", "(2)"), ("Taxable Payroll", "(3)"))):
-        page.insert_text((xs[c] + 4, ys[1] - 3), number, fontsize=8)  # drawn first, set under the heading
-        page.insert_text((xs[c] + 4, ys[0] + 11), head, fontsize=8)
-    for r, row in enumerate((("Ohio", "1203", "4,500"), ("Iowa", "877", "3,120"), ("Utah", "95", "610"))):
-        for c, t in enumerate(row):
-            page.insert_text((xs[c] + 4, ys[r + 1] + 14), t, fontsize=8)
-    (md,) = _tables(_blocks(doc))
-    assert md.splitlines()[0] == "| State (1) | Reporting No. (2) | Taxable Payroll (3) |"
