@@ -32,8 +32,6 @@ Box = tuple[float, float, float, float]
 
 # A gap between words wider than this share of the line height separates cells.
 _CELL_GAP = 0.9
-# ...and one wider than this is more than a word space.
-_WORD_SPACE = 0.5
 # A row of a candidate table: at least this many segments...
 _MIN_CELLS = 3
 # ...and a candidate at least this many such rows.
@@ -91,7 +89,7 @@ def aligned_tables(words: list[tuple]) -> list[Found]:
         j = _run_end(rows, i)
         if sum(1 for row in rows[i:j] if _strong(row)) >= _MIN_ROWS:
             start = i
-            columns = _columns(rows[i:j])
+            columns = _columns(rows[i:j])  # the body's, to cut header rows at
             while start > done and i - start < _MAX_HEADER_ROWS and _close(rows[start - 1], rows[start]):
                 head = _cut_at_columns(rows[start - 1], columns)
                 if len(head) < 2:
@@ -156,22 +154,19 @@ def _rows(words: list[tuple]) -> list[list[_Segment]]:
 
 
 def _cut_at_columns(row: list[_Segment], columns: list[tuple[float, float]]) -> list[_Segment]:
-    """A header row's segments cut where their pieces fall in different body columns.
+    """A header row's segments cut where their OCR lines fall in different body columns.
 
-    Header cells sit closer than the body's (a wrapped header fills its column;
-    OCR boxes overlap by their padding), so they were joined into one segment.
-    A cut falls only at a break: between two OCR lines, or between words
-    further apart than a word space (the words of one spanning header stay one).
+    OCR boxes carry padding: a header's boxes overlap their neighbours' and were
+    joined into one segment. Text-layer words stay as joined (their gaps are exact).
     """
     out: list[_Segment] = []
     for seg in row:
-        if not seg.pieces:
+        if not seg.pieces or seg.line:
             out.append(seg)
             continue
         groups = [[seg.pieces[0]]]
         for a, b in zip(seg.pieces, seg.pieces[1:]):
-            brk = not b.line or b.x0 - a.x1 > _WORD_SPACE * min(a.y1 - a.y0, b.y1 - b.y0)
-            if brk and _column_of(a, columns) != _column_of(b, columns):
+            if _column_of(a, columns) != _column_of(b, columns):
                 groups.append([b])
             else:
                 groups[-1].append(b)
@@ -220,8 +215,13 @@ def _run_end(rows: list[list[_Segment]], i: int) -> int:
 
 
 def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
-    """The table of `rows`, the first `n_head` of them header rows (columns come from the body)."""
-    columns = _columns(rows[n_head:])
+    """The table of `rows`, the first `n_head` of them header rows.
+
+    OCR boxes carry padding, so an OCR header's cells overlap and would merge
+    the columns: on OCR lines the columns come from the body rows alone.
+    """
+    ocr = not rows[0][0].line
+    columns = _columns(rows[n_head:] if ocr else rows)
     if len(columns) > _MAX_COLUMNS:
         return None
     where = {id(s): _column_of(s, columns) for row in rows for s in row}
@@ -255,7 +255,7 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
         return None
     if sum(1 for t in grid for x in t if x) < _MIN_FILL * len(grid) * (last - first):
         return None
-    right = [s for row in rows[n_head:] for s in row if where[id(s)] == first + 1]
+    right = [s for row in (rows[n_head:] if ocr else rows) for s in row if where[id(s)] == first + 1]
     if last - first < _MIN_CELLS and not _two_columns(grid, right):
         return None
     box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))

@@ -237,17 +237,15 @@ def is_number(text: str) -> bool:
 def _header_rows(texts: list[list[str]]) -> int:
     """Leading rows before the first body row; one if none is found.
 
-    A body row is mostly numbers, or holds a number under a heading that is
-    text (a header cell wrapped onto a second line is text, never a figure).
+    A body row is mostly numbers; the second row is one too where it holds a
+    number under a heading that is text (a header cell wrapped onto a second
+    line is text, never a figure).
     """
-    top = texts[0]
+    if len(texts) > 1 and any(is_number(t) and h and not is_number(h) for t, h in zip(texts[1], texts[0])):
+        return 1
     for i, row in enumerate(texts[:_MAX_HEADER_ROWS + 1]):
         filled = [t for t in row if t]
-        if not i or not filled:
-            continue
-        if sum(1 for t in filled if is_number(t)) * 2 > len(filled):
-            return i
-        if any(is_number(t) and top[c] and not is_number(top[c]) for c, t in enumerate(row)):
+        if i and filled and sum(1 for t in filled if is_number(t)) * 2 > len(filled):
             return i
     return 1
 
