@@ -66,14 +66,16 @@ def _list(b: Block) -> str:
 
 
 def _join_lines(lines) -> str:
-    out = ""
+    # Pieces joined once at the end: a block of 10,000 lines costs linear time, not quadratic.
+    parts: list[str] = []
     for text in lines:
-        if not out:
-            out = text
-        elif _HYPHEN_END.search(out) and _LOWER_START.match(text):
-            out = out[:-1] + text
-        elif _HYPHEN_END.search(out) and (text[:1].isupper() or text[:1].isdigit()):
-            out += text  # a compound broken at its own hyphen: "BMW-" "Händler", "COVID-" "19"
+        if not parts:
+            parts.append(text)
+        elif _HYPHEN_END.search(parts[-1][-2:]) and _LOWER_START.match(text):
+            parts[-1] = parts[-1][:-1]
+            parts.append(text)
+        elif _HYPHEN_END.search(parts[-1][-2:]) and (text[:1].isupper() or text[:1].isdigit()):
+            parts.append(text)  # a compound broken at its own hyphen: "BMW-" "Händler", "COVID-" "19"
         else:
-            out = f"{out} {text}"
-    return out
+            parts += [" ", text]
+    return "".join(parts)

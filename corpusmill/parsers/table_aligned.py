@@ -23,9 +23,9 @@ caller) and over the rows.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from corpusmill.parsers.table_grid import is_number, with_header
+from corpusmill.parsers.table_grid import is_number, reading_order, with_header
 from corpusmill.parsers.table_render import Cell
 
 Box = tuple[float, float, float, float]
@@ -69,6 +69,9 @@ class _Segment:
     text: str
     ids: list[int]  # indexes of its words in the input
     line: tuple = ()  # MuPDF's (block, line) of its first word; () for OCR lines
+    # The segments it was joined from, left to right (empty: not joined), so that a
+    # header row can be cut again at the body's columns.
+    pieces: list["_Segment"] = field(default_factory=list)
 
 
 Found = tuple[Box, list[list[Cell]], list[int]]
@@ -86,10 +89,14 @@ def aligned_tables(words: list[tuple]) -> list[Found]:
         j = _run_end(rows, i)
         if sum(1 for row in rows[i:j] if _strong(row)) >= _MIN_ROWS:
             start = i
-            while (start > done and i - start < _MAX_HEADER_ROWS and len(rows[start - 1]) >= 2
-                   and _close(rows[start - 1], rows[start])):
+            columns = _columns(rows[i:j])  # the body's, to cut header rows at
+            while start > done and i - start < _MAX_HEADER_ROWS and _close(rows[start - 1], rows[start]):
+                head = _cut_at_columns(rows[start - 1], columns)
+                if len(head) < 2:
+                    break
+                rows[start - 1] = head
                 start -= 1
-            found = _table(rows[start:j])
+            found = _table(rows[start:j], i - start)
             if found is not None:
                 out.append(found)
                 i = done = j
@@ -133,17 +140,46 @@ def _rows(words: list[tuple]) -> list[list[_Segment]]:
         for seg in row[1:]:
             last = joined[-1]
             # Two numbers side by side are two cells, however close (bold figures in tight columns).
-            # MuPDF starts a new line at a wide jump: words of two of its lines are two cells.
-            if (seg.x0 - last.x1 <= _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0)
+            # MuPDF starts a new line at a wide jump: words of two of its lines are two cells;
+            # so does the OCR detector: two OCR lines join only where their boxes overlap.
+            gap = _CELL_GAP * min(seg.y1 - seg.y0, last.y1 - last.y0) if seg.line else 0.0
+            if (seg.x0 - last.x1 <= gap
                     and seg.line == last.line
                     and not (is_number(seg.text) and is_number(last.text.rsplit(" ", 1)[-1]))):
-                last.x1, last.y0, last.y1 = max(last.x1, seg.x1), min(last.y0, seg.y0), max(last.y1, seg.y1)
-                last.text += " " + seg.text
-                last.ids += seg.ids
+                joined[-1] = _joined((last.pieces or [last]) + [seg])
             else:
                 joined.append(seg)
         rows.append(joined)
     return rows
+
+
+def _cut_at_columns(row: list[_Segment], columns: list[tuple[float, float]]) -> list[_Segment]:
+    """A header row's segments cut where their OCR lines fall in different body columns.
+
+    OCR boxes carry padding: a header's boxes overlap their neighbours' and were
+    joined into one segment. Text-layer words stay as joined (their gaps are exact).
+    """
+    out: list[_Segment] = []
+    for seg in row:
+        if not seg.pieces or seg.line:
+            out.append(seg)
+            continue
+        groups = [[seg.pieces[0]]]
+        for a, b in zip(seg.pieces, seg.pieces[1:]):
+            if _column_of(a, columns) != _column_of(b, columns):
+                groups.append([b])
+            else:
+                groups[-1].append(b)
+        out += [_joined(g) for g in groups]
+    return out
+
+
+def _joined(pieces: list[_Segment]) -> _Segment:
+    if len(pieces) == 1:
+        return pieces[0]
+    return _Segment(pieces[0].x0, min(p.y0 for p in pieces), max(p.x1 for p in pieces), max(p.y1 for p in pieces),
+                    " ".join(reading_order([(p.x0, p.y0, p.x1, p.y1, p.text) for p in pieces])),
+                    [i for p in pieces for i in p.ids], pieces[0].line, pieces)
 
 
 def _height(row: list[_Segment]) -> float:
@@ -178,8 +214,14 @@ def _run_end(rows: list[list[_Segment]], i: int) -> int:
     return end
 
 
-def _table(rows: list[list[_Segment]]) -> Found | None:
-    columns = _columns(rows)
+def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
+    """The table of `rows`, the first `n_head` of them header rows.
+
+    OCR boxes carry padding, so an OCR header's cells overlap and would merge
+    the columns: on OCR lines the columns come from the body rows alone.
+    """
+    ocr = not rows[0][0].line
+    columns = _columns(rows[n_head:] if ocr else rows)
     if len(columns) > _MAX_COLUMNS:
         return None
     where = {id(s): _column_of(s, columns) for row in rows for s in row}
@@ -213,7 +255,8 @@ def _table(rows: list[list[_Segment]]) -> Found | None:
         return None
     if sum(1 for t in grid for x in t if x) < _MIN_FILL * len(grid) * (last - first):
         return None
-    if last - first < _MIN_CELLS and not _two_columns(grid, [s for s in cells if where[id(s)] == first + 1]):
+    right = [s for row in (rows[n_head:] if ocr else rows) for s in row if where[id(s)] == first + 1]
+    if last - first < _MIN_CELLS and not _two_columns(grid, right):
         return None
     box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))
     return box, with_header(grid), sorted(i for s in cells for i in s.ids)

@@ -11,13 +11,16 @@ point to a table the cheap finders did not read well:
   cells, then body rows down to a bottom rule of that width (or, for a table
   continued on the next page, while rows keep to the columns). MuPDF already
   gives each cell as its own line, so rows are lines on one baseline and
-  columns are the header's cells.
+  columns are the header's cells; a group heading over several columns
+  (underlined by a shorter rule, or over two cells of the row below) spans them.
 - Other tables (rules only between rows, none at all, grids whose rules do
   not separate all columns) on pages with a grid read poorly or with several
   rows of numbers: PyMuPDF's layout model (`table_model`).
 - Tables without rules whose words line up in columns (`table_aligned`) among
   the words no finder above took, on pages with rows of numbers or many
-  short lines (and on OCR pages, from the OCR lines' boxes).
+  short lines (and on OCR pages, from the OCR lines' boxes); words set
+  sideways in an upright page are read in their own upright frame
+  (`table_sideways`).
 Text blocks inside a found table are replaced by one `table` block carrying
 the Markdown. Pages with more words than a table finder can handle in
 bounded time keep their text as it is.
@@ -29,19 +32,22 @@ from dataclasses import dataclass, field
 import pymupdf
 
 from corpusmill.parsers.table_aligned import aligned_tables
-from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number
+from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number, merge_split_numbers
 from corpusmill.parsers.table_model import model_tables
+from corpusmill.parsers.table_sideways import has_sideways_words, split_by_direction, to_page
 from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
 
 _MIN_RULES = 3
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
-_THIN = 1.5  # a filled rectangle thinner than this is a rule
+_THIN = 2.5  # a filled rectangle thinner than this is a rule
 _MIN_TABLE_WIDTH = 30.0
 
 
 # Borderless tables: the header sits between two rules at most this far apart.
 _MAX_HEADER_HEIGHT = 40.0
+# A rule at most this many font sizes under a header line underlines it.
+_UNDERLINE_GAP = 1.0
 # A row whose single cell is wider than this share of the table is a paragraph.
 _PARAGRAPH_SHARE = 0.6
 # A vertical gap over this many median row pitches ends a table without a bottom rule.
@@ -117,10 +123,21 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
     heights = sorted(w[3] - w[1] for w in words)
     if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
         words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
-    # Words already in a table, or in a displayed formula (whose glyph groups leave gaps), are not free.
-    taken = [b.bbox for b in text.blocks if b.kind in ("table", "formula")]
-    free = [w for w in words if not any(_center_in(w[:4], box) for box in taken)]
-    for box, rows, _ in aligned_tables(free):
+    words = merge_split_numbers(words)
+    tables = [b.bbox for b in text.blocks if b.kind == "table"]
+    words = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]
+    turned: dict[int, list[tuple]] = {}
+    if has_sideways_words(words):
+        words, turned = split_by_direction(page, words, TEXT_FLAGS)
+    # Words in a displayed formula (whose glyph groups leave gaps) are not free; the
+    # formula finder reads sideways words as upright glyphs, so theirs stay free.
+    formulas = [b.bbox for b in text.blocks if b.kind == "formula"]
+    free = [w for w in words if not any(_center_in(w[:4], box) for box in formulas)]
+    found = [(box, rows) for box, rows, _ in aligned_tables(free)]
+    for turn, sideways in sorted(turned.items()):
+        back = to_page(turn)
+        found += [(back(box), rows) for box, rows, _ in aligned_tables(sideways)]
+    for box, rows in found:
         md = render(rows)
         if md:
             _replace_blocks(text, box, md)
@@ -277,22 +294,38 @@ def _find_borderless(page: pymupdf.Page, text: PageText, rules: _Rules) -> None:
                 continue  # a ruled table's business
             if lines is None:
                 lines = unmerged_lines(page)
-            found = _booktabs(lines, left, right, top, mid, bottom)
+            # Shorter rules inside the header underline group headings (booktabs' cmidrule).
+            under = [(lo, hi, y) for (lo, hi), yy in rules.horizontal.items() for y in yy
+                     if top < y < mid and (lo, hi) != (left, right)]
+            found = _booktabs(lines, left, right, top, mid, bottom, under)
             if found is not None:
                 box, md = found
                 _replace_blocks(text, box, md)
             i += 3 if bottom is not None else 2
 
 
-def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: float,
-              bottom: float | None) -> tuple[tuple[float, float, float, float], str] | None:
-    """The table under a header between rules `top` and `mid`, as (bbox, Markdown), or None."""
+def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: float, bottom: float | None,
+              under: list[tuple[float, float, float]]) -> tuple[tuple[float, float, float, float], str] | None:
+    """The table under a header between rules `top` and `mid`, as (bbox, Markdown), or None.
+
+    `under`: (left, right, y) of shorter rules inside the header, under group headings."""
     def within(ln: Line, y0: float, y1: float) -> bool:
         cx, cy = (ln.bbox[0] + ln.bbox[2]) / 2, (ln.bbox[1] + ln.bbox[3]) / 2
         return left - 3 <= cx <= right + 3 and y0 <= cy <= y1
 
     header = _rows([ln for ln in lines if within(ln, top, mid)])
-    columns = _columns(header)
+    # A heading over a group of columns (above a row with two or more cells under
+    # it) spans them; the columns come from the cells under it.
+    # A rule just under a heading gives the width it spans.
+    reach = {id(ln): (ln.bbox[0], 0.0, ln.bbox[2], 0.0) for row in header for ln in row}
+    for row in header:
+        for ln in row:
+            for lo, hi, y in under:
+                if 0 <= y - ln.bbox[3] <= _UNDERLINE_GAP * ln.size and lo <= (ln.bbox[0] + ln.bbox[2]) / 2 <= hi:
+                    reach[id(ln)] = (lo, 0.0, hi, 0.0)
+    spanning = {id(ln) for upper, lower in zip(header, header[1:]) for ln in upper
+                if sum(1 for m in lower if _overlap(reach[id(ln)], m.bbox) > 0) >= 2}
+    columns = _columns([[ln for ln in row if id(ln) not in spanning] for row in header])
     if len(columns) < 2:
         return None
     below = _rows([ln for ln in lines if within(ln, mid, bottom if bottom is not None else float("inf"))])
@@ -312,12 +345,43 @@ def _booktabs(lines: list[Line], left: float, right: float, top: float, mid: flo
     filled = sum(1 for row in cells[len(header):] if sum(1 for c in row if c) >= 2)
     if len(body) < 2 or filled < _MIN_FILLED_ROWS * len(body):
         return None
-    head = [" ".join(c for c in col if c) for col in zip(*cells[:len(header)])]
-    md = markdown([head] + cells[len(header):])
+    if spanning:
+        head_cells = _spanned_header(header, columns, {i: reach[i] for i in spanning})
+        md = render(head_cells + [[Cell(t) for t in row] for row in cells[len(header):]])
+    else:
+        head = [" ".join(c for c in col if c) for col in zip(*cells[:len(header)])]
+        md = markdown([head] + cells[len(header):])
     if not md:
         return None
     last = max(ln.bbox[3] for row in body for ln in row)
     return (left, top, right, bottom if bottom is not None else last + 1), md
+
+
+def _spanned_header(header: list[list[Line]], columns: list[tuple[float, float]],
+                    spanning: dict[int, tuple[float, float, float, float]]) -> list[list[Cell]]:
+    """Header rows as cells, a group heading spanning the columns it reaches over."""
+    out: list[list[Cell]] = []
+    for row in header:
+        cells: list[Cell | None] = [Cell("", header=True) for _ in columns]
+        for ln in row:
+            if id(ln) in spanning:
+                cols = [i for i, c in enumerate(columns) if _overlap(spanning[id(ln)], (c[0], 0, c[1], 0)) > 0] or [0]
+            else:
+                cols = [_column(ln, columns)]
+            if cells[cols[0]] is None:
+                continue
+            first = cells[cols[0]]
+            first.text = f"{first.text} {ln.text}".strip()
+            for i in cols[1:]:
+                if cells[i] is not None and not cells[i].text:
+                    first.colspan += 1
+                    cells[i] = None
+        out.append([c for c in cells if c is not None])
+    return out
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    return min(a[2], b[2]) - max(a[0], b[0])
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -348,14 +412,19 @@ def _cells(row: list[Line], columns: list[tuple[float, float]]) -> list[str]:
     """Each line of the row in the column it overlaps most (or lies nearest)."""
     out = [""] * len(columns)
     for ln in row:
-        def fit(i: int) -> tuple[float, float]:
-            c0, c1 = columns[i]
-            overlap = min(ln.bbox[2], c1) - max(ln.bbox[0], c0)
-            return overlap, -abs((ln.bbox[0] + ln.bbox[2]) / 2 - (c0 + c1) / 2)
-
-        i = max(range(len(columns)), key=fit)
+        i = _column(ln, columns)
         out[i] = f"{out[i]} {ln.text}".strip()
     return out
+
+
+def _column(ln: Line, columns: list[tuple[float, float]]) -> int:
+    """The column the line overlaps most (or lies nearest)."""
+    def fit(i: int) -> tuple[float, float]:
+        c0, c1 = columns[i]
+        overlap = min(ln.bbox[2], c1) - max(ln.bbox[0], c0)
+        return overlap, -abs((ln.bbox[0] + ln.bbox[2]) / 2 - (c0 + c1) / 2)
+
+    return max(range(len(columns)), key=fit)
 
 
 def _center_in(bbox, box) -> bool:
