@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from corpusmill.parsers import glyph_shapes
+
 # Fonts TeX and office suites use for mathematics (CM/LM math italic,
 # symbols and extensions, AMS fonts, STIX/XITS/Cambria Math, tx/px fonts).
 MATH_FONT = re.compile(
@@ -46,7 +48,7 @@ _GREEK = {
     "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta", "Ω": "Omega", "µ": "mu", "ǫ": "epsilon",
 }
 _SYMBOLS = {
-    "−": "-", "·": r"\cdot", "⋅": r"\cdot", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
+    "−": "-", "–": "-", "·": r"\cdot", "⋅": r"\cdot", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
     "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv", "∼": r"\sim", "≃": r"\simeq",
     "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg", "→": r"\rightarrow", "←": r"\leftarrow",
     "↔": r"\leftrightarrow", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow",
@@ -156,7 +158,7 @@ def glyphs_in(chars_by_line: list[dict], box: tuple[float, float, float, float])
 def page_chars(page: pymupdf.Page, flags: int) -> list[dict]:
     """All glyphs of a page with font and size (rawdict), in content order."""
     out = []
-    for b in page.get_text("rawdict", flags=flags)["blocks"]:
+    for b in glyph_shapes.repair(page, page.get_text("rawdict", flags=flags), flags)["blocks"]:
         if b.get("type") != 0:
             continue
         for line in b["lines"]:
