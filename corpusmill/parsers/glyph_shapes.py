@@ -34,6 +34,9 @@ _PROBE = 96
 _MARGIN = 0.08
 # ... and fits well in itself (1 - cosine similarity of blurred ink, plus box term).
 _GOOD_FIT = 0.30
+# A claim this far from the glyph's shape is wrong beyond doubt ("z" on a plus sign); nearer
+# misfits may be the matcher's (italic a and alpha).
+_BAD_FIT = 0.40
 # The same for a piece of a big delimiter (compared with whole stand-ins, so less alike).
 _GOOD_TALL_FIT = 0.50
 # Weight of the glyph's box (top, bottom, width in em) against its shape.
@@ -64,8 +67,8 @@ _EMBEDDED = frozenset(("cff", "pfa", "pfb", "ttf", "otf", "cid", "t1"))
 @dataclass(slots=True)
 class _Font:
     handle: object | None  # MuPDF font from the embedded program; None when it cannot be loaded
-    # glyph id -> (the character its shape shows, None to keep MuPDF's; whether MuPDF had none)
-    verdicts: dict[int, tuple[str | None, bool]] = field(default_factory=dict)
+    verdicts: dict[int, str | None] = field(default_factory=dict)  # glyph id -> the character it shows
+    far: int = 0  # misfits beyond doubt
     fits: int = 0
     misfits: int = 0
     seen: set[str] = field(default_factory=lambda: {" "})  # characters whose glyphs have a verdict
@@ -78,12 +81,12 @@ class _Font:
     def miscoded(self) -> bool:
         """Most glyphs checked show another character than claimed: the font's map is wrong.
         (A lone misfit in a font whose other glyphs fit is the matcher's error, not the font's.)"""
-        return self.misfits > 0 and self.misfits >= self.fits
+        return self.far > 0 and self.misfits >= self.fits
 
     @property
     def applies(self) -> bool:
         """Some glyph of the font reads as another character than MuPDF's."""
-        return any(new is not None and (self.miscoded or unmapped) for new, unmapped in self.verdicts.values())
+        return self.miscoded and any(new is not None for new in self.verdicts.values())
 
 
 @dataclass(slots=True)
@@ -192,12 +195,13 @@ def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
                     continue
                 claim = chr(ucs) if 32 < ucs < 0x110000 else _UNMAPPED
                 verdict, fit = _read(font.handle, gid, claim)
-                font.verdicts[gid] = (verdict, claim == _UNMAPPED or "\ue000" <= claim <= "\uf8ff")
+                font.verdicts[gid] = verdict
                 font.fits += fit > 0
                 font.misfits += fit < 0
+                font.far += fit < -1
                 font.seen.update(claim + unicodedata.normalize("NFKC", claim))
-            new, unmapped = font.verdicts[gid]
-            if new is not None and (font.miscoded or unmapped):
+            new = font.verdicts[gid]
+            if new is not None and font.miscoded:
                 fixes[(span["font"], round(origin[0], 1), round(origin[1], 1))] = new
         if font.miscoded:
             symbolic.add(span["font"])
@@ -216,7 +220,7 @@ def _load(doc: pymupdf.Document, xref: int):
 
 def _read(handle, gid: int, claim: str) -> tuple[str | None, int]:
     """(the character the glyph's shape shows best, if well enough; whether the claim fits:
-    1 it does, -1 it does not, 0 nothing to compare it with)."""
+    1 it does, -1 it does not, -2 it is far off, 0 nothing to compare it with)."""
     shape = _shape(handle, gid)
     if shape is None:
         return None, 0
@@ -237,7 +241,7 @@ def _read(handle, gid: int, claim: str) -> tuple[str | None, int]:
     own = min(dist[i] for i in atlas.index[claim])
     if best_char is None or best_char.lower() == claim.lower() or own <= dist[best] + _MARGIN:
         return None, 1  # (small capitals show a claimed lower-case letter as a capital)
-    return best_char, -1
+    return best_char, -2 if own >= _BAD_FIT else -1
 
 
 @dataclass(slots=True)
