@@ -108,6 +108,11 @@ class Atom:
         return (self.x0 + self.x1) / 2
 
 
+def words(text: str) -> list[str]:
+    """Prose words of the text (four letters or more, function names aside)."""
+    return [w for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)]
+
+
 def has_words(text: str) -> bool:
     """Prose words (four letters or more, any script) in the text."""
     return bool(_WORD.search(text))
@@ -231,6 +236,10 @@ def _atom(c: dict) -> Atom | None:
         _, y0, _, y1 = c["bbox"]
         return Atom(latex, x0, x1, y0, y1, base, size, neutral=True,
                     op=latex if latex in _LIMIT_OPS else "", char=ch)
+    _, y0, _, y1 = c["bbox"]
+    if latex in _PIECES and y1 - y0 > _TALL * size:
+        # A big delimiter set from a text or symbol font (not an extension font): its box is its own.
+        return Atom(latex, x0, x1, y0, y1, base, size, neutral=True, char=ch)
     return Atom(latex, x0, x1, base - 0.7 * size, base + 0.2 * size, base, size, char=ch)
 
 
@@ -284,21 +293,28 @@ def _columns(atoms: list[Atom]) -> list[tuple[float, float]]:
 
 
 def _pair_delimiters(atoms: list[Atom]) -> None:
-    """Unmapped big delimiters of an extension font: alternately opening and closing."""
-    delims = sorted((a for a in atoms if a.latex in ("?delim", "?bar")), key=lambda a: a.x0)
+    """Big delimiters of an extension font: pieces of one tall delimiter joined (top, middle and
+    bottom glyphs stacked at one x), unmapped ones alternately opening and closing."""
+    delims = sorted((a for a in atoms if a.latex in ("?delim", "?bar") or a.neutral and a.latex in _PIECES),
+                    key=lambda a: a.x0)
     depth = 0
     prev: Atom | None = None
     for a in delims:
-        if prev is not None and a.x0 < prev.x1:  # another piece of the same tall delimiter
-            a.latex = ""
+        if prev is not None and a.x0 < prev.x1 and (a.latex == prev.latex or a.latex in ("?delim", "?bar")):
+            a.latex = ""  # another piece of the same tall delimiter
             prev.top, prev.bottom = min(prev.top, a.top), max(prev.bottom, a.bottom)
             continue
         if a.latex == "?bar":
             a.latex = "|"
-        else:
+        elif a.latex == "?delim":
             a.latex = "(" if depth == 0 else ")"
             depth = 1 - depth
         prev = a
+
+
+# A delimiter glyph whose box is this many times its font size is a big one.
+_TALL = 1.3
+_PIECES = frozenset(("(", ")", "[", "]", "|", r"\{", r"\}", r"\|"))
 
 
 def _accents(atoms: list[Atom]) -> list[Atom]:
