@@ -423,7 +423,8 @@ def _own_line(stack: list[Atom], atoms: list[Atom], x0: float, x1: float, others
     (glyphs over the next fraction's rule on the same axis belong to that fraction)."""
     if not stack:
         return stack
-    base, size = stack[0].base, stack[0].size
+    # Its baseline is its glyphs' (a big delimiter's origin may sit on the formula's axis).
+    base, size = _main_base(stack), max(a.size for a in stack)
     for a in atoms:
         if a.neutral or any(a is b for b in stack) or abs(a.base - base) > 0.2 * size:
             continue
