@@ -58,7 +58,6 @@ _CLAIMS_ONLY = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäå
 # Delimiters and operators TeX and office suites also set big: stand-ins drawn taller.
 _STRETCH = {**{c: (1.0, 2.0, 3.0) for c in "()[]{}|‖⟨⟩〈〉"}, **{c: (1.0, 1.5) for c in "∑∏∫√"}}
 _UNMAPPED = "\ufffd"
-_NO_CLAIM = frozenset((0xFFFD, 0, -1))
 # Span key marking text in a font whose map had to be read by shape: a symbol font.
 SYMBOLIC = "symbolic"
 # Font programs MuPDF can draw a glyph of by its id (not Type3, not the standard fonts it substitutes).
@@ -87,7 +86,7 @@ class _Font:
     @property
     def applies(self) -> bool:
         """Some glyph of the font reads as another character than MuPDF's."""
-        return any(new is not None for new in self.verdicts.values())
+        return self.miscoded and any(new is not None for new in self.verdicts.values())
 
 
 @dataclass(slots=True)
@@ -202,8 +201,7 @@ def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
                 font.far += fit < -1
                 font.seen.update(claim + unicodedata.normalize("NFKC", claim))
             new = font.verdicts[gid]
-            # A glyph MuPDF has no character for takes its shape's in any font.
-            if new is not None and (font.miscoded or ucs in _NO_CLAIM or 0xE000 <= ucs <= 0xF8FF):
+            if new is not None and font.miscoded:
                 fixes[(span["font"], round(origin[0], 1), round(origin[1], 1))] = new
         if font.miscoded:
             symbolic.add(span["font"])

@@ -228,6 +228,9 @@ def _atom(c: dict) -> Atom | None:
         return Atom(latex, x0, x1, base, base + height, base + 0.7 * height, size, neutral=True,
                     op=latex if latex in _LIMIT_OPS else "", char=ch)
     if ch == "\ufffd" or ord(ch) < 32 or "\ue000" <= ch <= "\uf8ff":
+        _, y0, _, y1 = c["bbox"]
+        if y1 - y0 > _TALL * size:  # an unmapped glyph taller than its font: a big delimiter
+            return Atom("?delim", x0, x1, y0, y1, base, size, neutral=True, char=ch)
         return None
     nf = unicodedata.normalize("NFKC", ch)
     greek = _GREEK.get(ch) or _GREEK.get(nf)
