@@ -36,7 +36,7 @@ _MARGIN = 0.08
 _GOOD_FIT = 0.30
 # A claim this far from the glyph's shape is wrong beyond doubt ("z" on a plus sign); nearer
 # misfits may be the matcher's (italic a and alpha).
-_BAD_FIT = 0.40
+_BAD_FIT = 0.50
 # The same for a piece of a big delimiter (compared with whole stand-ins, so less alike).
 _GOOD_TALL_FIT = 0.50
 # Weight of the glyph's box (top, bottom, width in em) against its shape.
@@ -58,6 +58,9 @@ _CLAIMS_ONLY = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäå
 # Delimiters and operators TeX and office suites also set big: stand-ins drawn taller.
 _STRETCH = {**{c: (1.0, 2.0, 3.0) for c in "()[]{}|‖⟨⟩〈〉"}, **{c: (1.0, 1.5) for c in "∑∏∫√"}}
 _UNMAPPED = "\ufffd"
+# Spellings of one sign that fonts draw alike (a claim of one is no misfit for a glyph of another).
+_VARIANT = {c: group[0] for group in ("~∼˜", "-−–‐", "*∗", "'’′", "\"”″", "·•∙⋅", "|∣", "^ˆ", "°∘")
+            for c in group}
 # Span key marking text in a font whose map had to be read by shape: a symbol font.
 SYMBOLIC = "symbolic"
 # Font programs MuPDF can draw a glyph of by its id (not Type3, not the standard fonts it substitutes).
@@ -176,8 +179,9 @@ def _needs_trace(state: _DocState, suspects: dict[str, int], data: dict) -> bool
 def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
                 symbolic: set[str]) -> dict[tuple, str]:
     """{(font name, origin x, origin y): character} for the page's glyphs read differently by shape;
-    the names of miscoded fonts go into `symbolic`."""
-    fixes: dict[tuple, str] = {}
+    the names of miscoded fonts go into `symbolic`. All the page's glyphs are judged before any
+    is changed, so a font's first glyphs follow the verdict its others give."""
+    placed: list[tuple[str, _Font, int, tuple]] = []
     for span in page.get_texttrace():
         xref = suspects.get(span["font"])
         if xref is None:
@@ -200,11 +204,15 @@ def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
                 font.misfits += fit < 0
                 font.far += fit < -1
                 font.seen.update(claim + unicodedata.normalize("NFKC", claim))
-            new = font.verdicts[gid]
-            if new is not None and font.miscoded:
-                fixes[(span["font"], round(origin[0], 1), round(origin[1], 1))] = new
-        if font.miscoded:
-            symbolic.add(span["font"])
+            placed.append((span["font"], font, gid, origin))
+    fixes: dict[tuple, str] = {}
+    for name, font, gid, origin in placed:
+        if not font.miscoded:
+            continue
+        symbolic.add(name)
+        new = font.verdicts[gid]
+        if new is not None:
+            fixes[(name, round(origin[0], 1), round(origin[1], 1))] = new
     return fixes
 
 
@@ -239,9 +247,14 @@ def _read(handle, gid: int, claim: str) -> tuple[str | None, int]:
     if claim not in atlas.index:
         return best_char, 0
     own = min(dist[i] for i in atlas.index[claim])
-    if best_char is None or best_char.lower() == claim.lower() or own <= dist[best] + _MARGIN:
-        return None, 1  # (small capitals show a claimed lower-case letter as a capital)
+    if best_char is None or _same(best_char, claim) or own <= dist[best] + _MARGIN:
+        return None, 1
     return best_char, -2 if own >= _BAD_FIT else -1
+
+
+def _same(a: str, b: str) -> bool:
+    """One sign in two spellings: a letter in either case (small capitals), variants of a sign."""
+    return a.lower() == b.lower() or _VARIANT.get(a, a) == _VARIANT.get(b, b)
 
 
 @dataclass(slots=True)

@@ -84,7 +84,7 @@ _BULLET = re.compile(r"[•●○◦■□▪▫‣∙·➢►▶✓\uf000-\uf0f
 _TEX_SOURCE = re.compile(r"\\[A-Za-z]")
 _LEADER = re.compile(r"[.·⋅…]{4,}|(?:\.\s?){4,}")
 # Signs of a misread layout: a script holding only punctuation, an empty pair.
-_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=^_]*\}|\(\s*\)|\[\]|\|{3,}|^\W*$")
+_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=^_]*\}|[_^]{2}|\(\s*\)|\[\]|\|{3,}|^\W*$")
 _EQ_NUMBER = re.compile(r"^\(\d{1,3}[a-z]?\)$")
 # A rule is a horizontal line or thin filled rectangle.
 _RULE_THICKNESS = 1.6
@@ -333,7 +333,10 @@ def _accents(atoms: list[Atom]) -> list[Atom]:
                 if 0 <= j < len(atoms) and j not in skip and (j > i or out and out[-1] is atoms[j]):
                     b = atoms[j]
                     overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-                    raised = a.char != "→" or a.base < b.base - 0.3 * b.size or a.size < 0.8 * b.size
+                    # An arrow is a vector accent when raised, smaller, or set over its letter
+                    # (a relation arrow stands beside its neighbours, never over one).
+                    raised = (a.char != "→" or a.base < b.base - 0.3 * b.size or a.size < 0.8 * b.size
+                              or overlap > 0.6 * min(a.x1 - a.x0, b.x1 - b.x0))
                     if overlap > 0.3 * min(a.x1 - a.x0, b.x1 - b.x0) and raised and not b.neutral:
                         acc = Atom(f"\\{kind}{{{b.latex}}}", min(a.x0, b.x0), max(a.x1, b.x1), b.top, b.bottom,
                                    b.base, b.size, char=b.char)
