@@ -41,9 +41,11 @@ _BAD_FIT = 0.50
 _GOOD_TALL_FIT = 0.50
 # Weight of the glyph's box (top, bottom, width in em) against its shape.
 _BOX_WEIGHT = 0.25
-# A font with this many glyphs that fit their claims, three times as many as do not, is trusted
-# (the reference fonts' shapes differ from a font's own: a few misfits are the matcher's).
+# A font with this many glyphs compared with their claims and none far off is trusted (nearer
+# misfits are the matcher's: the reference fonts' shapes differ from a font's own).
 _TRUST_AFTER = 4
+# ... and one with this many glyphs judged and not found miscoded (a text or CJK font).
+_MAX_READ = 32
 # Reference fonts shipped in the PyMuPDF wheel; Symbol only for non-ASCII
 # characters (its ASCII codes hold Greek letters).
 _REFERENCE_FONTS = ("tiro", "tiit", "helv", "symb")
@@ -72,13 +74,16 @@ class _Font:
     handle: object | None  # MuPDF font from the embedded program; None when it cannot be loaded
     verdicts: dict[int, str | None] = field(default_factory=dict)  # glyph id -> the character it shows
     far: int = 0  # misfits beyond doubt
+    claims: int = 0  # glyphs with a character claimed (not U+FFFD or private use)
     fits: int = 0
     misfits: int = 0
     seen: set[str] = field(default_factory=lambda: {" "})  # characters whose glyphs have a verdict
 
     @property
     def trusted(self) -> bool:
-        return self.fits >= _TRUST_AFTER and self.fits >= 3 * self.misfits
+        if len(self.verdicts) >= _MAX_READ and not self.miscoded:
+            return True  # a large font that reads as it claims, its misfits the matcher's
+        return self.far == 0 and self.claims >= _TRUST_AFTER
 
     @property
     def miscoded(self) -> bool:
@@ -200,6 +205,7 @@ def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
                 claim = chr(ucs) if 32 < ucs < 0x110000 else _UNMAPPED
                 verdict, fit = _read(font.handle, gid, claim)
                 font.verdicts[gid] = verdict
+                font.claims += claim != _UNMAPPED and not "\ue000" <= claim <= "\uf8ff"
                 font.fits += fit > 0
                 font.misfits += fit < 0
                 font.far += fit < -1
