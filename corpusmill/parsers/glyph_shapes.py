@@ -18,6 +18,7 @@ characters of fonts not yet trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -120,7 +121,7 @@ def repair(page: pymupdf.Page, data: dict, flags: int) -> dict:
     names = {s["font"] for b in data["blocks"] for ln in b.get("lines", ()) for s in ln["spans"]}
     if names <= state.cleared:
         return data
-    suspects = _suspect_fonts(state, page)
+    suspects = _suspect_fonts(state, page, names)
     if not suspects or not _needs_trace(state, suspects, data):
         return data
     symbolic: set[str] = set()
@@ -155,16 +156,31 @@ def _state(doc: pymupdf.Document) -> _DocState:
     return s
 
 
-def _suspect_fonts(state: _DocState, page: pymupdf.Page) -> dict[str, int]:
-    """{font name as spans carry it: xref} of the page's embedded fonts without a ToUnicode map."""
+def _suspect_fonts(state: _DocState, page: pymupdf.Page, names: set[str]) -> dict[str, int]:
+    """{font name as spans carry it: xref} for the page's embedded fonts not yet trusted.
+
+    Spans carry the font program's own name ("DejaVuSerif"), the page its BaseFont
+    ("ABCDEF+DejaVu Serif Book"): they are matched with case, spacing and subset tag
+    dropped, one a prefix of the other, where that picks one font.
+    """
+    embedded = [(_key(basefont.split("+", 1)[-1]), xref) for xref, ext, _t, basefont, *_ in page.get_fonts()
+                if ext in _EMBEDDED]
     out: dict[str, int] = {}
-    for xref, ext, _type, basefont, *_ in page.get_fonts():
-        name = basefont.split("+", 1)[-1]
-        if ext in _EMBEDDED:
-            out[name] = xref if name not in out else -1  # two fonts of one name: which is which is unknown
-        elif name not in out:
-            state.cleared.add(name)  # drawn from a standard font: its map is MuPDF's own
-    return {n: x for n, x in out.items() if x > 0 and not (x in state.fonts and state.fonts[x].trusted)}
+    for name in names - state.cleared:
+        key = _key(name)
+        exact = {x for k, x in embedded if k == key}
+        near = exact or {x for k, x in embedded if k and key and (k.startswith(key) or key.startswith(k))}
+        if len(near) != 1:
+            state.cleared.add(name)  # a standard font drawn by MuPDF, or no telling which program it is
+            continue
+        xref = near.pop()
+        if not (xref in state.fonts and state.fonts[xref].trusted):
+            out[name] = xref
+    return out
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 def _needs_trace(state: _DocState, suspects: dict[str, int], data: dict) -> bool:
@@ -236,8 +252,8 @@ def _read(handle, gid: int, claim: str) -> tuple[str | None, int]:
     """(the character the glyph's shape shows best, if well enough; whether the claim fits:
     1 it does, -1 it does not, -2 it is far off, 0 nothing to compare it with)."""
     shape = _shape(handle, gid)
-    if shape is None:
-        return None, 0
+    if shape is None:  # no ink: a space, whatever a wrong map says
+        return (" " if claim == _UNMAPPED else None), 0
     vec, box = shape
     atlas = _atlas()
     # einsum, not BLAS: a product this small is slower through a thread pool on a busy machine.

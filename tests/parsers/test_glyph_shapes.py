@@ -69,3 +69,40 @@ def test_tall_bar_pieces_of_an_extension_font_stay_one_bar():
     rows = _displayed(_parse(PDF_REAL / "mineru__demo2.pdf"))
     assert any(r"F_{q}^{i-1}|D_{q}^{i-1}-d_{p}|" in r for r in rows)
     assert not any("||" in r for r in rows)
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+_LIES = "WcnbzPQ5xRTKLM"
+
+
+def _lying_pdf(formula: str) -> bytes:
+    """A page whose formula is set in an embedded font (not one of the reference fonts) whose
+    ToUnicode map sends every glyph to an ASCII letter or digit, and spaces to a control code."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=200)
+    page.insert_text((20, 40), "The energy of the state is written as follows in this paper:", fontname="tiro",
+                     fontsize=10)
+    page.insert_font(fontname="F0", fontfile=str(DEJAVU))
+    page.insert_text((60, 80), formula, fontname="F0", fontsize=12)
+    page.insert_text((20, 120), "where the parameters are chosen freely by the reader.", fontname="tiro", fontsize=10)
+    gids: list[int] = []
+    for span in page.get_texttrace():
+        gids += [gid for ucs, gid, *_ in span["chars"] if "DejaVu" in span["font"] and ucs != 32 and gid not in gids]
+    pairs = "".join(f"<{g:04x}> <{ord(_LIES[i % len(_LIES)]):04x}>\n" for i, g in enumerate(gids))
+    cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo <</Registry(Adobe)/Ordering(UCS)/Supplement 0>> def\n/CMapName /Adobe-Identity-UCS def\n"
+            "/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+            f"{len(gids)} beginbfchar\n{pairs}endbfchar\nendcmap\n"
+            "CMapName currentdict /CMap defineresource pop\nend\nend\n")
+    font = next(x for x, _e, _t, base, *_ in page.get_fonts() if "DejaVu" in base)
+    doc.update_stream(int(doc.xref_get_key(font, "ToUnicode")[1].split()[0]), cmap.encode())
+    return doc.tobytes()
+
+
+@pytest.mark.skipif(not DEJAVU.is_file(), reason="DejaVu Serif (Debian fonts-dejavu-core) not installed")
+def test_any_font_with_a_lying_map_is_read_by_shape():
+    content = _lying_pdf("Φ(x) = α + β − γ × 2")
+    assert "Φ" not in pymupdf.open("pdf", content)[0].get_text()  # MuPDF believes the map
+    text = parse_document(content, "application/pdf", ParseConfig(), PageReader()).text
+    assert _displayed(text) == [r"\Phi(x)=\alpha+\beta-\gamma\times2"]
+    assert "The energy of the state is written as follows in this paper:" in text
