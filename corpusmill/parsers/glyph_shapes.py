@@ -1,25 +1,28 @@
 """Read glyphs whose font gives no usable Unicode by their shapes.
 
-Publishers' and old PostScript drivers' math fonts often come without a
-ToUnicode map and with glyph names that say nothing ("C12") or lie ("z" for
-a plus sign, "eth" for a parenthesis): MuPDF then reports "W x,y,z ð Þ~ U0"
-for "Φ(x,y,z) = U0". The shape is still right. For each embedded font
-without a ToUnicode map, each glyph it draws is rendered once (by glyph id,
-from the font program) and compared with an atlas of the candidate
-characters rendered from the fonts that ship inside PyMuPDF (Nimbus Times
-roman and italic, Nimbus Sans, Standard Symbols). The character MuPDF claims
-is kept unless another fits clearly better and well enough; a font whose
-first glyphs all fit their claims is trusted and not looked at again.
+Publishers' math fonts often carry Unicode maps that lie, or none, with glyph
+names that say nothing ("C12") or lie too ("z" for a plus sign, "eth" for a
+parenthesis): MuPDF then reports "W x,y,z ð Þ~ U0" for "Φ(x,y,z) = U0". The
+shapes are still right. Each glyph an embedded font draws (by glyph id, from
+the font program) is rendered once per document and compared with an atlas of
+candidate characters rendered from the fonts inside the PyMuPDF wheel (Nimbus
+Roman upright and italic, Nimbus Sans, Standard Symbols): blurred ink fitted
+into a small square (cosine distance) plus its box in em. A glyph fits its
+claim unless another character fits clearly better and well in itself.
 
-Verdicts are kept per document (font object number, glyph id), so a glyph is
-rendered at most once per document; a page pays only a scan of its spans for
-characters of fonts not yet trusted.
+A font is miscoded when some claim is far off its glyph's shape and misfits
+are at least as many as fits; only then are its glyphs read as their shapes
+show (a lone near misfit in a sound font, italic a for alpha, is the
+matcher's). A font whose first glyphs show nothing far off is trusted and not
+looked at again, so a TeX document pays a few renders per font; a page pays a
+glyph trace only while a font on it is still being judged or was miscoded.
+Type3 fonts and the standard fonts MuPDF draws itself are not judged.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -125,7 +128,10 @@ def repair(page: pymupdf.Page, data: dict, flags: int) -> dict:
     if not suspects or not _needs_trace(state, suspects, data):
         return data
     symbolic: set[str] = set()
-    fixes = _page_fixes(state, page, suspects, symbolic)
+    try:
+        fixes = _page_fixes(state, page, suspects, symbolic)
+    except Exception:  # a font program MuPDF cannot draw from: the text stands as MuPDF read it
+        return data
     state.cleared.update(n for n, x in suspects.items() if x in state.fonts and state.fonts[x].trusted)
     if not fixes:
         return data

@@ -77,6 +77,7 @@ MATH_SYMBOLS = frozenset("∑∏∫∮√∂∇∞≤≥≠≈≡∼≃≅∝≪
 # Relations and big operators; a minus sign alone is no evidence (negative numbers in tables).
 _RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆×·∑∫√")
 # Prose: runs of four letters of any script (function names aside), CJK characters.
+_OPEN_END = frozenset("+-−=×·")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _SHORT_WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -127,9 +128,14 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     if not n or _LEADER.search(compact) or _TEX_SOURCE.search(text) or _BULLET.match(compact):
         return False
     words = sum(len(w) for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)) + len(_CJK.findall(text))
+    symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
+    # An equation broken off at an operator (the rest, a fraction, stands beside it): no prose line
+    # ends so. Its one "word" may be a letter glued to its subscript ("Nzero").
+    if (compact[-1] in _OPEN_END and any(c in _RELATIONS for c in compact) and math_chars + symbols >= 3
+            and words <= 0.5 * n):
+        return True
     if words > 0.3 * n:
         return False
-    symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
     if math_chars + symbols >= 0.5 * n:
         return True
     relation = any(c in _RELATIONS for c in compact)
