@@ -48,8 +48,9 @@ _BOX_WEIGHT = 0.25
 # A font with this many glyphs compared with their claims and none far off is trusted (nearer
 # misfits are the matcher's: the reference fonts' shapes differ from a font's own).
 _TRUST_AFTER = 4
-# ... and one with this many glyphs judged and not found miscoded (a text or CJK font).
-_MAX_READ = 32
+# A font program with more glyphs than this is a text font, not judged: the symbol fonts whose maps
+# lie are small subsets, and a text font whose map lies (a shifted cipher) is the OCR route's.
+_MAX_GLYPHS = 32
 # Reference fonts shipped in the PyMuPDF wheel; Symbol only for non-ASCII
 # characters (its ASCII codes hold Greek letters).
 _REFERENCE_FONTS = ("tiro", "tiit", "helv", "symb")
@@ -71,11 +72,13 @@ _VARIANT = {c: group[0] for group in ("~∼˜", "-−–‐", "*∗", "'’′",
 SYMBOLIC = "symbolic"
 # Font programs MuPDF can draw a glyph of by its id (not Type3, not the standard fonts it substitutes).
 _EMBEDDED = frozenset(("cff", "pfa", "pfb", "ttf", "otf", "cid", "t1"))
+_COUNTED = frozenset(("cff", "pfa", "pfb", "t1"))
 
 
 @dataclass(slots=True)
 class _Font:
     handle: object | None  # MuPDF font from the embedded program; None when it cannot be loaded
+    glyphs: int = 0  # glyphs in the font program (0: not known, a TrueType subset keeps empty slots)
     verdicts: dict[int, str | None] = field(default_factory=dict)  # glyph id -> the character it shows
     far: int = 0  # misfits beyond doubt
     claims: int = 0  # glyphs with a character claimed (not U+FFFD or private use)
@@ -85,8 +88,10 @@ class _Font:
 
     @property
     def trusted(self) -> bool:
-        if len(self.verdicts) >= _MAX_READ and not self.miscoded:
-            return True  # a large font that reads as it claims, its misfits the matcher's
+        if self.glyphs > _MAX_GLYPHS:
+            return True  # a text font's many glyphs: not judged (symbol fonts in disguise are small)
+        if self.glyphs and not self.miscoded and len(self.verdicts) >= self.glyphs - 1:
+            return True  # every glyph judged (.notdef aside)
         return self.far == 0 and self.claims >= _TRUST_AFTER
 
     @property
@@ -106,6 +111,7 @@ class _DocState:
     doc: pymupdf.Document
     fonts: dict[int, _Font] = field(default_factory=dict)  # font xref -> its verdicts
     cleared: set[str] = field(default_factory=set)  # font names with nothing (left) to check
+    kinds: dict[int, str] = field(default_factory=dict)  # font xref -> its program's kind (cff, ttf, ...)
 
 
 # The documents being read (one, or two while a turned page's scratch copy is read).
@@ -169,8 +175,11 @@ def _suspect_fonts(state: _DocState, page: pymupdf.Page, names: set[str]) -> dic
     ("ABCDEF+DejaVu Serif Book"): they are matched with case, spacing and subset tag
     dropped, one a prefix of the other, where that picks one font.
     """
-    embedded = [(_key(basefont.split("+", 1)[-1]), xref) for xref, ext, _t, basefont, *_ in page.get_fonts()
-                if ext in _EMBEDDED]
+    embedded = []
+    for xref, ext, _t, basefont, *_ in page.get_fonts():
+        if ext in _EMBEDDED:
+            embedded.append((_key(basefont.split("+", 1)[-1]), xref))
+            state.kinds[xref] = ext
     out: dict[str, int] = {}
     for name in names - state.cleared:
         key = _key(name)
@@ -215,7 +224,10 @@ def _page_fixes(state: _DocState, page: pymupdf.Page, suspects: dict[str, int],
             continue
         font = state.fonts.get(xref)
         if font is None:
-            font = state.fonts[xref] = _Font(_load(state.doc, xref))
+            handle = _load(state.doc, xref)
+            # Type 1 and CFF subsets hold only the glyphs used; TrueType subsets keep every glyph slot.
+            counted = handle is not None and state.kinds.get(xref) in _COUNTED
+            font = state.fonts[xref] = _Font(handle, handle.m_internal.glyph_count if counted else 0)
         if font.handle is None:
             continue
         for ucs, gid, origin, _bbox in span["chars"]:

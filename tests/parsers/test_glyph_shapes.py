@@ -85,6 +85,7 @@ def _lying_pdf(formula: str) -> bytes:
     page.insert_font(fontname="F0", fontfile=str(DEJAVU))
     page.insert_text((60, 80), formula, fontname="F0", fontsize=12)
     page.insert_text((20, 120), "where the parameters are chosen freely by the reader.", fontname="tiro", fontsize=10)
+    doc.subset_fonts()  # as typesetters embed them: the glyphs used, not the whole font
     gids: list[int] = []
     for span in page.get_texttrace():
         gids += [gid for ucs, gid, *_ in span["chars"] if "DejaVu" in span["font"] and ucs != 32 and gid not in gids]
