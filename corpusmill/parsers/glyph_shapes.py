@@ -96,8 +96,8 @@ class _Font:
 
     @property
     def miscoded(self) -> bool:
-        """Most glyphs checked show another character than claimed: the font's map is wrong.
-        (A lone misfit in a font whose other glyphs fit is the matcher's error, not the font's.)"""
+        """Some glyph is far off its claim and misfits are at least as many as fits: the map is wrong.
+        (Near misfits in a font whose other glyphs fit are the matcher's, not the font's.)"""
         return self.far > 0 and self.misfits >= self.fits
 
     @property
