@@ -16,6 +16,7 @@ from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText
 # A line this short without words may be part of a formula next to it.
 _SMALL_LINE = 14
 _MAX_REGION_LINES = 40
+_MATHY_LINE = 40
 
 
 def has_math(pt: PageText) -> bool:
@@ -64,7 +65,7 @@ def _regions(entries: list[Line], flagged: list[bool]) -> list[list[int]]:
     """Formula lines grouped with touching formula lines and small neighbours."""
     n = len(entries)
     member = [i for i in range(n) if flagged[i]]
-    small = [i for i in range(n) if not flagged[i] and _small(entries[i])]
+    small = [i for i in range(n) if not flagged[i] and (_small(entries[i]) or _mathy(entries[i]))]
     groups = [[i] for i in member]
     changed = True
     while changed:
@@ -94,6 +95,12 @@ def _regions(entries: list[Line], flagged: list[bool]) -> list[list[int]]:
 def _small(line: Line) -> bool:
     text = line.text.replace(" ", "")
     return 0 < len(text) <= _SMALL_LINE and not math_latex.has_words(line.text)
+
+
+def _mathy(line: Line) -> bool:
+    """A short run of math glyphs with at most one word (a script glued to its base: "Thalf"),
+    which joins a formula beside it; alone it is no formula."""
+    return line.math_chars > 0 and len(line.text) <= _MATHY_LINE and len(math_latex.words(line.text)) <= 1
 
 
 def _size(entries: list[Line], idx: list[int]) -> float:

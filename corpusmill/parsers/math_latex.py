@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pymupdf
 
+from corpusmill.parsers import glyph_shapes
+
 # Fonts TeX and office suites use for mathematics (CM/LM math italic,
 # symbols and extensions, AMS fonts, STIX/XITS/Cambria Math, tx/px fonts).
 MATH_FONT = re.compile(
@@ -46,7 +48,7 @@ _GREEK = {
     "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "∆": "Delta", "Ω": "Omega", "µ": "mu", "ǫ": "epsilon",
 }
 _SYMBOLS = {
-    "−": "-", "·": r"\cdot", "⋅": r"\cdot", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
+    "−": "-", "–": "-", "·": r"\cdot", "⋅": r"\cdot", "×": r"\times", "÷": r"\div", "±": r"\pm", "∓": r"\mp",
     "≤": r"\leq", "≥": r"\geq", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv", "∼": r"\sim", "≃": r"\simeq",
     "≅": r"\cong", "∝": r"\propto", "≪": r"\ll", "≫": r"\gg", "→": r"\rightarrow", "←": r"\leftarrow",
     "↔": r"\leftrightarrow", "⇒": r"\Rightarrow", "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow",
@@ -75,6 +77,7 @@ MATH_SYMBOLS = frozenset("∑∏∫∮√∂∇∞≤≥≠≈≡∼≃≅∝≪
 # Relations and big operators; a minus sign alone is no evidence (negative numbers in tables).
 _RELATIONS = frozenset("=<>≤≥≠≈≡∼≃≅∝≪≫→←↔⇒⇔∈⊂⊆×·∑∫√")
 # Prose: runs of four letters of any script (function names aside), CJK characters.
+_OPEN_END = frozenset("+-−=×·")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _SHORT_WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -82,7 +85,7 @@ _BULLET = re.compile(r"[•●○◦■□▪▫‣∙·➢►▶✓\uf000-\uf0f
 _TEX_SOURCE = re.compile(r"\\[A-Za-z]")
 _LEADER = re.compile(r"[.·⋅…]{4,}|(?:\.\s?){4,}")
 # Signs of a misread layout: a script holding only punctuation, an empty pair.
-_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=^_]*\}|\(\s*\)|\[\]|\|{3,}|^\W*$")
+_IMPLAUSIBLE = re.compile(r"[_^]\{[()\[\]|.,;:=^_]*\}|[_^]{2}|\(\s*\)|\[\]|\|{3,}|^\W*$")
 _EQ_NUMBER = re.compile(r"^\(\d{1,3}[a-z]?\)$")
 # A rule is a horizontal line or thin filled rectangle.
 _RULE_THICKNESS = 1.6
@@ -106,6 +109,11 @@ class Atom:
         return (self.x0 + self.x1) / 2
 
 
+def words(text: str) -> list[str]:
+    """Prose words of the text (four letters or more, function names aside)."""
+    return [w for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)]
+
+
 def has_words(text: str) -> bool:
     """Prose words (four letters or more, any script) in the text."""
     return bool(_WORD.search(text))
@@ -120,9 +128,14 @@ def is_formula_text(text: str, math_chars: int) -> bool:
     if not n or _LEADER.search(compact) or _TEX_SOURCE.search(text) or _BULLET.match(compact):
         return False
     words = sum(len(w) for w in _WORD.findall(text) if not _FUNCTION.fullmatch(w)) + len(_CJK.findall(text))
+    symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
+    # An equation broken off at an operator (the rest, a fraction, stands beside it): no prose line
+    # ends so. Its one "word" may be a letter glued to its subscript ("Nzero").
+    if (compact[-1] in _OPEN_END and any(c in _RELATIONS for c in compact) and math_chars + symbols >= 3
+            and words <= 0.5 * n):
+        return True
     if words > 0.3 * n:
         return False
-    symbols = sum(1 for c in compact if c in MATH_SYMBOLS)
     if math_chars + symbols >= 0.5 * n:
         return True
     relation = any(c in _RELATIONS for c in compact)
@@ -156,7 +169,7 @@ def glyphs_in(chars_by_line: list[dict], box: tuple[float, float, float, float])
 def page_chars(page: pymupdf.Page, flags: int) -> list[dict]:
     """All glyphs of a page with font and size (rawdict), in content order."""
     out = []
-    for b in page.get_text("rawdict", flags=flags)["blocks"]:
+    for b in glyph_shapes.repair(page, page.get_text("rawdict", flags=flags), flags)["blocks"]:
         if b.get("type") != 0:
             continue
         for line in b["lines"]:
@@ -221,6 +234,9 @@ def _atom(c: dict) -> Atom | None:
         return Atom(latex, x0, x1, base, base + height, base + 0.7 * height, size, neutral=True,
                     op=latex if latex in _LIMIT_OPS else "", char=ch)
     if ch == "\ufffd" or ord(ch) < 32 or "\ue000" <= ch <= "\uf8ff":
+        _, y0, _, y1 = c["bbox"]
+        if y1 - y0 > _TALL * size:  # an unmapped glyph taller than its font: a big delimiter
+            return Atom("?delim", x0, x1, y0, y1, base, size, neutral=True, char=ch)
         return None
     nf = unicodedata.normalize("NFKC", ch)
     greek = _GREEK.get(ch) or _GREEK.get(nf)
@@ -229,6 +245,10 @@ def _atom(c: dict) -> Atom | None:
         _, y0, _, y1 = c["bbox"]
         return Atom(latex, x0, x1, y0, y1, base, size, neutral=True,
                     op=latex if latex in _LIMIT_OPS else "", char=ch)
+    _, y0, _, y1 = c["bbox"]
+    if latex in _PIECES and y1 - y0 > _TALL * size:
+        # A big delimiter set from a text or symbol font (not an extension font): its box is its own.
+        return Atom(latex, x0, x1, y0, y1, base, size, neutral=True, char=ch)
     return Atom(latex, x0, x1, base - 0.7 * size, base + 0.2 * size, base, size, char=ch)
 
 
@@ -282,21 +302,28 @@ def _columns(atoms: list[Atom]) -> list[tuple[float, float]]:
 
 
 def _pair_delimiters(atoms: list[Atom]) -> None:
-    """Unmapped big delimiters of an extension font: alternately opening and closing."""
-    delims = sorted((a for a in atoms if a.latex in ("?delim", "?bar")), key=lambda a: a.x0)
+    """Big delimiters of an extension font: pieces of one tall delimiter joined (top, middle and
+    bottom glyphs stacked at one x), unmapped ones alternately opening and closing."""
+    delims = sorted((a for a in atoms if a.latex in ("?delim", "?bar") or a.neutral and a.latex in _PIECES),
+                    key=lambda a: a.x0)
     depth = 0
     prev: Atom | None = None
     for a in delims:
-        if prev is not None and a.x0 < prev.x1:  # another piece of the same tall delimiter
-            a.latex = ""
+        if prev is not None and a.x0 < prev.x1 and (a.latex == prev.latex or a.latex in ("?delim", "?bar")):
+            a.latex = ""  # another piece of the same tall delimiter
             prev.top, prev.bottom = min(prev.top, a.top), max(prev.bottom, a.bottom)
             continue
         if a.latex == "?bar":
             a.latex = "|"
-        else:
+        elif a.latex == "?delim":
             a.latex = "(" if depth == 0 else ")"
             depth = 1 - depth
         prev = a
+
+
+# A delimiter glyph whose box is this many times its font size is a big one.
+_TALL = 1.3
+_PIECES = frozenset(("(", ")", "[", "]", "|", r"\{", r"\}", r"\|"))
 
 
 def _accents(atoms: list[Atom]) -> list[Atom]:
@@ -312,7 +339,10 @@ def _accents(atoms: list[Atom]) -> list[Atom]:
                 if 0 <= j < len(atoms) and j not in skip and (j > i or out and out[-1] is atoms[j]):
                     b = atoms[j]
                     overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-                    raised = a.char != "→" or a.base < b.base - 0.3 * b.size or a.size < 0.8 * b.size
+                    # An arrow is a vector accent when raised, smaller, or set over its letter
+                    # (a relation arrow stands beside its neighbours, never over one).
+                    raised = (a.char != "→" or a.base < b.base - 0.3 * b.size or a.size < 0.8 * b.size
+                              or overlap > 0.6 * min(a.x1 - a.x0, b.x1 - b.x0))
                     if overlap > 0.3 * min(a.x1 - a.x0, b.x1 - b.x0) and raised and not b.neutral:
                         acc = Atom(f"\\{kind}{{{b.latex}}}", min(a.x0, b.x0), max(a.x1, b.x1), b.top, b.bottom,
                                    b.base, b.size, char=b.char)
@@ -405,7 +435,8 @@ def _own_line(stack: list[Atom], atoms: list[Atom], x0: float, x1: float, others
     (glyphs over the next fraction's rule on the same axis belong to that fraction)."""
     if not stack:
         return stack
-    base, size = stack[0].base, stack[0].size
+    # Its baseline is its glyphs' (a big delimiter's origin may sit on the formula's axis).
+    base, size = _main_base(stack), max(a.size for a in stack)
     for a in atoms:
         if a.neutral or any(a is b for b in stack) or abs(a.base - base) > 0.2 * size:
             continue

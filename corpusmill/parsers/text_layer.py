@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from corpusmill.parsers import glyph_shapes
 from corpusmill.parsers.math_latex import MATH_FONT
 
 # Expand ligatures (no TEXT_PRESERVE_LIGATURES), keep unmapped glyphs as
@@ -117,7 +118,7 @@ def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
-    data = page.get_text("dict", flags=TEXT_FLAGS)
+    data = glyph_shapes.repair(page, page.get_text("dict", flags=TEXT_FLAGS), TEXT_FLAGS)
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -129,7 +130,7 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = page.get_text("dict", flags=TEXT_FLAGS)
+    data = glyph_shapes.repair(page, page.get_text("dict", flags=TEXT_FLAGS), TEXT_FLAGS)
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
 
@@ -213,7 +214,7 @@ def _line(raw: dict) -> Line:
             bold += n
         if span["flags"] & _MONO_FLAG or _MONO_FONT.search(font):
             mono += n
-        if MATH_FONT.search(font):
+        if MATH_FONT.search(font) or span.get(glyph_shapes.SYMBOLIC):
             math += n
     text = _compose_accents("".join(parts))
     size = max(weight, key=weight.__getitem__) if weight else 0.0

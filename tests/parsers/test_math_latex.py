@@ -143,3 +143,11 @@ def test_real_exam_limits_and_radical():
 def test_matrix_between_tall_delimiters():
     rows = [r.replace(" ", "") for r in _displayed(_parse((TEX_DEV / "physics--physics.pdf").read_bytes()))]
     assert r"\begin{pmatrix}1&0&a\\0&1&b\\c&d&e\end{pmatrix}" in rows
+
+
+def test_equation_broken_off_at_an_operator_is_a_formula():
+    # The rest of the equation (a fraction) stands beside it; "Nzero" is N with its subscript glued on.
+    assert math_latex.is_formula_text("Nzero = a +b(ΔP) +", 6)
+    assert not math_latex.is_formula_text("Nzero = a +b(ΔP)", 6)
+    # Prose never ends on an operator with math glyphs around it.
+    assert not math_latex.is_formula_text("the totals were equal in both of the groups, = and +", 0)
