@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 import pymupdf
 
@@ -113,11 +116,26 @@ class PageText:
         return "\n".join(b.text for b in self.blocks)
 
 
+# MuPDF's text page of each Page object, made once with TEXT_FLAGS: building it
+# is most of the cost of a get_text call, and a page is read more than once
+# (its blocks, its unmerged lines, its words for the table finders). Weak keys:
+# a text page lives as long as its Page (it refers back to it weakly).
+_TEXT_PAGES: weakref.WeakKeyDictionary[pymupdf.Page, pymupdf.TextPage] = weakref.WeakKeyDictionary()
+
+
+def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
+    """The page's text page with TEXT_FLAGS, for `page.get_text(..., textpage=text_page(page))`."""
+    tp = _TEXT_PAGES.get(page)
+    if tp is None:
+        tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
+    return tp
+
+
 def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
-    data = page.get_text("dict", flags=TEXT_FLAGS)
+    data = page.get_text("dict", textpage=text_page(page))
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -129,7 +147,7 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = page.get_text("dict", flags=TEXT_FLAGS)
+    data = page.get_text("dict", textpage=text_page(page))
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
 
@@ -181,6 +199,28 @@ def _symbol_char(m: re.Match[str]) -> str:
     return m.group(0) if c in "\x00\x7f" else c
 
 
+class _Font(NamedTuple):
+    """What a font name says about its glyphs."""
+
+    dingbat: bool
+    symbol: bool
+    bold: bool
+    mono: bool
+    math: bool
+
+
+@lru_cache(maxsize=4096)
+def _font(name: str) -> _Font:
+    # A page has a handful of fonts and thousands of spans: the patterns run once per font.
+    return _Font(
+        dingbat=bool(_DINGBAT_FONT.search(name)),
+        symbol=bool(_SYMBOL_FONT.search(name)),
+        bold=bool(_BOLD_FONT.search(name)),
+        mono=bool(_MONO_FONT.search(name)),
+        math=bool(MATH_FONT.search(name)),
+    )
+
+
 def _line(raw: dict) -> Line:
     parts: list[str] = []
     weight: dict[float, int] = {}
@@ -192,9 +232,10 @@ def _line(raw: dict) -> Line:
         text = span["text"]
         if not text:
             continue
-        if _DINGBAT_FONT.search(span["font"]):
+        font = _font(span["font"])
+        if font.dingbat:
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
-        elif _SYMBOL_FONT.search(span["font"]):
+        elif font.symbol:
             text = _SYMBOL_PUA.sub(_symbol_char, text)
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
@@ -208,12 +249,11 @@ def _line(raw: dict) -> Line:
         total += n
         size = round(span["size"] * 2) / 2
         weight[size] = weight.get(size, 0) + n
-        font = span["font"]
-        if span["flags"] & _BOLD_FLAG or _BOLD_FONT.search(font):
+        if font.bold or span["flags"] & _BOLD_FLAG:
             bold += n
-        if span["flags"] & _MONO_FLAG or _MONO_FONT.search(font):
+        if font.mono or span["flags"] & _MONO_FLAG:
             mono += n
-        if MATH_FONT.search(font):
+        if font.math:
             math += n
     text = _compose_accents("".join(parts))
     size = max(weight, key=weight.__getitem__) if weight else 0.0
