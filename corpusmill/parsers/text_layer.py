@@ -66,6 +66,12 @@ _SPACING_ACCENTS = {
 _ACCENTED = re.compile(r"([\u00b4\u00a8\u02c6\u02dc\u02c7\u02d8\u02d9\u02da\u02dd\u00af]|(?<=[^\W\d_])`)([^\W\d_])")
 
 
+# Arabic and Hebrew letters (base and presentation forms), where MuPDF misorders expanded ligatures.
+_RTL = re.compile("[\u0590-\u06ff\ufb1d-\ufdff\ufe70-\ufeff]+")
+_ZERO_WIDTH = 0.05  # points: a character drawn with no advance of its own
+_SAME_EDGE = 0.5  # points
+
+
 @dataclass(slots=True)
 class Line:
     text: str
@@ -131,11 +137,33 @@ def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
     return tp
 
 
+def body_size(pages: list[PageText]) -> float:
+    """The font size most characters of the running text are set in, furniture left out (0 for no text).
+
+    Table cells, often set smaller, count only where there is nothing else:
+    a report of a few sentences between big tables has its body in the sentences.
+    """
+    sizes: dict[float, int] = {}
+    cells: dict[float, int] = {}
+    for page in pages:
+        for b in page.blocks:
+            if not b.removed:
+                for line in b.lines:
+                    counts = cells if b.kind == "table" else sizes
+                    counts[line.size] = counts.get(line.size, 0) + len(line.text)
+    sizes = sizes or cells
+    # Ties go to the smaller size, whatever the order the pages came in.
+    return max(sorted(sizes), key=sizes.__getitem__) if sizes else 0.0
+
+
 def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     data = page.get_text("dict", textpage=text_page(page))
+    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+           for raw in b["lines"] for span in raw["spans"]):
+        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=text_page(page)))
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -150,6 +178,36 @@ def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     data = page.get_text("dict", textpage=text_page(page))
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
+
+
+def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
+    """Put the tail of an expanded ligature back after its head in right-to-left text ("اإل" -> "لإ").
+
+    A lam-alef ligature glyph maps to two characters; MuPDF gives the first
+    the glyph's width and the second none, placed at the glyph's far edge,
+    which in right-to-left order reads before the first: the alef comes out
+    ahead of its lam. Only spans with Arabic or Hebrew letters are rebuilt from
+    their characters (`raw`, the same text page as rawdict), the rest are
+    left as they are.
+    """
+    blocks = [b for b in data["blocks"] if b.get("type") == 0]
+    raw_blocks = [b for b in raw["blocks"] if b.get("type") == 0]
+    if len(blocks) != len(raw_blocks):
+        return
+    for b, rb in zip(blocks, raw_blocks):
+        for line, raw_line in zip(b["lines"], rb["lines"]):
+            for span, raw_span in zip(line["spans"], raw_line["spans"]):
+                if not _RTL.search(span["text"]):
+                    continue
+                chars = list(raw_span["chars"])
+                for i in range(len(chars) - 1):
+                    c, n = chars[i], chars[i + 1]
+                    if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
+                            and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
+                        chars[i], chars[i + 1] = n, c
+                text = "".join(c["c"] for c in chars)
+                if len(text) == len(span["text"]):
+                    span["text"] = text
 
 
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
