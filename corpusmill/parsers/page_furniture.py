@@ -143,16 +143,16 @@ def is_stamp(text: str) -> bool:
     return bool(_STAMP.search(_LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)))
 
 
-def _stamp_with_folio(b: Block, text: str, body: float) -> bool:
-    """A stamp with its page number beside it ("1 www.ck12.org", "Journal of X 12").
+def _stamp_block(b: Block, text: str, body: float) -> bool:
+    """A stamp, alone or with its page number beside it ("1 www.ck12.org", "Journal of X 12").
 
     A number before the stamp is a folio only in a line set no smaller than
     the body: a footnote ("3 http://example.org") is set smaller.
     """
-    if b.lines[0].size >= body - 0.5:
-        stripped = _FOLIO_ENDS.sub("", text)
-    else:
-        stripped = _FOLIO_END.sub("", text)
+    if is_stamp(text):
+        return True
+    folio = _FOLIO_ENDS if b.lines[0].size >= body - 0.5 else _FOLIO_END
+    stripped = folio.sub("", text)
     return stripped != text and is_stamp(stripped)
 
 
@@ -202,7 +202,7 @@ def _mark_single_page(page: PageText, body: float) -> None:
         edge = "top" if y1 <= h / 2 else "bottom"
         stamp_band = y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)
         edge_band = y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)
-        if stamp_band and (is_stamp(text) or _stamp_with_folio(b, text, body)) and _outermost_row(b, kept, edge):
+        if stamp_band and _stamp_block(b, text, body) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"
         elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
             b.kind = "page_header" if edge == "top" else "page_footer"
@@ -215,7 +215,8 @@ def _mark_single_page(page: PageText, body: float) -> None:
             y0, y1 = b.bbox[1], b.bbox[3]
             edge = "top" if y1 <= h / 2 else "bottom"
             if (y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)) and len(b.lines) <= _MAX_LINES \
-                    and is_stamp(b.text.strip()) and _outermost_row(b, rest, edge):
+                    and _stamp_block(b, b.text.strip(), body) \
+                    and _outermost_row(b, rest, edge):
                 b.kind = "page_header" if edge == "top" else "page_footer"
 
 
