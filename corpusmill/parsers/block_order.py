@@ -9,6 +9,7 @@ bottom, and blocks side by side on one row left to right.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from corpusmill.parsers.text_layer import Block, Line
@@ -29,11 +30,54 @@ _MAX_GUTTER_CROSSING = 0.05
 _HEADING_LINE_GAP = 0.8
 # A drop cap is at least this many times the size of its paragraph's text.
 _DROP_CAP_SIZE = 2.0
+# A caption or footnote is set at most this share of the size of the text it interrupts.
+_FLOAT_SIZE = 0.9
+# Text stopping in the middle of a sentence (a word, a number, a comma or hyphen last) ...
+_MID_SENTENCE = re.compile(r"[^\W_][,;\-\u2010]?\s*$")
+# ... and text going on with a word.
+_GOES_ON = re.compile(r"^\s*[^\W\d_]")
+# A side holding less than _MIN_COLUMN_SHARE of the text is still a column when
+# its blocks are as wide as the other side's (within this ratio) and share its left
+# edge alignment: the end of a paragraph carried over into the next column.
+_COLUMN_WIDTH_RATIO = 0.85
+_EDGE_TOLERANCE = 2.0
+_MIN_ALIGNED = 0.75
 
 
 def order_blocks(blocks: list[Block]) -> list[Block]:
-    """Blocks in reading order; a heading broken over lines, and a drop cap and its paragraph, joined."""
-    return _join_heading_lines(_order(blocks))
+    """Blocks in reading order; a heading broken over lines, and a drop cap and its paragraph, joined;
+    a caption or footnote that falls inside a sentence read after it."""
+    return _defer_floats(_join_heading_lines(_order(blocks)))
+
+
+def _defer_floats(blocks: list[Block]) -> list[Block]:
+    """A block set smaller than the text around it (a figure caption, a footnote), read between two
+    parts of one paragraph, goes after the second part.
+
+    A paragraph broken around a figure, or at the foot of a column above the
+    footnotes, is read as its first part, the caption or note, then the rest:
+    the sentence is cut in two. The first part ending without a sentence's
+    end and the second starting with a word say it is one paragraph.
+    """
+    out = list(blocks)
+    i = 1
+    while i < len(out) - 1:
+        a, f, b = out[i - 1], out[i], out[i + 1]
+        if (a.kind == b.kind == "paragraph" and f.kind == "paragraph" and _size(f) < _FLOAT_SIZE * min(_size(a), _size(b))
+                and _MID_SENTENCE.search(a.text) and _GOES_ON.match(b.text)):
+            out[i], out[i + 1] = b, f
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _size(b: Block) -> float:
+    """The size most of the block's characters are set in."""
+    weight: dict[float, int] = {}
+    for line in b.lines:
+        weight[line.size] = weight.get(line.size, 0) + len(line.text)
+    return max(sorted(weight), key=weight.__getitem__)
 
 
 def _join_heading_lines(blocks: list[Block]) -> list[Block]:
@@ -109,7 +153,9 @@ def _order(blocks: list[Block]) -> list[Block]:
     left = sum(b.chars for b, s in zip(blocks, sides) if s == "L")
     right = sum(b.chars for b, s in zip(blocks, sides) if s == "R")
     total = max(1, sum(b.chars for b in blocks))
-    if left < _MIN_COLUMN_SHARE * total or right < _MIN_COLUMN_SHARE * total:
+    if (left < _MIN_COLUMN_SHARE * total or right < _MIN_COLUMN_SHARE * total) \
+            and not _like_columns([b for b, s in zip(blocks, sides) if s == "L"],
+                                  [b for b, s in zip(blocks, sides) if s == "R"]):
         return _rows(blocks)
 
     # Two columns: spanning blocks cut the page into bands, read in turn.
@@ -124,6 +170,27 @@ def _order(blocks: list[Block]) -> list[Block]:
             band.append((b, s))
     ordered.extend(_read_band(band))
     return ordered
+
+
+def _like_columns(left: list[Block], right: list[Block]) -> bool:
+    """Both sides set as text columns of one width, most blocks of a side starting at its left edge.
+
+    A marginal note or a label beside the text is narrower than the column it
+    sits by; a column that holds only the end of a paragraph is as wide.
+    """
+    if not left or not right or not any(len(b.lines) >= 2 for b in left + right):
+        return False
+    widths = sorted(b.bbox[2] - b.bbox[0] for b in left), sorted(b.bbox[2] - b.bbox[0] for b in right)
+    wl, wr = widths[0][len(widths[0]) // 2], widths[1][len(widths[1]) // 2]
+    if min(wl, wr) < _COLUMN_WIDTH_RATIO * max(wl, wr):
+        return False
+    return all(_aligned_share(side) >= _MIN_ALIGNED for side in (left, right))
+
+
+def _aligned_share(blocks: list[Block]) -> float:
+    """The share of the blocks starting at the side's most common left edge (a caption may stick out)."""
+    edges = sorted(b.bbox[0] for b in blocks)
+    return max(sum(1 for e in edges if abs(e - x) <= _EDGE_TOLERANCE) for x in edges) / len(edges)
 
 
 def _gutter(blocks: list[Block], x0: float, x1: float) -> float:
