@@ -122,15 +122,17 @@ class PageText:
         return "\n".join(b.text for b in self.blocks)
 
 
-# MuPDF's text page of each Page object, made once with TEXT_FLAGS: building it
-# is most of the cost of a get_text call, and a page is read more than once
-# (its blocks, its unmerged lines, its words for the table finders). Weak keys:
-# a text page lives as long as its Page (it refers back to it weakly).
+# MuPDF's text page of each Page object with TEXT_FLAGS: building it is most of
+# the cost of a get_text call, and a page is read more than once (its blocks,
+# then its unmerged lines, its line directions). `read_page` makes it afresh (a
+# page drawn on since is read as it is now); the readers after it reuse it. Weak
+# keys: a text page lives as long as its Page (it refers back to it weakly).
 _TEXT_PAGES: weakref.WeakKeyDictionary[pymupdf.Page, pymupdf.TextPage] = weakref.WeakKeyDictionary()
 
 
 def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
-    """The page's text page with TEXT_FLAGS, for `page.get_text(..., textpage=text_page(page))`."""
+    """The page's text page with TEXT_FLAGS as `read_page` last made it (made now if it did not), for
+    `page.get_text(..., textpage=text_page(page))`."""
     tp = _TEXT_PAGES.get(page)
     if tp is None:
         tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
@@ -160,10 +162,11 @@ def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
-    data = page.get_text("dict", textpage=text_page(page))
+    tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
+    data = page.get_text("dict", textpage=tp)
     if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
            for raw in b["lines"] for span in raw["spans"]):
-        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=text_page(page)))
+        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]

@@ -85,3 +85,12 @@ def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
     assert "ولاية" in text
     assert "والية" not in text
     assert "الشمال" in text  # alef before lam drawn as two glyphs stays as it is
+
+
+def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=200)
+    page.insert_text((20, 40), "First line")
+    assert read_page(page).raw_text == "First line"
+    page.insert_text((20, 120), "Second line")
+    assert read_page(page).raw_text.splitlines() == ["First line", "Second line"]
