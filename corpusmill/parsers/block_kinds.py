@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from corpusmill.parsers.text_layer import Block, PageText
+from corpusmill.parsers.text_layer import Block, PageText, body_size
 
 _HEADING_RATIO = 1.12
 _MAX_HEADING_CHARS = 160
@@ -26,15 +26,9 @@ _FORMULA_SHARE = 0.5
 
 def classify_blocks(pages: list[PageText]) -> float:
     """Set `kind`/`level` on every non-furniture block; returns the body font size."""
-    sizes: Counter[float] = Counter()
-    for page in pages:
-        for b in page.blocks:
-            if not b.removed:
-                for line in b.lines:
-                    sizes[line.size] += len(line.text)
-    if not sizes:
+    body = body_size(pages)
+    if not body:
         return 0.0
-    body = sizes.most_common(1)[0][0]
 
     heading_sizes: set[float] = set()
     for page in pages:

@@ -9,6 +9,7 @@ bottom, and blocks side by side on one row left to right.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from corpusmill.parsers.text_layer import Block, Line
@@ -29,11 +30,86 @@ _MAX_GUTTER_CROSSING = 0.05
 _HEADING_LINE_GAP = 0.8
 # A drop cap is at least this many times the size of its paragraph's text.
 _DROP_CAP_SIZE = 2.0
+# A caption or footnote is set at most this share of the size of the text it interrupts.
+_FLOAT_SIZE = 0.9
+# Text stopping in the middle of a sentence (a word, a number, a comma or hyphen last) ...
+_MID_SENTENCE = re.compile(r"[^\W_][,;\-\u2010]?\s*$")
+# ... and text going on: in lower case, or with any word after a comma or hyphen.
+_GOES_ON = re.compile(r"^\s*[^\W\d_]")
+_CUT = re.compile(r"[,;\-\u2010]\s*$")
+# How captions and footnotes start (any language's "Figure 2", a note's marker).
+_CAPTION_START = re.compile(
+    r"^\s*(?:(?:fig(?:ure)?|table|tab|abb(?:ildung)?|tabelle|bild|image|photo|foto|chart|graph|map|karte|source|"
+    r"quelle|illustration|tableau|tabla|figura|rys(?:unek)?|tabela)\.?\s*\d|(?:\d{1,3}|[*†‡§¶])\s?[^\W\d_])",
+    re.I,
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_MIN_FLOAT_WORDS = 5
+_FULL_LINE = 0.8
+_MIN_FLOAT_LETTERS = 0.7
+# A side holding less than _MIN_COLUMN_SHARE of the text is still a column when
+# its blocks are as wide as the other side's (within this ratio) and share its left
+# edge alignment: the end of a paragraph carried over into the next column.
+_COLUMN_WIDTH_RATIO = 0.85
+_EDGE_TOLERANCE = 2.0
+_MIN_ALIGNED = 0.75
+_MIN_PARAGRAPH_LINES = 3
 
 
 def order_blocks(blocks: list[Block]) -> list[Block]:
-    """Blocks in reading order; a heading broken over lines, and a drop cap and its paragraph, joined."""
-    return _join_heading_lines(_order(blocks))
+    """Blocks in reading order; a heading broken over lines, and a drop cap and its paragraph, joined;
+    a caption or footnote that falls inside a sentence read after it."""
+    return _defer_floats(_join_heading_lines(_order(blocks)))
+
+
+def _defer_floats(blocks: list[Block]) -> list[Block]:
+    """A block set smaller than the text around it (a figure caption, a footnote), read between two
+    parts of one paragraph, goes after the second part.
+
+    A paragraph broken around a figure, or at the foot of a column above the
+    footnotes, is read as its first part, the caption or note, then the rest:
+    the sentence is cut in two. The first part ending without a sentence's
+    end and the second starting with a word say it is one paragraph.
+    """
+    out = list(blocks)
+    i = 1
+    while i < len(out) - 1:
+        a, f, b = out[i - 1], out[i], out[i + 1]
+        if (a.kind == b.kind == "paragraph" and f.kind == "paragraph" and _float_shaped(f)
+                and _size(f) < _FLOAT_SIZE * min(_size(a), _size(b))
+                and _MID_SENTENCE.search(a.text) and _runs_to_the_end(a, f, b) and _GOES_ON.match(b.text)
+                and (b.text.lstrip()[:1].islower() or _CUT.search(a.text))):
+            out[i], out[i + 1] = b, f
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _runs_to_the_end(*blocks: Block) -> bool:
+    """The first block's last line is as wide as the widest of the blocks: a paragraph cut by the
+    column's end or a figure, not a short line ("Figures", a title) that ends there."""
+    last = blocks[0].lines[-1].bbox
+    return last[2] - last[0] >= _FULL_LINE * max(b.bbox[2] - b.bbox[0] for b in blocks)
+
+
+def _float_shaped(b: Block) -> bool:
+    """A caption ("Figure 3.", "Abb. 2:") or footnote ("1 See ...") by its start, or a few words of
+    prose (a photo caption); not a displayed formula (symbols, few words) between its sentences."""
+    text = b.text
+    if _CAPTION_START.match(text):
+        return True
+    letters = sum(c.isalpha() for c in text)
+    return (sum(line.math_chars for line in b.lines) == 0 and len(_WORD.findall(text)) >= _MIN_FLOAT_WORDS
+            and letters >= _MIN_FLOAT_LETTERS * len(text.replace(" ", "")))
+
+
+def _size(b: Block) -> float:
+    """The size most of the block's characters are set in."""
+    weight: dict[float, int] = {}
+    for line in b.lines:
+        weight[line.size] = weight.get(line.size, 0) + len(line.text)
+    return max(sorted(weight), key=weight.__getitem__)
 
 
 def _join_heading_lines(blocks: list[Block]) -> list[Block]:
@@ -109,7 +185,9 @@ def _order(blocks: list[Block]) -> list[Block]:
     left = sum(b.chars for b, s in zip(blocks, sides) if s == "L")
     right = sum(b.chars for b, s in zip(blocks, sides) if s == "R")
     total = max(1, sum(b.chars for b in blocks))
-    if left < _MIN_COLUMN_SHARE * total or right < _MIN_COLUMN_SHARE * total:
+    if (left < _MIN_COLUMN_SHARE * total or right < _MIN_COLUMN_SHARE * total) \
+            and not _like_columns([b for b, s in zip(blocks, sides) if s == "L"],
+                                  [b for b, s in zip(blocks, sides) if s == "R"]):
         return _rows(blocks)
 
     # Two columns: spanning blocks cut the page into bands, read in turn.
@@ -124,6 +202,32 @@ def _order(blocks: list[Block]) -> list[Block]:
             band.append((b, s))
     ordered.extend(_read_band(band))
     return ordered
+
+
+def _like_columns(left: list[Block], right: list[Block]) -> bool:
+    """Both sides set as text columns of one width, most blocks of a side starting at its left edge.
+
+    A marginal note or a label beside the text is narrower than the column it
+    sits by; a column that holds only the end of a paragraph is as wide.
+    """
+    if not left or not right or not any(len(b.lines) >= 2 for b in left + right):
+        return False
+    # The fuller side is set in paragraphs, not fields of a line or two (a letterhead, a form).
+    full = max(left, right, key=lambda side: sum(b.chars for b in side))
+    lines = sorted(len(b.lines) for b in full)
+    if lines[len(lines) // 2] < _MIN_PARAGRAPH_LINES:
+        return False
+    widths = sorted(b.bbox[2] - b.bbox[0] for b in left), sorted(b.bbox[2] - b.bbox[0] for b in right)
+    wl, wr = widths[0][len(widths[0]) // 2], widths[1][len(widths[1]) // 2]
+    if min(wl, wr) < _COLUMN_WIDTH_RATIO * max(wl, wr):
+        return False
+    return all(_aligned_share(side) >= _MIN_ALIGNED for side in (left, right))
+
+
+def _aligned_share(blocks: list[Block]) -> float:
+    """The share of the blocks starting at the side's most common left edge (a caption may stick out)."""
+    edges = sorted(b.bbox[0] for b in blocks)
+    return max(sum(1 for e in edges if abs(e - x) <= _EDGE_TOLERANCE) for x in edges) / len(edges)
 
 
 def _gutter(blocks: list[Block], x0: float, x1: float) -> float:

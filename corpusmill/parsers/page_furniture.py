@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from corpusmill.parsers.text_layer import Block, PageText
+from corpusmill.parsers.text_layer import Block, PageText, body_size
 
 # Top/bottom band of the page where running headers and footers live; books
 # set theirs as far as 0.14 down the page, where a repeated line must also
@@ -62,9 +62,14 @@ _STAMP = re.compile(
     r"\bjournal\b[^.]{0,80}\b(?:19|20)\d\d\b|\bvol(?:\.|ume)? ?\d+|\bno\. ?\d+\b|\bdoi:|"
     r"^\W*(?:[^\W\d]{2,12}:\s*)?(?:https?://|www\.)\S+\W*$|"
     r"^\W*page\s*[|:.]?\s*\d{1,5}\b|\bpage\s*[|:.]?\s*\d{1,5}\W*$|^\W*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)? ?(?:[AP]M)?\W*$|"
-    r"\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.",
+    r"\bverdate\b|\bjkt \d|\bfrm \d|\.qxd\b|\bpass pages\b|\bcat\. no\.|"
+    # A form's number and revision: "Form W-4 (Rev. 12-2019)", "DCF-F-2476-E (R. 04/2014)", "Form 1040 (2010)".
+    r"\((?:rev(?:ised)?|r)\.? ?\d{1,2}[/.-](?:\d{1,2}[/.-])?\d{2,4}\)|^\W*form [\w-]*\d[\w-]* \((?:19|20)\d\d\)\W*$",
     re.I,
 )
+# A folio beside the stamp on its line ("1 www.ck12.org", "Journal of X, vol. 3 | 12").
+_FOLIO_ENDS = re.compile(r"^\s*\d{1,4}\s*[|·•–-]?\s+|\s+[|·•–-]?\s*\d{1,4}\s*$")
+_FOLIO_END = re.compile(r"\s+[|·•–-]?\s*\d{1,4}\s*$")
 # Not furniture however placed: a footnote (starts with its marker), a
 # numbered heading or list item, a caption.
 _NOT_FURNITURE = re.compile(
@@ -115,7 +120,7 @@ def mark_furniture(pages: list[PageText]) -> None:
                 c.block.kind = "page_number"
             elif c.in_edge and len(pages) >= 2 and counts[c.key] >= threshold:
                 c.block.kind = "page_header" if c.edge == "top" else "page_footer"
-    body = _body_size(pages)
+    body = body_size(pages)
     for page in pages:
         _mark_single_page(page, body)
         _mark_inner_page_number(page)
@@ -136,6 +141,19 @@ def _mark_inner_page_number(page: PageText) -> None:
 def is_stamp(text: str) -> bool:
     """Text shaped like furniture: a download/copyright stamp, journal line, slug, bare URL or date."""
     return bool(_STAMP.search(_LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)))
+
+
+def _stamp_block(b: Block, text: str, body: float) -> bool:
+    """A stamp, alone or with its page number beside it ("1 www.ck12.org", "Journal of X 12").
+
+    A number before the stamp is a folio only in a line set no smaller than
+    the body: a footnote ("3 http://example.org") is set smaller.
+    """
+    if is_stamp(text):
+        return True
+    folio = _FOLIO_ENDS if b.lines[0].size >= body - 0.5 else _FOLIO_END
+    stripped = folio.sub("", text)
+    return stripped != text and is_stamp(stripped)
 
 
 def is_folio_line(text: str, top: bool = True) -> bool:
@@ -162,16 +180,6 @@ def same_furniture(ocr_text: str, furniture_text: str) -> bool:
     return len(a) >= _MIN_MATCH_CHARS and a in b
 
 
-def _body_size(pages: list[PageText]) -> float:
-    """The font size most characters are set in."""
-    sizes: Counter[float] = Counter()
-    for page in pages:
-        for b in page.blocks:
-            for line in b.lines:
-                sizes[line.size] += len(line.text)
-    return sizes.most_common(1)[0][0] if sizes else 0.0
-
-
 def _mark_single_page(page: PageText, body: float) -> None:
     """Furniture a single page shows by itself: edge lines set apart, stamps, margin notes."""
     kept = [b for b in page.blocks if not b.removed]
@@ -194,7 +202,7 @@ def _mark_single_page(page: PageText, body: float) -> None:
         edge = "top" if y1 <= h / 2 else "bottom"
         stamp_band = y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)
         edge_band = y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)
-        if stamp_band and is_stamp(text) and _outermost_row(b, kept, edge):
+        if stamp_band and _stamp_block(b, text, body) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"
         elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
             b.kind = "page_header" if edge == "top" else "page_footer"
@@ -207,7 +215,8 @@ def _mark_single_page(page: PageText, body: float) -> None:
             y0, y1 = b.bbox[1], b.bbox[3]
             edge = "top" if y1 <= h / 2 else "bottom"
             if (y1 <= h * EDGE_STAMP_BAND or y0 >= h * (1 - EDGE_STAMP_BAND)) and len(b.lines) <= _MAX_LINES \
-                    and is_stamp(b.text.strip()) and _outermost_row(b, rest, edge):
+                    and _stamp_block(b, b.text.strip(), body) \
+                    and _outermost_row(b, rest, edge):
                 b.kind = "page_header" if edge == "top" else "page_footer"
 
 

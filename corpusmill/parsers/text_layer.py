@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 import pymupdf
 
@@ -62,6 +65,12 @@ _SPACING_ACCENTS = {
     "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u02dd": "\u030b", "\u00af": "\u0304",
 }
 _ACCENTED = re.compile(r"([\u00b4\u00a8\u02c6\u02dc\u02c7\u02d8\u02d9\u02da\u02dd\u00af]|(?<=[^\W\d_])`)([^\W\d_])")
+
+
+# Arabic and Hebrew letters (base and presentation forms), where MuPDF misorders expanded ligatures.
+_RTL = re.compile("[\u0590-\u06ff\ufb1d-\ufdff\ufe70-\ufeff]+")
+_ZERO_WIDTH = 0.05  # points: a character drawn with no advance of its own
+_SAME_EDGE = 0.5  # points
 
 
 @dataclass(slots=True)
@@ -114,11 +123,51 @@ class PageText:
         return "\n".join(b.text for b in self.blocks)
 
 
+# MuPDF's text page of each Page object with TEXT_FLAGS: building it is most of
+# the cost of a get_text call, and a page is read more than once (its blocks,
+# then its unmerged lines, its line directions). `read_page` makes it afresh (a
+# page drawn on since is read as it is now); the readers after it reuse it. Weak
+# keys: a text page lives as long as its Page (it refers back to it weakly).
+_TEXT_PAGES: weakref.WeakKeyDictionary[pymupdf.Page, pymupdf.TextPage] = weakref.WeakKeyDictionary()
+
+
+def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
+    """The page's text page with TEXT_FLAGS as `read_page` last made it (made now if it did not), for
+    `page.get_text(..., textpage=text_page(page))`."""
+    tp = _TEXT_PAGES.get(page)
+    if tp is None:
+        tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
+    return tp
+
+
+def body_size(pages: list[PageText]) -> float:
+    """The font size most characters of the running text are set in, furniture left out (0 for no text).
+
+    Table cells, often set smaller, count only where there is nothing else:
+    a report of a few sentences between big tables has its body in the sentences.
+    """
+    sizes: dict[float, int] = {}
+    cells: dict[float, int] = {}
+    for page in pages:
+        for b in page.blocks:
+            if not b.removed:
+                for line in b.lines:
+                    counts = cells if b.kind == "table" else sizes
+                    counts[line.size] = counts.get(line.size, 0) + len(line.text)
+    sizes = sizes or cells
+    # Ties go to the smaller size, whatever the order the pages came in.
+    return max(sorted(sizes), key=sizes.__getitem__) if sizes else 0.0
+
+
 def read_page(page: pymupdf.Page) -> PageText:
     """The page's text blocks in content-stream order, same-baseline lines merged."""
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
-    data = glyph_shapes.repair(page, page.get_text("dict", flags=TEXT_FLAGS), TEXT_FLAGS)
+    tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
+    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
+    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+           for raw in b["lines"] for span in raw["spans"]):
+        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -130,9 +179,39 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = glyph_shapes.repair(page, page.get_text("dict", flags=TEXT_FLAGS), TEXT_FLAGS)
+    data = glyph_shapes.repair(page, page.get_text("dict", textpage=text_page(page)), TEXT_FLAGS)
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
+
+
+def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
+    """Put the tail of an expanded ligature back after its head in right-to-left text ("اإل" -> "لإ").
+
+    A lam-alef ligature glyph maps to two characters; MuPDF gives the first
+    the glyph's width and the second none, placed at the glyph's far edge,
+    which in right-to-left order reads before the first: the alef comes out
+    ahead of its lam. Only spans with Arabic or Hebrew letters are rebuilt from
+    their characters (`raw`, the same text page as rawdict), the rest are
+    left as they are.
+    """
+    blocks = [b for b in data["blocks"] if b.get("type") == 0]
+    raw_blocks = [b for b in raw["blocks"] if b.get("type") == 0]
+    if len(blocks) != len(raw_blocks):
+        return
+    for b, rb in zip(blocks, raw_blocks):
+        for line, raw_line in zip(b["lines"], rb["lines"]):
+            for span, raw_span in zip(line["spans"], raw_line["spans"]):
+                if not _RTL.search(span["text"]):
+                    continue
+                chars = list(raw_span["chars"])
+                for i in range(len(chars) - 1):
+                    c, n = chars[i], chars[i + 1]
+                    if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
+                            and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
+                        chars[i], chars[i + 1] = n, c
+                text = "".join(c["c"] for c in chars)
+                if len(text) == len(span["text"]):
+                    span["text"] = text
 
 
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
@@ -182,6 +261,28 @@ def _symbol_char(m: re.Match[str]) -> str:
     return m.group(0) if c in "\x00\x7f" else c
 
 
+class _Font(NamedTuple):
+    """What a font name says about its glyphs."""
+
+    dingbat: bool
+    symbol: bool
+    bold: bool
+    mono: bool
+    math: bool
+
+
+@lru_cache(maxsize=4096)
+def _font(name: str) -> _Font:
+    # A page has a handful of fonts and thousands of spans: the patterns run once per font.
+    return _Font(
+        dingbat=bool(_DINGBAT_FONT.search(name)),
+        symbol=bool(_SYMBOL_FONT.search(name)),
+        bold=bool(_BOLD_FONT.search(name)),
+        mono=bool(_MONO_FONT.search(name)),
+        math=bool(MATH_FONT.search(name)),
+    )
+
+
 def _line(raw: dict) -> Line:
     parts: list[str] = []
     weight: dict[float, int] = {}
@@ -193,9 +294,10 @@ def _line(raw: dict) -> Line:
         text = span["text"]
         if not text:
             continue
-        if _DINGBAT_FONT.search(span["font"]):
+        font = _font(span["font"])
+        if font.dingbat:
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
-        elif _SYMBOL_FONT.search(span["font"]):
+        elif font.symbol:
             text = _SYMBOL_PUA.sub(_symbol_char, text)
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
@@ -209,12 +311,11 @@ def _line(raw: dict) -> Line:
         total += n
         size = round(span["size"] * 2) / 2
         weight[size] = weight.get(size, 0) + n
-        font = span["font"]
-        if span["flags"] & _BOLD_FLAG or _BOLD_FONT.search(font):
+        if font.bold or span["flags"] & _BOLD_FLAG:
             bold += n
-        if span["flags"] & _MONO_FLAG or _MONO_FONT.search(font):
+        if font.mono or span["flags"] & _MONO_FLAG:
             mono += n
-        if MATH_FONT.search(font) or span.get(glyph_shapes.SYMBOLIC):
+        if font.math or span.get(glyph_shapes.SYMBOLIC):
             math += n
     text = _compose_accents("".join(parts))
     size = max(weight, key=weight.__getitem__) if weight else 0.0

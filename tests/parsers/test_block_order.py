@@ -71,3 +71,33 @@ def test_three_columns_are_read_one_after_another():
             for c in range(3)]
     order = order_blocks([b for j in range(4) for c in range(3) for b in [cols[c][j]]])
     assert order == [b for col in cols for b in col]
+
+
+def test_caption_inside_a_sentence_broken_around_a_figure_is_read_after_it():
+    # Column text above a figure stops mid-sentence; the caption (smaller) sits under the
+    # figure; the sentence goes on below it.
+    above = Block(lines=[_line("The survey covered twelve regions and found", 68, 100, 275, 10)],
+                  bbox=(68, 100, 275, 112))
+    caption = Block(lines=[_line("Figure 1. Regions of the survey.", 56, 420, 280, 7)], bbox=(56, 420, 280, 428))
+    below = Block(lines=[_line("that most of them grew faster than before.", 68, 450, 275, 10)],
+                  bbox=(68, 450, 275, 462))
+    after = Block(lines=[_line("A new paragraph starts here.", 68, 480, 275, 10)], bbox=(68, 480, 275, 492))
+    assert order_blocks([above, caption, below, after]) == [above, below, caption, after]
+    # A caption after a finished sentence stays where it is.
+    done = Block(lines=[_line("The survey covered twelve regions.", 68, 100, 275, 10)], bbox=(68, 100, 275, 112))
+    assert order_blocks([done, caption, below]) == [done, caption, below]
+
+
+def test_column_holding_only_the_end_of_a_paragraph_is_read_after_the_first():
+    # The left column is full; the right one holds the last lines of its last paragraph.
+    left = [_para(f"Left column paragraph {k}", 68, 80 + 60 * k, 275, 4, size=10) for k in range(10)]
+    tail = _para("continued words ending the paragraph", 318, 80, 525, 2, size=10)
+    ordered = order_blocks([tail, *left])
+    assert ordered == [*left, tail]
+
+
+def test_short_label_beside_text_is_not_taken_for_a_column():
+    # A narrow note level with a paragraph is read by rows, as before.
+    body = [_para(f"Body paragraph {k}", 68, 80 + 60 * k, 400, 4, size=10) for k in range(4)]
+    note = _para("Note", 450, 80, 500, 2, size=10)
+    assert order_blocks([*body, note])[:2] == [body[0], note]

@@ -289,3 +289,36 @@ def test_doi_footer_above_a_download_stamp_is_furniture():
     kinds = _kinds(_one_page(draw)[0])
     assert kinds["doi:10.1070/j.2022.00070"] == "page_footer"
     assert kinds["Downloaded from https://example.org/article/70 on 15 September 2022"] == "page_footer"
+
+
+def test_form_number_and_a_url_with_its_folio_are_footers_on_a_single_page():
+    def draw(page):
+        _body(page)
+        # A form's number and revision at the bottom left; a publisher's URL with the folio before it.
+        page.insert_text((36, 0.95 * A4[1]), "DCF-F-2476-E  (R. 04/2014)", fontsize=8)
+        page.insert_text((300, 0.9 * A4[1]), "1 www.example.org", fontsize=10)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["DCF-F-2476-E  (R. 04/2014)"] == "page_footer"
+    assert kinds["1 www.example.org"] == "page_footer"
+    assert all(k == "paragraph" for t, k in kinds.items() if t.startswith("The body"))
+
+
+def test_body_size_comes_from_the_running_text_not_from_table_cells():
+    # Sentences at 12 pt between tables of 10.5 pt cells: the header at 10.5 pt is smaller than
+    # the body, so one line's height of space sets it apart; the sentences stay paragraphs.
+    def draw(page):
+        page.insert_text((130, 52), "Company Holdings Group Annual Prospectus", fontsize=10.5)
+        assert page.insert_textbox(pymupdf.Rect(72, 72, 523, 160), " ".join([_BODY] * 2), fontsize=12) > 0
+        for row in range(30):
+            for col in range(4):
+                page.insert_text((72 + 110 * col, 190 + 14 * row), f"{row * 1000 + col:,}.00", fontsize=10.5)
+
+    pages = _one_page(draw)
+    for b in pages[0].blocks:
+        if b.bbox[1] >= 170:
+            b.kind = "table"  # as the table finders leave them
+    mark_furniture(pages)
+    kinds = _kinds(pages[0])
+    assert kinds["Company Holdings Group Annual Prospectus"] == "page_header"
+    assert [k for t, k in kinds.items() if t.startswith("The body")] == ["paragraph"]

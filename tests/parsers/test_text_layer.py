@@ -1,6 +1,8 @@
 """text_layer: TeX-style spacing accents and stacked sub/superscripts read as words."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pymupdf
 
 from corpusmill.parsers.text_layer import read_page
@@ -72,3 +74,23 @@ def test_symbol_font_private_use_glyphs_read_as_greek():
     text = "\n".join(read_page(page).raw_text for page in pymupdf.open(path))
     assert "α-cyano-4-hydroxycinnamic" in text
     assert not any("\uf020" <= c <= "\uf0ff" for c in text)
+
+
+def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
+    # MuPDF expands the ligature glyph into lam + alef but gives the alef no width at the
+    # glyph's far edge, so right-to-left it came out first ("والية" for "ولاية").
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
+    with pymupdf.open(path) as doc:
+        text = read_page(doc[0]).raw_text
+    assert "ولاية" in text
+    assert "والية" not in text
+    assert "الشمال" in text  # alef before lam drawn as two glyphs stays as it is
+
+
+def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=200)
+    page.insert_text((20, 40), "First line")
+    assert read_page(page).raw_text == "First line"
+    page.insert_text((20, 120), "Second line")
+    assert read_page(page).raw_text.splitlines() == ["First line", "Second line"]
