@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 SHARED := ../shared/corpora
-# Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer)
+# Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer),
+# a font the glyph-shape tests draw a formula in (fonts-dejavu-core),
 # and to build KenLM (its scoring module's wheel and its trainer are compiled from the sdist).
-APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext \
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext fonts-dejavu-core \
   g++ cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libeigen3-dev zlib1g-dev
 # KenLM's trainer (`corpusmill train-lm`), built from the same PyPI sdist as the `kenlm` module.
 KENLM_VERSION := 0.3.0
