@@ -4,7 +4,8 @@ Catches what MinHash cannot: the same content reworded, re-ordered or re-templat
 
 - `collect` (per shard): `emb/<shard>.npy` (records x dim float32 unit vectors from
   `static_embeddings`, a zero row for a text with no tokens), `coverage/<shard>.npy`
-  (each text's share of meaningful tokens), `meta/<shard>.npy`
+  (each text's share of meaningful tokens), `sketch/<shard>.npy` (each text's bottom-128
+  word-hash sketch, `word_sketch`), `meta/<shard>.npy`
   (length and quality score, for the keep policy, as MinHash), `ids/<shard>.json`.
 - pass `kmeans` (one task): spherical k-means with a fixed seed on up to `fit_sample`
   vectors drawn with that seed, ceil(records / `cluster_size`) clusters; every record
@@ -17,7 +18,13 @@ Catches what MinHash cannot: the same content reworded, re-ordered or re-templat
   (Measured on the dev WARC: at the recall of raw cosine 0.98, residual cosine 0.9
   flags about half as many unrelated documents; 0.93, the default, was chosen on the
   labelled pairs of bench/semantic_dedup.py.) Texts with (nearly) the same words,
-  raw cosine >= `IDENTICAL`, are always similar. Records are ranked by the keep policy
+  raw cosine >= `IDENTICAL`, are always similar. A pair over the threshold must also share
+  words: at least `min_word_overlap` of the smaller text's distinct words are in the other
+  (estimated from the sketches). Two documents on one topic (a library reference and a
+  how-to on the same module) sit as close in a bag-of-token-vectors space as a copy with a
+  changed template, but share only about half of their words, where a copy, a cut, an
+  excerpt or a light rewrite keeps nearly all of them (bench/semantic_dedup.py: copies and
+  edits >= 0.95, same-topic pages 0.45-0.6). Records are ranked by the keep policy
   (`first`, `longest`, `best_quality`) and taken greedily: a record whose similarity
   with an already kept record is >= `threshold` is a duplicate of the most similar
   such record, else it is kept. Unlike connected components this never chains (A~B,
@@ -42,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from corpusmill.corpus_stage import CorpusStage, RunContext
-from corpusmill.curate.dedup import kmeans
+from corpusmill.curate.dedup import kmeans, word_sketch
 from corpusmill.curate.dedup.minhash import KEEP_POLICIES, META_DTYPE, parse_score_path, record_score
 from corpusmill.curate.dedup.shard_stages import (
     DecisionApplier,
@@ -66,7 +73,8 @@ from corpusmill.tasks import Pass, Task
 
 NONE = np.iinfo(np.uint64).max
 GROUP_DTYPE = np.dtype([("node", "<u8"), ("cluster", "<i4"), ("kept", "u1"), ("ref", "<u8"),
-                        ("similarity", "<f4"), ("group_size", "<u4"), ("cluster_size", "<u4")])
+                        ("similarity", "<f4"), ("overlap", "<f4"), ("group_size", "<u4"),
+                        ("cluster_size", "<u4")])
 _BATCH = 256  # records embedded per call
 _BLOCK = 2048  # rows of a cluster's similarity matrix computed at once
 IDENTICAL = 0.999  # raw cosine of texts with the same words (give or take a few)
@@ -77,14 +85,17 @@ MIN_COVERAGE = 0.8
 
 class SemanticDedup(CorpusStage):
     name = "semantic_dedup"
-    version = "1"
+    version = "2"
 
-    def __init__(self, threshold: float = 0.93, dim: int = 256, cluster_size: int = 50,
+    def __init__(self, threshold: float = 0.93, min_word_overlap: float = 0.7, dim: int = 256,
+                 cluster_size: int = 50,
                  seed: int = 1, kmeans_iterations: int = 10, fit_sample: int = 100_000,
                  keep: str = "first", quality_score: str = "metadata.quality_score",
                  partitions: int = 4) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"semantic_dedup: threshold is a cosine in (0, 1], not {threshold}")
+        if not 0.0 <= min_word_overlap <= 1.0:
+            raise ValueError(f"semantic_dedup: min_word_overlap is a share in [0, 1], not {min_word_overlap}")
         if keep not in KEEP_POLICIES:
             raise ValueError(f"semantic_dedup: keep must be one of {KEEP_POLICIES}, not {keep!r}")
         if cluster_size < 1 or fit_sample < 1 or kmeans_iterations < 1:
@@ -97,6 +108,7 @@ class SemanticDedup(CorpusStage):
         self.threshold, self.dim, self.cluster_size, self.seed = threshold, dim, cluster_size, seed
         self.kmeans_iterations, self.fit_sample = kmeans_iterations, fit_sample
         self.keep, self.quality_score, self.partitions = keep, quality_score, partitions
+        self.min_word_overlap = min_word_overlap
 
     def collect(self, ctx: RunContext, shard_id: str) -> Stage:
         return _EmbeddingCollector(self.name, self.version, ctx.stage_dir(self.name), shard_id,
@@ -108,17 +120,19 @@ class SemanticDedup(CorpusStage):
             Pass(f"{n}:kmeans", [Task(f"{n}:kmeans", fit_clusters, (
                 d, shards, self.cluster_size, self.seed, self.kmeans_iterations, self.fit_sample))]),
             Pass(f"{n}:groups", [Task(f"{n}:groups:p{p:03d}", group_partition, (
-                d, shards, p, self.partitions, self.threshold, self.keep)) for p in range(self.partitions)]),
+                d, shards, p, self.partitions, self.threshold, self.keep, self.min_word_overlap))
+                for p in range(self.partitions)]),
             Pass(f"{n}:decide", [Task(f"{n}:decide:{s}", decide_shard, (d, shards, s, self.partitions))
                                  for s in shards]),
         ]
 
     def apply(self, ctx: RunContext, shard_id: str) -> Stage:
         decisions = read_json(ctx.stage_dir(self.name) / "decisions" / f"{shard_id}.json")
-        return _SemanticApplier(self.name, self.version, decisions, self.threshold)
+        return _SemanticApplier(self.name, self.version, decisions, self.threshold, self.min_word_overlap)
 
     def limits(self, record: Record) -> dict[str, str]:
-        return {"cosine": f"< {self.threshold} to every kept record (else a duplicate)"}
+        return {"cosine": f"< {self.threshold} to every kept record, or word overlap < "
+                          f"{self.min_word_overlap} with it (else a duplicate)"}
 
 
 class _EmbeddingCollector(ShardCollector):
@@ -131,6 +145,7 @@ class _EmbeddingCollector(ShardCollector):
         self.pending: list[str] = []
         self.blocks: list[np.ndarray] = []
         self.coverage: list[np.ndarray] = []
+        self.sketches: list[np.ndarray] = []
 
     def add(self, pos: int, record: Record) -> None:
         self.meta.append((len(record.text), record_score(record, self.score_path)))
@@ -140,9 +155,10 @@ class _EmbeddingCollector(ShardCollector):
 
     def _embed(self) -> None:
         if self.pending:
-            vectors, coverage = self.embedder.embed_with_coverage(self.pending)
+            vectors, coverage, sketches = self.embedder.embed_with_sketches(self.pending)
             self.blocks.append(vectors)
             self.coverage.append(coverage)
+            self.sketches.append(sketches)
             self.pending = []
 
     def flush(self) -> None:
@@ -151,6 +167,8 @@ class _EmbeddingCollector(ShardCollector):
         write_npy(self.stage_dir / "emb" / f"{self.shard_id}.npy", emb)
         write_npy(self.stage_dir / "coverage" / f"{self.shard_id}.npy",
                   np.concatenate(self.coverage) if self.coverage else np.empty(0, np.float32))
+        write_npy(self.stage_dir / "sketch" / f"{self.shard_id}.npy",
+                  np.concatenate(self.sketches) if self.sketches else np.empty((0, word_sketch.SIZE), np.uint64))
         write_npy(self.stage_dir / "meta" / f"{self.shard_id}.npy", np.array(self.meta, dtype=META_DTYPE))
 
 
@@ -216,21 +234,26 @@ def similarities(x: np.ndarray, r: np.ndarray, weak: np.ndarray, rows: slice | n
     return np.where(raw >= IDENTICAL, np.maximum(sim, raw), sim)
 
 
-def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float,
-                 weak: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For unit rows `x` and their unit residuals `r`, in rank order: (kept, ref, similarity).
+def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float, weak: np.ndarray | None = None,
+                 sketches: np.ndarray | None = None, min_overlap: float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For unit rows `x` and their unit residuals `r`, in rank order: (kept, ref, similarity, overlap).
 
     A row is a duplicate of the most similar earlier kept row when that similarity is >=
-    threshold (ref = that row); else it is kept and ref is its most similar other kept
-    row (-1 when it is alone). Memory: a block of rows x members.
+    threshold and, given word `sketches`, their word overlap >= `min_overlap` (not asked of
+    near-identical texts); ref = that row, overlap = theirs. Else it is kept and ref is its
+    most similar other kept row (-1 when it is alone; overlap NaN). Memory: a block of rows
+    x members.
     """
     m = len(x)
     weak = np.zeros(m, dtype=bool) if weak is None else weak
     kept = np.ones(m, dtype=bool)
     ref = np.full(m, -1, dtype=np.int64)
     sim = np.zeros(m, dtype=np.float32)
-    # Candidate edges (i, j), j < i, similarity >= threshold; rows without one are kept outright.
-    edges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    shared = np.full(m, np.nan, dtype=np.float32)
+    # Candidate edges (i, j), j < i, similarity >= threshold and enough shared words; rows
+    # without one are kept outright.
+    edges: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for s in range(0, m, _BLOCK):
         block = similarities(x, r, weak, slice(s, s + _BLOCK), slice(0, s + _BLOCK))
         rows, cols = np.nonzero(block >= threshold)
@@ -238,15 +261,22 @@ def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float,
         earlier = cols < rows
         rows, cols = rows[earlier], cols[earlier]
         vals = block[rows - s, cols]
+        words = np.ones(len(rows), dtype=np.float32)
+        if sketches is not None:
+            raw = np.einsum("ij,ij->i", x[rows], x[cols])
+            for e in np.flatnonzero(raw < IDENTICAL):
+                words[e] = word_sketch.overlap(sketches[rows[e]], sketches[cols[e]])
+            enough = words >= min_overlap
+            rows, cols, vals, words = rows[enough], cols[enough], vals[enough], words[enough]
         for i in np.unique(rows):
             sel = rows == i
-            edges[int(i)] = (cols[sel], vals[sel])
+            edges[int(i)] = (cols[sel], vals[sel], words[sel])
     for i in sorted(edges):
-        cols, vals = edges[i]
+        cols, vals, words = edges[i]
         live = kept[cols]
         if live.any():
             best = int(np.argmax(np.where(live, vals, -np.inf)))
-            kept[i], ref[i], sim[i] = False, cols[best], vals[best]
+            kept[i], ref[i], sim[i], shared[i] = False, cols[best], vals[best], words[best]
     keepers = np.flatnonzero(kept)
     if len(keepers) > 1:
         for s in range(0, len(keepers), _BLOCK):
@@ -255,15 +285,15 @@ def greedy_dedup(x: np.ndarray, r: np.ndarray, threshold: float,
             block[np.arange(len(rows)), np.arange(s, s + len(rows))] = -np.inf  # not itself
             best = np.argmax(block, axis=1)
             ref[rows], sim[rows] = keepers[best], block[np.arange(len(rows)), best]
-    return kept, ref, sim
+    return kept, ref, sim, shared
 
 
 def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int, threshold: float,
-                    keep: str) -> dict[str, Any]:
+                    keep: str, min_overlap: float) -> dict[str, Any]:
     """Task: greedy dedup in every cluster c with c % parts == part."""
     t0 = time.perf_counter()
     d = Path(stage_dir)
-    nodes, labels, vecs, metas, covs = [], [], [], [], []
+    nodes, labels, vecs, metas, covs, sketches = [], [], [], [], [], []
     for i, s in enumerate(shard_ids):
         lab = read_npy(d / "assign" / f"{s}.npy", mmap=False)
         pos = np.flatnonzero((lab >= 0) & (lab % parts == part))
@@ -272,24 +302,26 @@ def group_partition(stage_dir: str, shard_ids: list[str], part: int, parts: int,
         vecs.append(np.asarray(read_npy(d / "emb" / f"{s}.npy")[pos]))
         metas.append(np.asarray(read_npy(d / "meta" / f"{s}.npy")[pos]))
         covs.append(np.asarray(read_npy(d / "coverage" / f"{s}.npy")[pos]))
+        sketches.append(np.asarray(read_npy(d / "sketch" / f"{s}.npy")[pos]))
     centroids = read_npy(d / "centroids.npy", mmap=False)
     node = np.concatenate(nodes) if nodes else np.empty(0, np.uint64)
     label = np.concatenate(labels) if labels else np.empty(0, np.int32)
     out = np.zeros(len(node), dtype=GROUP_DTYPE)
     out["node"], out["cluster"], out["ref"] = node, label, NONE
     if len(node):
-        vec, meta = np.concatenate(vecs), np.concatenate(metas)
+        vec, meta, sketch = np.concatenate(vecs), np.concatenate(metas), np.concatenate(sketches)
         weak = np.concatenate(covs) < MIN_COVERAGE
         order = np.argsort(label, kind="stable")
         bounds = np.flatnonzero(np.diff(label[order])) + 1
         for members in np.split(order, bounds):
             ranked = members[_rank(meta[members], node[members], keep)]
-            kept, ref, sim = greedy_dedup(vec[ranked], residuals(vec[ranked], centroids[label[ranked]]),
-                                          threshold, weak[ranked])
+            kept, ref, sim, shared = greedy_dedup(vec[ranked], residuals(vec[ranked], centroids[label[ranked]]),
+                                                  threshold, weak[ranked], sketch[ranked], min_overlap)
             out["kept"][ranked] = kept
             has = ref >= 0
             out["ref"][ranked[has]] = node[ranked[ref[has]]]
             out["similarity"][ranked] = sim
+            out["overlap"][ranked] = shared
             out["cluster_size"][ranked] = len(members)
             dup_of = ranked[ref[~kept]]  # each duplicate's kept record (index into node)
             keepers, n_dups = np.unique(dup_of, return_counts=True)
@@ -321,15 +353,18 @@ def decide_shard(stage_dir: str, shard_ids: list[str], shard_id: str, parts: int
             ref = other_ids[int(rs)][int(rp)]
         decisions.append({"pos": int(p), "id": ids[int(p)], "cluster": int(r["cluster"]),
                           "cluster_size": int(r["cluster_size"]), "kept": bool(r["kept"]), "ref": ref,
-                          "similarity": round(float(r["similarity"]), 6), "group_size": int(r["group_size"])})
+                          "similarity": round(float(r["similarity"]), 6),
+                          "overlap": None if np.isnan(r["overlap"]) else round(float(r["overlap"]), 4),
+                          "group_size": int(r["group_size"])})
     write_json(d / "decisions" / f"{shard_id}.json", decisions)
     return {"records": len(decisions), "duplicates": sum(not x["kept"] for x in decisions)}
 
 
 class _SemanticApplier(DecisionApplier):
-    def __init__(self, name: str, version: str, decisions: list[dict[str, Any]], threshold: float) -> None:
+    def __init__(self, name: str, version: str, decisions: list[dict[str, Any]], threshold: float,
+                 min_overlap: float) -> None:
         super().__init__(name, version, decisions)
-        self.threshold = threshold
+        self.threshold, self.min_overlap = threshold, min_overlap
 
     def decide(self, record: Record, decision: dict[str, Any]) -> None:
         c, csize, ref, sim = (decision["cluster"], decision["cluster_size"], decision["ref"],
@@ -337,8 +372,11 @@ class _SemanticApplier(DecisionApplier):
         scores = {"kmeans_cluster": c, "cosine": sim}
         if not decision["kept"]:
             group = f"sd:{ref}"
+            shared = decision["overlap"]
+            scores["word_overlap"] = shared
             mark_duplicate(self, record, ref, group, decision["group_size"], "duplicate", scores,
-                           detail=f"residual cosine {sim:.3f} >= {self.threshold} with kept record {ref} "
+                           detail=f"residual cosine {sim:.3f} >= {self.threshold} and word overlap "
+                                  f"{shared:.2f} >= {self.min_overlap} with kept record {ref} "
                                   f"(k-means cluster {c}, {csize} records)")
             return
         near = (f"nearest kept neighbour {ref} (residual cosine {sim:.3f})" if ref is not None

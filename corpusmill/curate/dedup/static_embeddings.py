@@ -23,11 +23,14 @@ import importlib.util
 from collections import Counter
 from functools import cache
 from itertools import chain, compress, repeat
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
 
-from corpusmill.curate.dedup import sentencepiece_bpe
+from xxhash import xxh64_intdigest
+
+from corpusmill.curate.dedup import sentencepiece_bpe, word_sketch
 
 # Distinct words whose vectors are cached (x dim x 4 bytes: 256 MB at 256 dims). Words are
 # cached first come; once full, new words are tokenized for their batch only.
@@ -37,6 +40,7 @@ _FIRST_TOKEN = 259
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 _WORD_START = "\u2581"  # what the tokenizer's normalizer puts before every word
+_UTF8 = methodcaller("encode", "utf-8", "surrogatepass")
 # Token rows gathered at once when summing word vectors: 2 MB at 256 dims stays in cache
 # (64 MB at once took twice as long).
 _ROWS_AT_ONCE = 1 << 11
@@ -84,6 +88,7 @@ class StaticEmbedder:
         # Rows below `_cached` belong to the words in `_rows`; a batch's words past the cache
         # get scratch rows after them. Grown by doubling, so a batch never copies the cache.
         self._store = np.empty((0, dim + 2), np.float32)
+        self._hashes = np.empty(0, np.uint64)  # per row: the word's xxh64, for word sketches
         self._cached = 0
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -95,6 +100,12 @@ class StaticEmbedder:
         A low share means the vocabulary does not know the script (e.g. much of CJK): the
         vector then rests on a few common characters and says little about the content.
         """
+        vectors, coverage, _ = self.embed_with_sketches(texts, sketch=0)
+        return vectors, coverage
+
+    def embed_with_sketches(self, texts: list[str], sketch: int = word_sketch.SIZE
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`embed_with_coverage`, plus each text's bottom-`sketch` word sketch (`word_sketch`)."""
         counts = [Counter(t.split()) for t in texts]
         words = list(chain.from_iterable(counts))  # each text's distinct words, in text order
         n = np.fromiter(chain.from_iterable(c.values() for c in counts), dtype=np.float32, count=len(words))
@@ -107,17 +118,20 @@ class StaticEmbedder:
                                         dtype=np.int64, count=int(missing.sum()))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         coverage = np.zeros(len(texts), dtype=np.float32)
+        sketches = np.full((len(texts), sketch), word_sketch.EMPTY, dtype=np.uint64)
         ends = np.cumsum([len(c) for c in counts])
         for i, (lo, hi) in enumerate(zip(chain((0,), ends.tolist()), ends.tolist())):
             if lo == hi:
                 continue
+            if sketch:
+                sketches[i] = word_sketch.bottom_k(self._hashes[rows[lo:hi]], sketch)
             v = n[lo:hi] @ self._store[rows[lo:hi]]
             coverage[i] = v[-1] / max(float(v[-2]), 1.0)
             v = v[: self.dim]
             norm = float(np.linalg.norm(v))
             if norm > 0:
                 out[i] = v / norm
-        return out, coverage
+        return out, coverage, sketches
 
     def _add(self, words: list[str]) -> dict[str, int]:
         """Store the vectors of words not seen yet (caching those that fit); word -> its row."""
@@ -126,7 +140,10 @@ class StaticEmbedder:
             grown = np.empty((max(end, min(2 * len(self._store), _CACHE_WORDS)), self.dim + 2), np.float32)
             grown[:start] = self._store[:start]
             self._store = grown
+            self._hashes = np.concatenate([self._hashes[:start], np.empty(len(grown) - start, np.uint64)])
         self._word_vectors(words, self._store[start:end])
+        self._hashes[start:end] = np.fromiter(map(xxh64_intdigest, map(_UTF8, words)), dtype=np.uint64,
+                                              count=len(words))
         index = dict(zip(words, range(start, end)))
         keep = max(0, min(len(words), _CACHE_WORDS - start))
         self._rows.update(zip(words[:keep], range(start, start + keep)))

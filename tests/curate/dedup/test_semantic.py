@@ -14,6 +14,7 @@ pytest.importorskip("wordllama")
 
 from corpusmill.curate.dedup.semantic import SemanticDedup, greedy_dedup  # noqa: E402
 from corpusmill.curate.dedup.semantic_select import cluster_balanced_sample  # noqa: E402
+from corpusmill.curate.dedup import word_sketch  # noqa: E402
 from corpusmill.curate.dedup.static_embeddings import StaticEmbedder  # noqa: E402
 
 ORIGINALS = [page(body(i)) for i in range(10)]
@@ -44,7 +45,7 @@ def test_greedy_keep_never_chains() -> None:
     b = np.array([np.cos(0.25), np.sin(0.25), 0.0])
     c = np.array([np.cos(0.5), np.sin(0.5), 0.0])
     x = np.stack([a, b, c]).astype(np.float32)
-    kept, ref, sim = greedy_dedup(x, x, threshold=float(np.cos(0.3)))
+    kept, ref, sim, _ = greedy_dedup(x, x, threshold=float(np.cos(0.3)))
     assert kept.tolist() == [True, False, True]
     assert ref[1] == 0 and ref[2] == 0  # C's nearest kept neighbour is A
     assert sim[1] == pytest.approx(np.cos(0.25), abs=1e-6)
@@ -67,6 +68,7 @@ def test_near_duplicates_and_rewrites_found_distinct_pages_kept(tmp_path: Path) 
     dup = out["copy1"]
     assert dup.metadata["dedup"]["cluster_id"] == "sd:orig1" and dup.reason == "semantic_dedup:duplicate"
     assert dup.provenance[-1]["scores"]["cosine"] >= 0.93
+    assert dup.provenance[-1]["scores"]["word_overlap"] >= 0.7 and "word overlap" in dup.provenance[-1]["detail"]
     keeper = out["orig1"]
     assert keeper.metadata["dedup"]["cluster_size"] == 2
     alone = out["other7"]
@@ -100,7 +102,8 @@ def test_cluster_balanced_sample_spreads_over_clusters() -> None:
     assert sorted(cluster_balanced_sample(labels, 100, seed=2)) == list(range(60))
 
 
-@pytest.mark.parametrize("bad", [{"threshold": 1.5}, {"keep": "random"}, {"dim": 100}, {"partitions": 0}])
+@pytest.mark.parametrize("bad", [{"threshold": 1.5}, {"keep": "random"}, {"dim": 100}, {"partitions": 0},
+                                 {"min_word_overlap": 1.2}])
 def test_bad_settings(bad: dict) -> None:
     with pytest.raises(ValueError, match="semantic_dedup"):
         SemanticDedup(**bad)
@@ -140,3 +143,46 @@ def test_word_vectors_are_the_sums_of_their_token_rows() -> None:
         assert row[-2] == len(ids) and row[-1] == len(meaningful)
         expected = emb.table[meaningful].sum(axis=0) if meaningful else np.zeros(emb.dim)
         assert np.allclose(row[: emb.dim], expected, atol=1e-5), word
+
+
+ARTICLES = {lang: (Path(__file__).resolve().parents[3] / "fixtures" / "curate" / "filters" / f"article_{lang}.txt")
+            .read_text(encoding="utf-8") for lang in ("en", "de", "fr")}
+
+
+def exact_overlap(a: str, b: str) -> float:
+    x, y = set(a.split()), set(b.split())
+    return len(x & y) / min(len(x), len(y))
+
+
+def test_word_overlap_from_sketches_is_close_to_the_exact_share_on_real_text() -> None:
+    en, de, fr = ARTICLES["en"], ARTICLES["de"], ARTICLES["fr"]
+    long = "\n".join(PARAGRAPHS)  # ~50 paragraphs: far more distinct words than a sketch holds
+    excerpt = PARAGRAPHS[7]
+    pairs = [(en, en[: int(len(en) * 0.8)]), (long, excerpt), (long, long[len(long) // 2:]), (en, de), (en, fr),
+             (long, en), (page(body(0)), paraphrase(body(0)))]
+    _, _, sketches = StaticEmbedder().embed_with_sketches([t for p in pairs for t in p])
+    assert (sketches[:, -1] == word_sketch.EMPTY).sum() < len(sketches)  # some sketches are full
+    for k, (a, b) in enumerate(pairs):
+        got = word_sketch.overlap(sketches[2 * k], sketches[2 * k + 1])
+        assert abs(got - exact_overlap(a, b)) <= 0.12, (k, got, exact_overlap(a, b))
+    assert word_sketch.overlap(sketches[2], sketches[3]) > 0.95  # an excerpt of a long text
+    assert word_sketch.overlap(sketches[6], sketches[7]) < 0.3
+
+
+def test_similar_vectors_without_shared_words_are_not_duplicates() -> None:
+    # Three texts whose vectors are equally close (as two pages on one topic can be): the
+    # cut copy shares its words with the original and goes; the other text shares few and stays.
+    en = ARTICLES["en"]
+    texts = [en, en[: int(len(en) * 0.8)], "\n".join(PARAGRAPHS[:6])]
+    _, _, sketches = StaticEmbedder().embed_with_sketches(texts)
+    x = np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (3, 1))
+    x[:, 1] = [0.0, 0.1, 0.2]  # raw cosines ~0.99, below IDENTICAL
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    r = np.array([[1.0, 0.0], [0.96, 0.28], [0.96, -0.28]], dtype=np.float32)  # residual cosines 0.96 / 0.84
+    kept, ref, _, shared = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7)
+    assert kept.tolist() == [True, False, True] and ref[1] == 0 and shared[1] > 0.9
+    r[2] = r[1]  # as close to the original as the cut copy is
+    kept, ref, _, shared = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7)
+    assert kept.tolist() == [True, False, True]
+    kept, _, _, _ = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.0)
+    assert kept.tolist() == [True, False, False]  # without the word check it would go too
