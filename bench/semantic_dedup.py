@@ -151,7 +151,8 @@ def main() -> None:
     lines = [f"## Semantic dedup vs MinHash (bench/semantic_dedup.py) - {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
              "",
              "Defaults of both stages: `semantic_dedup` (WordLlama l2_supercat 256-d static embeddings from the "
-             "wheel, k-means with ~50 records a cluster, residual cosine >= 0.93 and word overlap >= 0.7, keep first) "
+             "wheel, k-means with ~50 records a cluster, residual cosine >= "
+             f"{SemanticDedup().threshold} and word overlap >= {SemanticDedup().min_word_overlap}, keep first) "
              "and `minhash_dedup` "
              "(5-grams, 14 bands x 8 rows). One process, one thread.", ""]
 

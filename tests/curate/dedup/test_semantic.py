@@ -67,13 +67,13 @@ def test_near_duplicates_and_rewrites_found_distinct_pages_kept(tmp_path: Path) 
     out = {r.id: r for r in flat(run(SemanticDedup(), tmp_path / "again", shards))}
     dup = out["copy1"]
     assert dup.metadata["dedup"]["cluster_id"] == "sd:orig1" and dup.reason == "semantic_dedup:duplicate"
-    assert dup.provenance[-1]["scores"]["cosine"] >= 0.93
+    assert dup.provenance[-1]["scores"]["cosine"] >= 0.85
     assert dup.provenance[-1]["scores"]["word_overlap"] >= 0.7 and "word overlap" in dup.provenance[-1]["detail"]
     keeper = out["orig1"]
     assert keeper.metadata["dedup"]["cluster_size"] == 2
     alone = out["other7"]
     assert alone.ok and "nearest kept neighbour" in alone.provenance[-1]["detail"]
-    assert alone.provenance[-1]["scores"]["cosine"] < 0.93
+    assert alone.provenance[-1]["scores"]["cosine"] < 0.85
     assert out["empty"].ok and not out["empty"].provenance  # no words: untouched, never a duplicate
 
 
