@@ -112,9 +112,10 @@ class StaticEmbedder:
         rows = np.fromiter(map(self._rows.get, words, repeat(-1)), dtype=np.int64, count=len(words))
         missing = rows < 0
         if missing.any():
-            new = list(dict.fromkeys(compress(words, missing.tolist())))  # first come, in text order
+            flags = missing.tolist()
+            new = list(dict.fromkeys(compress(words, flags)))  # first come, in text order
             index = self._add(new)
-            rows[missing] = np.fromiter(map(index.__getitem__, compress(words, missing.tolist())),
+            rows[missing] = np.fromiter(map(index.__getitem__, compress(words, flags)),
                                         dtype=np.int64, count=int(missing.sum()))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         coverage = np.zeros(len(texts), dtype=np.float32)
@@ -144,11 +145,10 @@ class StaticEmbedder:
         self._word_vectors(words, self._store[start:end])
         self._hashes[start:end] = np.fromiter(map(xxh64_intdigest, map(_UTF8, words)), dtype=np.uint64,
                                               count=len(words))
-        index = dict(zip(words, range(start, end)))
         keep = max(0, min(len(words), _CACHE_WORDS - start))
         self._rows.update(zip(words[:keep], range(start, start + keep)))
         self._cached += keep
-        return index
+        return self._rows if keep == len(words) else dict(zip(words, range(start, end)))
 
     def _word_vectors(self, words: list[str], out: np.ndarray | None = None) -> np.ndarray:
         """Each word's summed token vectors, then its token count and meaningful-token count
