@@ -91,12 +91,22 @@ class SentencePieceBPE:
         if not words:
             empty = np.empty(0, np.int64)
             return empty, empty, empty
-        ranks = self._enc.encode_to_numpy(_WORD_START + ("\n" + _WORD_START).join(words),
-                                          disallowed_special=()).astype(np.int64)
+        text = well_formed(_WORD_START + ("\n" + _WORD_START).join(words))
+        ranks = self._enc.encode_to_numpy(text, disallowed_special=()).astype(np.int64)
         separator = ranks == _SEPARATOR
         word = np.cumsum(separator)[~separator]
         ranks = ranks[~separator]
         return word, self.vocab_id[ranks], self.tokens[ranks]
+
+
+def well_formed(text: str) -> str:
+    """`text` with each lone surrogate (text decoded with errors="surrogatepass", or JSON escapes)
+    as U+FFFD: a tokenizer only takes what UTF-8 can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def supported(config: dict) -> bool:

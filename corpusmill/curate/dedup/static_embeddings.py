@@ -201,8 +201,8 @@ class StaticEmbedder:
             real = ~stand_in[word]
             word, ids, tokens = word[real], ids[real], tokens[real]
         prefix = "" if bpe is None else _WORD_START
-        encoded = [e.ids for e in self.tokenizer.encode_batch_fast([prefix + words[k] for k in full],
-                                                                    add_special_tokens=False)]
+        encoded = [e.ids for e in self.tokenizer.encode_batch_fast(
+            [sentencepiece_bpe.well_formed(prefix + words[k]) for k in full], add_special_tokens=False)]
         sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(full))
         full_ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(sizes.sum()))
         return (np.concatenate([word, np.repeat(np.array(full, dtype=np.int64), sizes)]),

@@ -100,3 +100,15 @@ def test_vectors_do_not_depend_on_batches_or_a_full_word_cache(monkeypatch: pyte
     assert np.array_equal(np.concatenate([p[0] for p in parts]), whole)
     assert np.array_equal(np.concatenate([p[1] for p in parts]), whole_cov)
     assert np.array_equal(again[0][::-1], whole)
+
+
+def test_lone_surrogates_are_embedded_as_replacement_characters() -> None:
+    # Text decoded with errors="surrogatepass" or JSON "\\ud800" escapes: no tokenizer takes it
+    # as it is; the stage must not fail on it.
+    base = (FIXTURES / "filters" / "article_en.txt").read_text(encoding="utf-8")[:400]
+    bad = [base + " wo\ud800rld", base + " " + "x\udc80" * 100, base + " \ud83d\ude00"]
+    fixed = [t.replace("\ud800", "\ufffd").replace("\udc80", "\ufffd").replace("\ud83d\ude00", "\U0001F600")
+             for t in bad]
+    got, coverage, _ = StaticEmbedder().embed_with_sketches(bad)
+    want, want_coverage, _ = StaticEmbedder().embed_with_sketches(fixed)
+    assert np.allclose(got, want, atol=1e-6) and np.array_equal(coverage, want_coverage)
