@@ -153,9 +153,7 @@ class StaticEmbedder:
     def _word_vectors(self, words: list[str], out: np.ndarray | None = None) -> np.ndarray:
         """Each word's summed token vectors, then its token count and meaningful-token count
         (into `out`, rows x dim + 2, when given)."""
-        if out is None:
-            out = np.empty((len(words), self.dim + 2), dtype=np.float32)
-        sums = out
+        sums = np.empty((len(words), self.dim + 2), dtype=np.float32) if out is None else out
         sums[:] = 0
         if not words:
             return sums
