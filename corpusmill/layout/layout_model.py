@@ -23,13 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from corpusmill.layout.ocr_lines import OcrLine
+from corpusmill.parsers.page_model import BlockType
 
 # CDLA's labels to the block types the record's `pages[].blocks` use (those
 # of text-layer pages where both have one).
 _KINDS = {
-    "text": "paragraph", "title": "heading", "figure": "figure_text", "figure_caption": "caption",
-    "table": "table", "table_caption": "caption", "header": "page_header", "footer": "page_footer",
-    "reference": "reference", "equation": "formula",
+    "text": BlockType.PARAGRAPH, "title": BlockType.HEADING, "figure": BlockType.FIGURE_TEXT,
+    "figure_caption": BlockType.CAPTION, "table": BlockType.TABLE, "table_caption": BlockType.CAPTION,
+    "header": BlockType.PAGE_HEADER, "footer": BlockType.PAGE_FOOTER, "reference": BlockType.REFERENCE,
+    "equation": BlockType.FORMULA,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pymupdf
 
 from corpusmill.parsers import math_latex
+from corpusmill.parsers.page_model import BlockType
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText
 
 # A line this short without words may be part of a formula next to it.
@@ -50,7 +51,7 @@ def mark_formulas(page: pymupdf.Page, pt: PageText) -> None:
         except Exception:  # a formula the converter cannot read keeps its text
             rows = None
         markdown = "\n".join(_row_markdown(r) for r in rows) if rows else None
-        block = Block(lines=lines, bbox=box, kind="formula", markdown=markdown)
+        block = Block(lines=lines, bbox=box, kind=BlockType.FORMULA, markdown=markdown)
         for line in lines:
             claimed[id(line)] = block
     _rebuild(pt, claimed)

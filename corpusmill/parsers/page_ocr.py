@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from corpusmill.parsers import page_router
 from corpusmill.parsers.page_images import png_from_array, render_region
+from corpusmill.parsers.page_model import BlockType, PageBlock, ReadPage, Route
 from corpusmill.parsers.text_layer import Block, Line
 
 
@@ -56,52 +56,59 @@ class PageReader:
                 pass
         return max(1, int(getattr(engine, "batch_size", 1)))
 
-    def read_images(self, images: list[np.ndarray], infos: list[dict[str, Any]],
-                    config) -> list[tuple[str, dict[str, Any]]]:
-        """OCR page images, in one batch where the engine takes batches."""
+    def read_images(self, images: list[np.ndarray], pages: list[ReadPage], known: list[list[str]],
+                    config) -> list[ReadPage]:
+        """OCR page images, in one batch where the engine takes batches.
+
+        `pages` are the routed pages (number, route, reason) the readings
+        complete; `known` the texts of each page's furniture its text layer
+        showed (a running footer repeated on the other pages), to be left out
+        of the OCR text as well.
+        """
         engine = self._ocr(config)
         batch = getattr(engine, "recognize_batch", None)
         firsts = batch(images) if batch is not None and len(images) > 1 else [None] * len(images)
-        return [self._read(engine, image, info, config, first) for image, info, first in zip(images, infos, firsts)]
+        return [self._read(engine, image, page, furniture, config, first)
+                for image, page, furniture, first in zip(images, pages, known, firsts)]
 
-    def _read(self, engine: Any, image: np.ndarray, info: dict[str, Any], config,
-              first: Any) -> tuple[str, dict[str, Any]]:
+    def _read(self, engine: Any, image: np.ndarray, page: ReadPage, known: list[str], config,
+              first: Any) -> ReadPage:
         """One page: turned upright, lines in reading order; low confidence goes to the LLM if configured."""
         from corpusmill.layout.ocr_lines import page_confidence
         from corpusmill.layout.orientation import read_upright
         from corpusmill.layout.preprocess import is_blank
         from corpusmill.layout.reading_order import order_lines
 
-        known = info.pop(FURNITURE_TEXTS, [])
         if first is None and is_blank(image):
-            info["route_reason"] += "; blank page (no ink), not OCRed"
-            info["blocks"] = []
-            return "", info
+            return page.with_(note="blank page (no ink), not OCRed")
         read = read_upright(engine, image, first)
         lines = order_lines(read.lines, read.image.shape[1])
+        notes: list[str] = []
+        route = page.route
         if read.rotation:
             # Block boxes below are in the turned page's pixels.
-            info["rotation"] = read.rotation
-            info["route_reason"] += f"; page turned {read.rotation} degrees clockwise to read it"
+            notes.append(f"page turned {read.rotation} degrees clockwise to read it")
         if engine.name.startswith("models"):
-            info["route"] = page_router.MODEL
-            info["route_reason"] += f"; read by the model pipeline ({engine.name})"
+            route = Route.MODEL
+            notes.append(f"read by the model pipeline ({engine.name})")
         elif getattr(engine, "device", "cpu") != "cpu":
-            info["route_reason"] += f"; read on {engine.device} ({engine.name})"
+            notes.append(f"read on {engine.device} ({engine.name})")
         confidence = page_confidence(lines)
-        info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
-        types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
+        kinds, failure = _regions(engine, read.image, lines, config)
+        if failure:
+            notes.append(failure)
+        types = [BlockType(kind) if kind else BlockType.TEXT_LINE for kind in kinds]
         removed = _furniture(lines, types, read.image.shape[0], known)
         kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
-        info["blocks"] = [{"type": kind, "bbox": [round(v, 1) for v in line.bbox], "order": i}
-                          for i, (line, kind) in enumerate(kept)]
-        info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
-                           for i in sorted(removed)]
-        text = _text_with_tables(_markdown_headings(kept))
+        blocks = ([PageBlock(kind, line.bbox, i) for i, (line, kind) in enumerate(kept)]
+                  + [PageBlock(types[i], lines[i].bbox, None, text=lines[i].text) for i in sorted(removed)])
+        page = page.with_(note="; ".join(notes), route=route, rotation=read.rotation,
+                          ocr_confidence=round(confidence, 4), blocks=tuple(blocks),
+                          text=_text_with_tables(_markdown_headings(kept)))
         if lines and confidence < config.low_ocr_confidence:
-            return self._low_confidence(png_from_array(read.image), text, confidence, info, config)
-        return text, info
+            return self._low_confidence(png_from_array(read.image), page, confidence, config)
+        return page
 
     def read_regions(self, page: Any, regions: tuple[tuple[float, float, float, float], ...],
                      known: list[tuple[float, float, float, float]], config) -> tuple[list[Block], str]:
@@ -139,34 +146,30 @@ class PageReader:
             text_lines = [Line(line.text.strip(), tuple(r), r.height, False, False, 0) for line, r in placed]
             md = _text_with_tables(lines)
             box = tuple(pymupdf.Rect(region))
-            kind = "table" if any(row.startswith("|") for row in md.splitlines()) else "paragraph"
+            kind = BlockType.TABLE if any(row.startswith("|") for row in md.splitlines()) else BlockType.PARAGRAPH
             blocks.append(Block(lines=text_lines, bbox=box, kind=kind, markdown=md if kind == "table" else None))
         read = sum(len(b.lines) for b in blocks)
         return blocks, f"{read} lines read in {len(blocks)} of them"
 
-    def _low_confidence(self, png: bytes, text: str, confidence: float, info: dict[str, Any],
-                        config) -> tuple[str, dict[str, Any]]:
+    def _low_confidence(self, png: bytes, page: ReadPage, confidence: float, config) -> ReadPage:
         """A page OCR barely read (handwriting, a ruined scan): the LLM's reading, else flagged or dropped.
 
         Never kept silently: `low_confidence` marks it, and under
         `min_ocr_confidence` its text is left out with the reason on the page.
         """
-        info["low_confidence"] = True
-        info["hard"] = f"low OCR confidence ({confidence:.2f})"
+        hard = f"low OCR confidence ({confidence:.2f})"
+        page = page.with_(low_confidence=True, hard=hard)
         if config.llm_endpoint and config.llm_model:
-            llm_text, reason = self.transcribe(png, text, config)
+            llm_text, reason = self.transcribe(png, page.text, config)
             if llm_text is not None:
-                info["route"] = page_router.LLM
-                info["route_reason"] += f"; {info['hard']}"
-                return llm_text, info
-            info["route_reason"] += f"; {info['hard']}, LLM failed ({reason})"
-            info["llm_failed"] = reason
+                return page.with_(route=Route.LLM, note=hard, text=llm_text)
+            page = page.with_(note=f"{hard}, LLM failed ({reason})", llm_failed=reason)
         else:
-            info["route_reason"] += f"; {info['hard']}, no LLM configured"
+            page = page.with_(note=f"{hard}, no LLM configured")
         if config.min_ocr_confidence is not None and confidence < config.min_ocr_confidence:
-            info["dropped"] = f"OCR confidence {confidence:.2f} below the minimum {config.min_ocr_confidence:g}"
-            return "", info
-        return text, info
+            return page.with_(text="", dropped=f"OCR confidence {confidence:.2f} below the minimum "
+                                                f"{config.min_ocr_confidence:g}")
+        return page
 
     def transcribe(self, png: bytes, anchor_text: str, config) -> tuple[str | None, str]:
         """The LLM's transcription of a page, or (None, why not)."""
@@ -220,29 +223,24 @@ def _on_known(box: Any, known: list[tuple[float, float, float, float]]) -> bool:
     return covered >= _KNOWN_OVERLAP * area
 
 
-def _regions(engine: Any, image: np.ndarray, lines: list, info: dict[str, Any], config) -> list[str | None]:
-    """The layout model's block type for each line; None throughout when the layout model is off or fails.
+def _regions(engine: Any, image: np.ndarray, lines: list, config) -> tuple[list[str | None], str]:
+    """The layout model's block type for each line (None throughout when the layout model is off or
+    fails), and what went wrong, if anything.
 
     The torch model pipeline (`--backend torch`) has its own layout model, so the
     CPU one runs only beside CPU OCR engines.
     """
     if not config.ocr_layout or not lines or engine.name.startswith("models"):
-        return [None] * len(lines)
+        return [None] * len(lines), ""
     try:
         from corpusmill.layout.layout_model import detect_layout, label_lines
 
-        return label_lines(lines, detect_layout(image, device=getattr(engine, "device", "cpu")))
+        return label_lines(lines, detect_layout(image, device=getattr(engine, "device", "cpu"))), ""
     except Exception as e:  # a layout failure costs the labels, not the page
-        info["route_reason"] += f"; layout model failed ({type(e).__name__}: {e})"[:200]
-        return [None] * len(lines)
+        return [None] * len(lines), f"layout model failed ({type(e).__name__}: {e})"[:200]
 
 
-# `info` key (popped before the page is recorded): texts of the furniture the
-# page's text layer held, for the OCR lines to be matched against.
-FURNITURE_TEXTS = "text_layer_furniture"
-
-
-def _furniture(lines: list, types: list[str], height: int, known: list[str]) -> set[int]:
+def _furniture(lines: list, types: list[BlockType], height: int, known: list[str]) -> set[int]:
     """Indexes of the lines that are running headers or footers (left out of the text).
 
     The layout model's header/footer regions, lines at the top or bottom edge
@@ -260,10 +258,11 @@ def _furniture(lines: list, types: list[str], height: int, known: list[str]) -> 
     for i, (line, kind) in enumerate(zip(lines, types)):
         at_edge = line.bbox[3] <= EDGE_STAMP_BAND * height or line.bbox[1] >= (1 - EDGE_STAMP_BAND) * height
         top = line.bbox[3] <= height / 2
-        if kind in ("page_header", "page_footer") and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body:
+        if (kind in (BlockType.PAGE_HEADER, BlockType.PAGE_FOOTER)
+                and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body):
             removed.add(i)
         elif at_edge and (is_edge_furniture(line.text, top) or any(same_furniture(line.text, k) for k in known)):
-            types[i] = "page_header" if top else "page_footer"
+            types[i] = BlockType.PAGE_HEADER if top else BlockType.PAGE_FOOTER
             removed.add(i)
     return removed
 
@@ -300,9 +299,9 @@ def _markdown_headings(kept: list[tuple[Any, str]]) -> list:
     out: list = []
     previous = None
     for line, kind in kept:
-        if kind == "heading" and previous == "heading":
+        if kind == BlockType.HEADING and previous == BlockType.HEADING:
             out[-1] = dataclasses.replace(out[-1], text=f"{out[-1].text} {line.text}")
-        elif kind == "heading":
+        elif kind == BlockType.HEADING:
             out.append(dataclasses.replace(line, text=f"## {line.text}"))
         else:
             out.append(line)

@@ -48,7 +48,8 @@ import orjson
 from corpusmill.corpus_stage import RunContext
 from corpusmill.record import Record
 from corpusmill.tasks import Pass, Task
-from corpusmill.parsers.pdf_document import ParseError, Part
+from corpusmill.parsers.page_model import ReadPage
+from corpusmill.parsers.pdf_document import ParseError
 from corpusmill.parsers.pdf_worker import Parsed, WorkerFailure
 from corpusmill.acquire.media_type import PDF, is_pdf_or_raster_image, sniff_media_type
 from corpusmill.progress import worker_report
@@ -199,7 +200,7 @@ def read_range(spec: dict[str, Any], folder: str, path: str, media_type: str, st
     stage = _stage(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS))
     try:
         parsed = stage.parse_range(path, media_type, (start, stop))
-        body: dict[str, Any] = {"parts": parsed.parts, "page_count": parsed.page_count,
+        body: dict[str, Any] = {"parts": [part.as_json() for part in parsed.parts], "page_count": parsed.page_count,
                                 "metadata": parsed.metadata, "repaired": parsed.repaired,
                                 "seconds": parsed.seconds}
     except ParseError as e:
@@ -221,7 +222,7 @@ def joined(folder: Path) -> Parsed | None:
     if not plan_path.is_file():
         return None
     plan = orjson.loads(plan_path.read_bytes())
-    parts: list[Part] = []
+    parts: list[ReadPage] = []
     metadata: dict[str, Any] = {}
     repaired = False
     seconds = 0.0
@@ -229,7 +230,7 @@ def joined(folder: Path) -> Parsed | None:
         body = orjson.loads(gzip.decompress((folder / f"{start:07d}.json.gz").read_bytes()))
         if "error" in body:
             raise ParseError(body["error"], body["message"])
-        parts += [(text, info) for text, info in body["parts"]]
+        parts += [ReadPage.from_json(part) for part in body["parts"]]
         metadata = metadata or body["metadata"]
         repaired = repaired or body["repaired"]
         seconds += body["seconds"]

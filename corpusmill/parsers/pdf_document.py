@@ -33,7 +33,8 @@ from corpusmill.parsers.formula_blocks import mark_formulas
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
-from corpusmill.parsers.page_ocr import FURNITURE_TEXTS, OcrUnavailable, PageReader
+from corpusmill.parsers.page_model import PageBlock, ReadPage, Route, failed_page
+from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
 from corpusmill.parsers.page_upright import sideways, turn_angle, turned
 from corpusmill.parsers.tables import find_tables, join_continued
 from corpusmill.parsers.text_layer import PageText, read_page
@@ -42,8 +43,6 @@ PARSER = f"pymupdf-{pymupdf.VersionBind}"
 # Threads of the OCR models in each parser process; `corpusmill pdf` sets it to
 # the cores divided by --workers unless it is set already.
 OCR_THREADS_ENV = "CORPUSMILL_OCR_THREADS"
-# The route of a page that could not be read (its reason says why); the rest of the document is kept.
-FAILED = "failed"
 # MuPDF reports a broken embedded image as a warning and renders what it decoded;
 # OCR of half an image is garbage, so such a page fails instead.
 _IMAGE_WARNING = re.compile(r"jpeg|jpx|jbig2|png|tiff|image|premature end|corrupt|decod", re.I)
@@ -103,21 +102,20 @@ class ParsedDocument:
 
 
 # Events of `parse_events`, in order: ("count", n), then per unit of work
-# ("start", [page indexes], phase) and ("page", index, text, info) for each of
+# ("start", [page indexes], phase) and ("page", index, ReadPage) for each of
 # them, then ("meta", metadata, repaired).
 Event = tuple[Any, ...]
-Part = tuple[str, dict[str, Any]]
 
 
 def parse_document(content: bytes, media_type: str, config: ParseConfig, reader: PageReader) -> ParsedDocument:
     """The whole document in this process, no budgets (tests, tools): the events, assembled."""
-    parts: dict[int, Part] = {}
+    parts: dict[int, ReadPage] = {}
     count, metadata, repaired = 0, {}, False
     for event in parse_events(content, media_type, config, reader):
         if event[0] == "count":
             count = event[1]
         elif event[0] == "page":
-            parts[event[1]] = (event[2], event[3])
+            parts[event[1]] = event[2]
         elif event[0] == "meta":
             metadata, repaired = event[1], event[2]
     result = assemble([parts[i] for i in sorted(parts)], count)
@@ -159,11 +157,6 @@ def probe_document(path: str) -> tuple[int, int]:
             raise ParseError("encrypted", "encrypted PDF: a password is required")
         textless = sum(1 for page in doc if len(page.get_text("text").strip()) < page_router.MIN_TEXT_CHARS)
         return doc.page_count, textless
-
-
-def failed_page(index: int, reason: str) -> Part:
-    """The part of a page that could not be read."""
-    return "", {"number": index + 1, "route": FAILED, "route_reason": reason, "blocks": []}
 
 
 def _head(path: str) -> bytes:
@@ -218,7 +211,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
         for i in wanted:
             if i in skip:
                 if i not in done:
-                    yield ("page", i, *failed_page(i, skip[i]))
+                    yield ("page", i, failed_page(i, skip[i]))
                 continue
             yield ("start", [i], "text")
             try:
@@ -236,7 +229,7 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
             except Exception as e:
                 read_errors.append(f"{type(e).__name__}: {e}"[:200])
                 if i not in done:
-                    yield ("page", i, *failed_page(i, f"page error: {read_errors[-1]}"))
+                    yield ("page", i, failed_page(i, f"page error: {read_errors[-1]}"))
         if not texts and len(read_errors) == n:
             raise ParseError("corrupt", f"corrupt PDF: no page could be read ({read_errors[0]})")
         good = list(texts.values())
@@ -246,24 +239,22 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
         classify_blocks(good)
 
         llm = config.llm_endpoint is not None and config.llm_model is not None
-        ocr_pages: list[tuple[int, dict[str, Any]]] = []  # read after the text pages, in batches
-        llm_pages: list[tuple[int, bytes, Part]] = []
+        # Read after the text pages, in batches; with the texts of the running heads the text layer
+        # showed (repeated across pages), which are furniture in the OCR text too.
+        ocr_pages: list[tuple[int, ReadPage, list[str]]] = []
+        llm_pages: list[tuple[int, bytes, ReadPage]] = []
         for i, pt in texts.items():
             if i in done:
                 continue
             page = turned(doc.load_page(i), turns.get(i, 0))
             route = page_router.route_page(page, pt, llm)
-            info: dict[str, Any] = {"number": pt.number, "route": route.route, "route_reason": route.reason}
-            if route.hard:
-                info["hard"] = route.hard
+            read = ReadPage(number=pt.number, route=route.route, reason=route.reason, hard=route.hard or None)
             if route.route == page_router.OCR:
-                # Running heads the text layer showed (repeated across pages) are furniture in the OCR text too.
-                info[FURNITURE_TEXTS] = [b.text for b in pt.blocks if b.removed]
-                ocr_pages.append((i, info))
+                ocr_pages.append((i, read, [b.text for b in pt.blocks if b.removed]))
                 continue
             yield ("start", [i], route.route)
             try:
-                part = _read_text_page(page, pt, route, info, config, reader)
+                part = _read_text_page(page, pt, route, read, config, reader)
                 if route.route == page_router.LLM:
                     # Sent to the LLM together, `llm_concurrency` at a time; the text layer is anchor and fallback.
                     llm_pages.append((i, render_page(page, config.dpi, config.max_render_pixels, as_png=True), part))
@@ -272,13 +263,13 @@ def _parse_pdf(source: bytes | str, config: ParseConfig, reader: PageReader, pag
                     continue
             except Exception as e:
                 part = failed_page(i, f"page error: {type(e).__name__}: {e}"[:200])
-            yield ("page", i, *part)
+            yield ("page", i, part)
         yield from _transcribe(llm_pages, config, reader)
         yield from _read_ocr_pages(doc, ocr_pages, config, reader)
         yield ("meta", _metadata(doc), repaired)
 
 
-def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, Any]]],
+def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, ReadPage, list[str]]],
                     config: ParseConfig, reader: PageReader) -> Iterator[Event]:
     """Render and OCR the pages routed to OCR, as many at a time as the engine batches.
 
@@ -290,27 +281,24 @@ def _read_ocr_pages(doc: pymupdf.Document, ocr_pages: list[tuple[int, dict[str, 
     try:
         size = reader.batch_size(config)
     except OcrUnavailable as e:
-        for i, info in ocr_pages:
-            info.pop(FURNITURE_TEXTS, None)
-            info["route_reason"] += f"; OCR unavailable: {e}"
-            info["blocks"] = []
-            info["ocr_unavailable"] = True
-            yield ("page", i, "", info)
+        for i, read, _ in ocr_pages:
+            yield ("page", i, read.with_(note=f"OCR unavailable: {e}", ocr_unavailable=True))
         return
     for start in range(0, len(ocr_pages), size):
         chunk = ocr_pages[start:start + size]
-        yield ("start", [i for i, _ in chunk], page_router.OCR)
-        images, infos, indexes = [], [], []
-        for i, info in chunk:
+        yield ("start", [i for i, _, _ in chunk], page_router.OCR)
+        images, reads, known, indexes = [], [], [], []
+        for i, read, furniture in chunk:
             try:
                 images.append(_render_checked(doc.load_page(i), config))
-                infos.append(info)
+                reads.append(read)
+                known.append(furniture)
                 indexes.append(i)
             except CorruptPageImage as e:
-                yield ("page", i, *failed_page(i, str(e)))
+                yield ("page", i, failed_page(i, str(e)))
             except Exception as e:
-                yield ("page", i, *failed_page(i, f"page error: {type(e).__name__}: {e}"[:200]))
-        yield from _ocr(images, infos, indexes, config, reader)
+                yield ("page", i, failed_page(i, f"page error: {type(e).__name__}: {e}"[:200]))
+        yield from _ocr(images, reads, known, indexes, config, reader)
 
 
 def _render_checked(page: pymupdf.Page, config: ParseConfig) -> np.ndarray:
@@ -328,51 +316,49 @@ def _render_checked(page: pymupdf.Page, config: ParseConfig) -> np.ndarray:
     return image
 
 
-def _ocr(images: list[np.ndarray], infos: list[dict[str, Any]], indexes: list[int], config: ParseConfig,
-         reader: PageReader) -> Iterator[Event]:
+def _ocr(images: list[np.ndarray], reads: list[ReadPage], known: list[list[str]], indexes: list[int],
+         config: ParseConfig, reader: PageReader) -> Iterator[Event]:
     """OCR events for pages already in pixels; an OCR error fails the pages of its batch, not the document."""
     if not images:
         return
     try:
-        parts = reader.read_images(images, infos, config)
+        parts = reader.read_images(images, reads, known, config)
     except OcrUnavailable:
         raise
     except Exception as e:
         parts = [failed_page(i, f"OCR error: {type(e).__name__}: {e}"[:200]) for i in indexes]
     for i, part in zip(indexes, parts):
-        yield ("page", i, *part)
+        yield ("page", i, part)
 
 
-def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, info: dict[str, Any],
-                    config: ParseConfig, reader: PageReader) -> Part:
+def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, read: ReadPage,
+                    config: ParseConfig, reader: PageReader) -> ReadPage:
     blocks = [b for b in pt.blocks if not b.removed]
+    note = ""
     if route.ocr_regions:
         # Text-like ink outside the text layer (page_ink): OCR those regions, merged in reading order.
         known = [line.bbox for b in pt.blocks for line in b.lines]
-        read, note = reader.read_regions(page, route.ocr_regions, known, config)
-        blocks += read
-        info["route_reason"] += f"; regions OCRed: {note}"
+        found, what = reader.read_regions(page, route.ocr_regions, known, config)
+        blocks += found
+        note = f"regions OCRed: {what}"
     ordered = order_blocks(blocks)
-    text = render_blocks(ordered)
-    info["blocks"] = _blocks(ordered, [b for b in pt.blocks if b.removed])
-    return text, info
+    return read.with_(note=note, text=render_blocks(ordered),
+                      blocks=_blocks(ordered, [b for b in pt.blocks if b.removed]))
 
 
-def _transcribe(llm_pages: list[tuple[int, bytes, Part]], config: ParseConfig,
+def _transcribe(llm_pages: list[tuple[int, bytes, ReadPage]], config: ParseConfig,
                 reader: PageReader) -> Iterator[Event]:
     """Page events for LLM-routed pages, read concurrently; a page the LLM fails keeps its text layer. Empties the list."""
     if not llm_pages:
         return
     yield ("start", [i for i, _, _ in llm_pages], page_router.LLM)
-    answers = reader.transcribe_many([(png, part[0]) for _, png, part in llm_pages], config)
-    for (i, _, (text, info)), (llm_text, reason) in zip(llm_pages, answers):
+    answers = reader.transcribe_many([(png, part.text) for _, png, part in llm_pages], config)
+    for (i, _, part), (llm_text, reason) in zip(llm_pages, answers):
         if llm_text is None:
-            info["route"] = page_router.TEXT_LAYER
-            info["route_reason"] += f"; LLM failed ({reason}), text layer kept"
-            info["llm_failed"] = reason
+            part = part.with_(route=Route.TEXT_LAYER, note=f"LLM failed ({reason}), text layer kept", llm_failed=reason)
         else:
-            text = llm_text
-        yield ("page", i, text, info)
+            part = part.with_(text=llm_text)
+        yield ("page", i, part)
     llm_pages.clear()
 
 
@@ -404,7 +390,7 @@ def _parse_image(source: bytes | str, config: ParseConfig, reader: PageReader, p
             if i < first or i in done:
                 continue
             if i in skip:
-                yield ("page", i, *failed_page(i, skip[i]))
+                yield ("page", i, failed_page(i, skip[i]))
                 continue
             yield ("start", [i], "decode")
             try:
@@ -412,11 +398,11 @@ def _parse_image(source: bytes | str, config: ParseConfig, reader: PageReader, p
             except ImageTooLarge as e:
                 if n == 1:
                     raise ParseError("too_large", str(e)) from e
-                yield ("page", i, *failed_page(i, str(e)))
+                yield ("page", i, failed_page(i, str(e)))
             except Exception as e:
                 if n == 1:
                     raise ParseError("corrupt", f"corrupt image: {type(e).__name__}: {e}") from e
-                yield ("page", i, *failed_page(i, f"corrupt frame: {type(e).__name__}: {e}"[:200]))
+                yield ("page", i, failed_page(i, f"corrupt frame: {type(e).__name__}: {e}"[:200]))
             if len(batch) == size:
                 yield from _ocr_frames(batch, config, reader)
                 batch = []
@@ -429,38 +415,36 @@ def _ocr_frames(batch: list[tuple[int, np.ndarray]], config: ParseConfig, reader
         return
     indexes = [i for i, _ in batch]
     yield ("start", indexes, page_router.OCR)
-    infos = [{"number": i + 1, "route": page_router.OCR, "route_reason": "raster image"} for i in indexes]
+    reads = [ReadPage(number=i + 1, route=Route.OCR, reason="raster image") for i in indexes]
     try:
-        yield from _ocr([image for _, image in batch], infos, indexes, config, reader)
+        yield from _ocr([image for _, image in batch], reads, [[] for _ in indexes], indexes, config, reader)
     except OcrUnavailable as e:
         raise ParseError("ocr_unavailable", f"OCR unavailable: {e}") from e
 
 
-def assemble(parts: list[Part], page_count: int) -> ParsedDocument:
-    """Pages in order -> the document's text (pages joined by a blank line), page infos, route counts."""
+def assemble(parts: list[ReadPage], page_count: int) -> ParsedDocument:
+    """Pages in order -> the document's text (pages joined by a blank line), the record's pages, route counts."""
     chunks: list[str] = []
     pages: list[dict[str, Any]] = []
     offset = 0
     counts: dict[str, int] = {}
-    for text, info in parts:
-        text = text.strip()
+    for part in parts:
+        text = part.text.strip()
         if chunks and text:
             offset += 2  # the "\n\n" between pages
         start = offset
         if text:
             chunks.append(text)
             offset += len(text)
-        info["chars"] = len(text)
-        info["text_span"] = [start, offset]
-        counts[info["route"]] = counts.get(info["route"], 0) + 1
-        pages.append(info)
+        counts[str(part.route)] = counts.get(str(part.route), 0) + 1
+        pages.append(part.as_record(len(text), (start, offset)))
     text = "\n\n".join(chunks)
     if not text.strip():
         dropped = [p for p in pages if p.get("dropped")]
         if dropped:
             raise ParseError("low_ocr_confidence", f"no text kept: {len(dropped)} of {len(pages)} pages dropped; "
                                                    f"page {dropped[0]['number']}: {dropped[0]['dropped']}")
-        failed = [p for p in pages if p["route"] == FAILED]
+        failed = [p for p in pages if p["route"] == Route.FAILED]
         if failed and len(failed) == len(pages):
             raise ParseError("failed", f"all {len(pages)} pages failed; page {failed[0]['number']}: "
                                        f"{failed[0]['route_reason']}")
@@ -470,16 +454,10 @@ def assemble(parts: list[Part], page_count: int) -> ParsedDocument:
     return ParsedDocument(text=text, pages=pages, page_count=page_count, route_counts=counts)
 
 
-def _blocks(ordered, removed) -> list[dict[str, Any]]:
-    out = [{"type": b.kind if b.kind != "heading" else f"heading{b.level}", "bbox": _box(b.bbox), "order": i}
-           for i, b in enumerate(ordered)]
-    # Furniture keeps its text here: left out of `text`, not lost.
-    out += [{"type": b.kind, "bbox": _box(b.bbox), "order": None, "text": b.text} for b in removed]
-    return out
-
-
-def _box(bbox) -> list[float]:
-    return [round(v, 1) for v in bbox]
+def _blocks(ordered, removed) -> tuple[PageBlock, ...]:
+    # Furniture keeps its text: left out of `text`, not lost.
+    return (tuple(PageBlock(b.kind, b.bbox, i, b.level if b.kind == "heading" else 0) for i, b in enumerate(ordered))
+            + tuple(PageBlock(b.kind, b.bbox, None, text=b.text) for b in removed))
 
 
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?")

@@ -27,15 +27,15 @@ from typing import Any, Callable
 from corpusmill.acquire.media_type import is_pdf_or_raster_image
 from corpusmill.corpus_stage import RunContext
 from corpusmill.parsers import page_ranges
-from corpusmill.parsers.pdf_document import FAILED, PARSER, ParseConfig, ParseError, assemble
+from corpusmill.parsers.page_model import Route
+from corpusmill.parsers.pdf_document import PARSER, ParseConfig, ParseError, assemble
 from corpusmill.parsers.pdf_worker import Budget, Parsed, ParserProcess, WorkerFailure
 from corpusmill.tasks import Pass
 from corpusmill.record import EXTRACTED, Record
 from corpusmill.stage import Stage
 
 _DROP_KINDS = frozenset({"encrypted", "zero_pages", "no_text", "ocr_unavailable", "low_ocr_confidence"})
-# "model" (a layout-model reading) is part of the record schema; no path here produces it yet.
-_ROUTES = ("text-layer", "ocr", "model", "llm", FAILED)
+_ROUTES = tuple(Route)
 # The default OCR route reads a degraded page in about 7 s on one shared core
 # (bench/results/ocr.md, worst pages ~11 s): a page gets 90 s, about 8 times
 # the worst measured, and a document 30 s a page on top of its base budget.

@@ -29,7 +29,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from corpusmill.parsers.pdf_document import ParseConfig, ParseError, Part, failed_page
+from corpusmill.parsers.page_model import ReadPage, failed_page
+from corpusmill.parsers.pdf_document import ParseConfig, ParseError
 
 _POLL_S = 0.05
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -64,7 +65,7 @@ class WorkerFailure(Exception):
 class Parsed:
     """What the child reported for a document (or a page range of one), pages in order."""
 
-    parts: list[Part]
+    parts: list[ReadPage]
     page_count: int
     metadata: dict[str, Any]
     repaired: bool
@@ -79,7 +80,7 @@ class _Run:
     budget: Budget
     pages: tuple[int, int] | None
     count: int | None = None
-    parts: dict[int, Part] = field(default_factory=dict)
+    parts: dict[int, ReadPage] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)  # index -> why, skipped by the next child
     meta: tuple[dict[str, Any], bool] = ({}, False)
 
@@ -172,7 +173,7 @@ class ParserProcess:
                     current = list(event[1])
                     page_deadline = time.monotonic() + run.budget.page_s * len(current)
                 elif tag == "page":
-                    run.parts[event[1]] = (event[2], event[3])
+                    run.parts[event[1]] = event[2]
                     current = [i for i in current if i != event[1]]
                     if not current:
                         page_deadline = float("inf")

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import pymupdf
 
 from corpusmill.parsers import glyph_shapes
+from corpusmill.parsers.page_model import FURNITURE, BlockType
 from corpusmill.parsers.math_latex import MATH_FONT
 
 # Expand ligatures (no TEXT_PRESERVE_LIGATURES), keep unmapped glyphs as
@@ -87,9 +88,8 @@ class Line:
 class Block:
     lines: list[Line]
     bbox: tuple[float, float, float, float]
-    # paragraph, heading, list_item, code, formula, table, page_header,
-    # page_footer, page_number, margin_note (the last four are removed from the text).
-    kind: str = "paragraph"
+    # Furniture kinds (page_model.FURNITURE) are left out of the text.
+    kind: BlockType = BlockType.PARAGRAPH
     level: int = 0
     markdown: str | None = None  # pre-rendered content (tables)
 
@@ -103,7 +103,7 @@ class Block:
 
     @property
     def removed(self) -> bool:
-        return self.kind in ("page_header", "page_footer", "page_number", "margin_note")
+        return self.kind in FURNITURE
 
 
 @dataclass(slots=True)

@@ -84,10 +84,10 @@ def test_page_over_the_memory_limit_fails_and_the_rest_is_kept(strips):
         parsed = worker.parse(content, PDF, budget)
     finally:
         worker.close()
-    routes = [info["route"] for _, info in parsed.parts]
-    assert routes == ["ocr", "failed", "ocr"], [info["route_reason"] for _, info in parsed.parts]
-    assert parsed.parts[1][1]["route_reason"].startswith("memory limit exceeded (")
-    assert all(len(text) > 40 for text, _ in (parsed.parts[0], parsed.parts[2]))
+    routes = [page.route for page in parsed.parts]
+    assert routes == ["ocr", "failed", "ocr"], [page.reason for page in parsed.parts]
+    assert parsed.parts[1].reason.startswith("memory limit exceeded (")
+    assert all(len(page.text) > 40 for page in (parsed.parts[0], parsed.parts[2]))
 
 
 def test_document_budget_fails_the_pages_it_did_not_reach(strips):
@@ -100,9 +100,9 @@ def test_document_budget_fails_the_pages_it_did_not_reach(strips):
     finally:
         worker.close()
     assert parsed.page_count == 2
-    for text, info in parsed.parts:
-        assert info["route"] == "failed" and text == ""
-        assert info["route_reason"].startswith("document time budget (15s for 2 pages) spent")
+    for page in parsed.parts:
+        assert page.route == "failed" and page.text == ""
+        assert page.reason.startswith("document time budget (15s for 2 pages) spent")
 
 
 def test_all_pages_failing_is_an_error_with_the_first_reason(strips):
