@@ -164,10 +164,7 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
-    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
-           for raw in b["lines"] for span in raw["spans"]):
-        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
+    data = _page_dict(page, tp)
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -179,9 +176,19 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=text_page(page)), TEXT_FLAGS)
+    data = _page_dict(page, text_page(page))
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
+
+
+def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
+    """The page's "dict" text with glyphs read by shape where a font's map lies, and right-to-left
+    ligatures put back in order: what every reader of the text layer starts from."""
+    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
+    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+           for raw in b["lines"] for span in raw["spans"]):
+        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
+    return data
 
 
 def _fix_rtl_ligatures(data: dict, raw: dict) -> None:

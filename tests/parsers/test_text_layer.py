@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import read_page
+from corpusmill.parsers.text_layer import read_page, unmerged_lines
 
 
 def _page_text(draw) -> str:
@@ -85,6 +85,15 @@ def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
     assert "ولاية" in text
     assert "والية" not in text
     assert "الشمال" in text  # alef before lam drawn as two glyphs stays as it is
+
+
+def test_lam_alef_ligature_reads_lam_first_in_table_cells_too():
+    # Tables read MuPDF's unmerged lines (one per cell); they start from the same repaired text.
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
+    with pymupdf.open(path) as doc:
+        cells = [line.text for line in unmerged_lines(doc[0])]
+    assert any("ولاية" in cell for cell in cells)
+    assert not any("والية" in cell for cell in cells)
 
 
 def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
