@@ -145,15 +145,11 @@ class TesseractEngine:
         self._langs = "+".join(_tesseract_lang(code) for code in (languages or ["en"]))
         self._psm = psm
         self._timeout_s = timeout_s
-        installed = self._installed_languages()
+        installed = tesseract_languages(path)
         missing = [code for code in self._langs.split("+") if code not in installed]
         if missing:
             raise OcrError(f"Tesseract lacks traineddata for {missing}: apt-get install "
                            + " ".join(f"tesseract-ocr-{m.replace('_', '-')}" for m in missing))
-
-    def _installed_languages(self) -> set[str]:
-        out = subprocess.run([self._binary, "--list-langs"], capture_output=True, text=True, check=True)
-        return {ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip()}
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)
@@ -247,6 +243,13 @@ def _onnx_gpu_device() -> str:
           f"(it has {', '.join(onnxruntime.get_available_providers())}); running the same models on the CPU. "
           "On a CUDA host, pip install onnxruntime-gpu.", file=sys.stderr, flush=True)
     return "cpu"
+
+
+@functools.lru_cache(maxsize=4)
+def tesseract_languages(binary: str) -> frozenset[str]:
+    """The traineddata names (and "osd") the Tesseract at `binary` has installed."""
+    out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, check=True)
+    return frozenset(ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip())
 
 
 def _tesseract_lang(code: str) -> str:

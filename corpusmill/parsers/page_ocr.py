@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from corpusmill.layout import page_script
 from corpusmill.parsers import page_router
 from corpusmill.parsers.page_images import png_from_array, render_region
 from corpusmill.parsers.text_layer import Block, Line
@@ -26,6 +27,9 @@ from corpusmill.parsers.text_layer import Block, Line
 class OcrUnavailable(RuntimeError):
     pass
 
+
+# Engines whose recogniser reads only some scripts (`layout.page_script`): the bundled RapidOCR models.
+_SOME_SCRIPTS = ("rapidocr", "onnx-gpu")
 
 # A running header or footer is set no larger than the text; a line the model
 # calls a header but set larger is a slide's frame title or a letterhead: kept.
@@ -89,6 +93,13 @@ class PageReader:
         elif getattr(engine, "device", "cpu") != "cpu":
             info["route_reason"] += f"; read on {engine.device} ({engine.name})"
         confidence = page_confidence(lines)
+        if lines and confidence < page_script.CHECK_BELOW and engine.name.split("+")[0] in _SOME_SCRIPTS:
+            other = page_script.reread(read.image)
+            if other is not None:
+                info["route_reason"] += f"; {other.note}"
+                if other.lines is not None:
+                    lines = order_lines(other.lines, read.image.shape[1])
+                    confidence = page_confidence(lines)
         info["ocr_confidence"] = round(confidence, 4)
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
