@@ -210,15 +210,47 @@ def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
             for span, raw_span in zip(line["spans"], raw_line["spans"]):
                 if not _RTL.search(span["text"]):
                     continue
-                chars = list(raw_span["chars"])
-                for i in range(len(chars) - 1):
-                    c, n = chars[i], chars[i + 1]
-                    if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
-                            and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
-                        chars[i], chars[i + 1] = n, c
-                text = "".join(c["c"] for c in chars)
+                text = "".join(c["c"] for c in _rtl_ordered(raw_span["chars"]))
                 if len(text) == len(span["text"]):
                     span["text"] = text
+
+
+def _rtl_ordered(chars: list[dict]) -> list[dict]:
+    """rawdict characters with each expanded ligature's zero-width tail put after its head."""
+    chars = list(chars)
+    for i in range(len(chars) - 1):
+        c, n = chars[i], chars[i + 1]
+        if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
+                and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
+            chars[i], chars[i + 1] = n, c
+    return chars
+
+
+def page_words(page: pymupdf.Page, flags: int) -> list[tuple]:
+    """`page.get_text("words", flags=flags)` with right-to-left ligatures in order, as `read_page` has them.
+
+    A line's words are rebuilt from its characters only where the line has
+    right-to-left letters and splits into as many words as MuPDF's.
+    """
+    words = page.get_text("words", flags=flags)
+    if not any(_RTL.search(w[4]) for w in words):
+        return words
+    blocks = page.get_text("rawdict", flags=flags)["blocks"]
+    by_line: dict[tuple[int, int], list[int]] = {}
+    for i, w in enumerate(words):
+        by_line.setdefault((w[5], w[6]), []).append(i)
+    for (b, ln), indices in by_line.items():
+        if not any(_RTL.search(words[i][4]) for i in indices) or b >= len(blocks):
+            continue
+        lines = blocks[b].get("lines", [])
+        if ln >= len(lines):
+            continue
+        chars = [c for span in lines[ln]["spans"] for c in _rtl_ordered(span["chars"])]
+        texts = "".join(c["c"] for c in chars).split()
+        if len(texts) == len(indices) and all(len(t) == len(words[i][4]) for t, i in zip(texts, indices)):
+            for t, i in zip(texts, indices):
+                words[i] = (*words[i][:4], t, *words[i][5:])
+    return words
 
 
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:

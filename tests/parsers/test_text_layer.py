@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import read_page, unmerged_lines
+from corpusmill.parsers.text_layer import TEXT_FLAGS, page_words, read_page, unmerged_lines
 
 
 def _page_text(draw) -> str:
@@ -103,3 +103,15 @@ def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
     assert read_page(page).raw_text == "First line"
     page.insert_text((20, 120), "Second line")
     assert read_page(page).raw_text.splitlines() == ["First line", "Second line"]
+
+
+def test_lam_alef_ligature_reads_lam_first_in_words_that_tables_are_built_from():
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
+    with pymupdf.open(path) as doc:
+        words = page_words(doc[0], TEXT_FLAGS)
+        plain = doc[0].get_text("words", flags=TEXT_FLAGS)
+    texts = [w[4] for w in words]
+    assert "ولاية" in texts and "والية" not in texts
+    assert "الشمال" in texts
+    # Only the text changes: boxes and MuPDF's block/line/word numbers stay.
+    assert [w[:4] + w[5:] for w in words] == [w[:4] + w[5:] for w in plain]
