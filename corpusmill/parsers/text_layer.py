@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pymupdf
 
-from corpusmill.parsers import glyph_shapes
+from corpusmill.parsers import glyph_shapes, ligatures
 from corpusmill.parsers.math_latex import MATH_FONT
 
 # Expand ligatures (no TEXT_PRESERVE_LIGATURES), keep unmapped glyphs as
@@ -183,11 +183,18 @@ def unmerged_lines(page: pymupdf.Page) -> list[Line]:
 
 def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
     """The page's "dict" text with glyphs read by shape where a font's map lies, and right-to-left
-    ligatures put back in order: what every reader of the text layer starts from."""
+    ligatures put back in order, and Latin ligatures whose map gives only their last letter spelled out:
+    what every reader of the text layer starts from."""
     data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
-    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
-           for raw in b["lines"] for span in raw["spans"]):
-        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
+    rtl = any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+              for raw in b["lines"] for span in raw["spans"])
+    cid = ligatures.has_cid_fonts(page.get_fonts())
+    if rtl or cid:
+        raw = page.get_text("rawdict", textpage=tp)
+        if cid:
+            ligatures.split_ligatures(data, raw)
+        if rtl:
+            _fix_rtl_ligatures(data, raw)
     return data
 
 
