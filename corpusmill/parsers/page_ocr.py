@@ -104,7 +104,7 @@ class PageReader:
         # Block type of each line: the layout model's region, or a bare text line.
         types = [kind or "text_line" for kind in _regions(engine, read.image, lines, info, config)]
         removed = _furniture(lines, types, read.image.shape[0], known)
-        kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
+        kept = _continuations([(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed])
         info["blocks"] = [{"type": kind, "bbox": [round(v, 1) for v in line.bbox], "order": i}
                           for i, (line, kind) in enumerate(kept)]
         info["blocks"] += [{"type": types[i], "bbox": [round(v, 1) for v in lines[i].bbox], "order": None}
@@ -319,3 +319,20 @@ def _markdown_headings(kept: list[tuple[Any, str]]) -> list:
             out.append(line)
         previous = kind
     return out
+
+
+def _continuations(kept: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """Lines the layout model calls headings that go on the sentence of the body line before them
+    (starting in lower case after a line that ends no sentence) typed as that line: emphasis (bold,
+    colour) inside a paragraph is taken for a title."""
+    out: list[tuple[Any, str]] = []
+    for line, kind in kept:
+        if kind == "heading" and out and out[-1][1] != "heading" and _continues(out[-1][0].text, line.text):
+            kind = out[-1][1]
+        out.append((line, kind))
+    return out
+
+
+def _continues(before: str, text: str) -> bool:
+    """Whether `text` reads as the next line of the sentence `before` leaves open."""
+    return text[:1].islower() and not before.rstrip().endswith((".", "!", "?", ":", ";"))

@@ -167,3 +167,16 @@ def test_scan_in_latin_script_keeps_the_ocr_models_reading():
     pix = page.get_pixmap(dpi=200)
     image = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3)
     assert reread(image) is None
+
+
+def test_emphasised_line_inside_a_sentence_stays_body_text(ocr_stage, pdf_fixtures):
+    # A slide whose body is a picture of text; one line inside a sentence is set bold in colour,
+    # which the layout model calls a title: it came out as "## years of age and older ...".
+    content = (pdf_fixtures / "olmocr__slideshow_mostly_images-p8.pdf").read_bytes()
+    (rec,) = ocr_stage([Record(id="slide", media_type="application/pdf", content=content)])
+    assert rec.ok, rec.reason
+    assert "DRUG-X is indicated for the treatment of pediatric patients 11\nyears of age and older" in rec.text
+    assert "## Pediatric Patients" in rec.text  # the slide's own title stays a heading
+    (page,) = rec.pages
+    types = [b["type"] for b in page["blocks"] if b["order"] is not None]
+    assert types.count("heading") < len(types) / 2
