@@ -55,6 +55,9 @@ _SYMBOL_CODES = dict(zip(
     + "\x00" * 11 + "〉∫" + "\x00" * 13,
 ))
 _SYMBOL_PUA = re.compile("[\uf020-\uf0ff]")
+# The rupee fonts made before Unicode had U+20B9 (Foradian's "Rupee Foradian", 2010, still in Indian
+# government and bank reports) draw the rupee sign at the grave accent's code and map it there.
+_RUPEE_FONT = re.compile(r"rupee", re.I)
 
 # TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
 # glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
@@ -315,6 +318,7 @@ class _Font(NamedTuple):
     bold: bool
     mono: bool
     math: bool
+    rupee: bool
 
 
 @lru_cache(maxsize=4096)
@@ -326,6 +330,7 @@ def _font(name: str) -> _Font:
         bold=bool(_BOLD_FONT.search(name)),
         mono=bool(_MONO_FONT.search(name)),
         math=bool(MATH_FONT.search(name)),
+        rupee=bool(_RUPEE_FONT.search(name)),
     )
 
 
@@ -345,6 +350,8 @@ def _line(raw: dict) -> Line:
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
         elif font.symbol:
             text = _SYMBOL_PUA.sub(_symbol_char, text)
+        elif font.rupee:
+            text = text.replace("`", "\u20b9")
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
         x0 = span["bbox"][0]

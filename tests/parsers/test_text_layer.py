@@ -115,3 +115,12 @@ def test_lam_alef_ligature_reads_lam_first_in_words_that_tables_are_built_from()
     assert "الشمال" in texts
     # Only the text changes: boxes and MuPDF's block/line/word numbers stay.
     assert [w[:4] + w[5:] for w in words] == [w[:4] + w[5:] for w in plain]
+
+
+def test_rupee_sign_of_a_pre_unicode_rupee_font_is_read_as_the_rupee_sign():
+    # An Indian state finance table whose note sets "₹" in Rupee Foradian, which draws it at "`".
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__superscript.pdf"
+    with pymupdf.open(path) as doc:
+        text = read_page(doc[0]).raw_text
+    assert "Includes ₹2.45 crore outstanding" in text
+    assert "`" not in text
