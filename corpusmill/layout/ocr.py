@@ -137,7 +137,7 @@ class TesseractEngine:
     name = "tesseract"
 
     def __init__(self, languages: list[str] | None = None, psm: int = 3, binary: str = "tesseract",
-                 timeout_s: float = 120.0) -> None:
+                 timeout_s: float = 120.0, dpi: int | None = None) -> None:
         path = shutil.which(binary)
         if path is None:
             raise OcrError(f"{binary!r} not found: install Debian's tesseract-ocr")
@@ -145,6 +145,9 @@ class TesseractEngine:
         self._langs = "+".join(_tesseract_lang(code) for code in (languages or ["en"]))
         self._psm = psm
         self._timeout_s = timeout_s
+        # The image's resolution where the caller knows it: a PNG on stdin carries none, and Tesseract
+        # then assumes 70 dpi, which changes its page segmentation (columns of a newspaper interleave).
+        self._dpi = ["--dpi", str(dpi)] if dpi else []
         installed = tesseract_languages(path)
         missing = [code for code in self._langs.split("+") if code not in installed]
         if missing:
@@ -161,7 +164,7 @@ class TesseractEngine:
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
             proc = subprocess.run(
-                [self._binary, "stdin", "stdout", "-l", self._langs, "--psm", str(self._psm), "tsv"],
+                [self._binary, "stdin", "stdout", "-l", self._langs, "--psm", str(self._psm), *self._dpi, "tsv"],
                 input=png.tobytes(), capture_output=True, env=env, timeout=self._timeout_s, check=False,
             )
         except subprocess.TimeoutExpired as exc:

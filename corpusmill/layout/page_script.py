@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpusmill.layout.ocr import get_ocr_engine, tesseract_languages
+from corpusmill.layout.ocr import TesseractEngine, tesseract_languages
 from corpusmill.layout.ocr_lines import OcrError, OcrLine
 
 # Page confidence (character-weighted) below which the script is checked.
@@ -89,9 +89,9 @@ def detect_script(image: np.ndarray, timeout_s: float = 30.0) -> str | None:
     return match.group(1) if match else None
 
 
-def reread(image: np.ndarray) -> ScriptRead | None:
-    """The page read again by Tesseract when its script is one the bundled recogniser cannot read;
-    None when the script is readable or cannot be told."""
+def reread(image: np.ndarray, dpi: int | None) -> ScriptRead | None:
+    """The page (rendered at `dpi`, None where unknown) read again by Tesseract when its script is one
+    the bundled recogniser cannot read; None when the script is readable or cannot be told."""
     script = detect_script(image)
     if script is None or script in READABLE:
         return None
@@ -103,7 +103,7 @@ def reread(image: np.ndarray) -> ScriptRead | None:
                                             f"install Debian's tesseract-ocr-{wanted} to read it")
     languages = language + ("+eng" if "eng" in installed else "")
     try:
-        lines = get_ocr_engine("tesseract", languages=languages.split("+")).recognize(image)
+        lines = TesseractEngine(languages=languages.split("+"), dpi=dpi).recognize(image)
     except OcrError as e:
         return ScriptRead(script, languages, None, f"script {script}; Tesseract failed ({e})")
     text = "".join(line.text for line in lines)

@@ -93,8 +93,10 @@ class PageReader:
         elif getattr(engine, "device", "cpu") != "cpu":
             info["route_reason"] += f"; read on {engine.device} ({engine.name})"
         confidence = page_confidence(lines)
+        # A re-reading by Tesseract is told the render dpi (an image file's own is unknown: scans are
+        # mostly 200-300 dpi, a closer guess than the 70 Tesseract assumes).
         if lines and confidence < page_script.CHECK_BELOW and engine.name.split("+")[0] in _SOME_SCRIPTS:
-            other = page_script.reread(read.image)
+            other = page_script.reread(read.image, config.dpi)
             if other is not None:
                 info["route_reason"] += f"; {other.note}"
                 if other.lines is not None:
