@@ -43,6 +43,8 @@ LANGUAGES: dict[str, tuple[str, ...]] = {
     "Georgian": ("kat",),
     "Bengali": ("ben",),
     "Tamil": ("tam",),
+    # Blackletter: Latin letters in shapes the recogniser was not trained on (old German print).
+    "Fraktur": ("frk", "deu_latf"),
 }
 # Letters of each script, to confirm that the new reading is in it.
 _LETTERS: dict[str, str] = {
@@ -69,7 +71,7 @@ def _installed() -> frozenset[str]:
     return tesseract_languages(binary) if binary else frozenset()
 
 
-def detect_script(image: np.ndarray, timeout_s: float = 30.0) -> str | None:
+def detect_script(image: np.ndarray, dpi: int | None = None, timeout_s: float = 30.0) -> str | None:
     """Tesseract's guess at the page's script ("Latin", "Cyrillic", ...), None where it cannot tell."""
     binary = shutil.which("tesseract")
     if binary is None or "osd" not in _installed():
@@ -80,7 +82,7 @@ def detect_script(image: np.ndarray, timeout_s: float = 30.0) -> str | None:
     if not ok:
         return None
     try:
-        proc = subprocess.run([binary, "stdin", "stdout", "--psm", "0"], input=png.tobytes(), capture_output=True,
+        proc = subprocess.run([binary, "stdin", "stdout", "--psm", "0", *(["--dpi", str(dpi)] if dpi else [])], input=png.tobytes(), capture_output=True,
                               env={**os.environ, "OMP_THREAD_LIMIT": "1"}, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         return None
@@ -92,13 +94,13 @@ def detect_script(image: np.ndarray, timeout_s: float = 30.0) -> str | None:
 def reread(image: np.ndarray, dpi: int | None) -> ScriptRead | None:
     """The page (rendered at `dpi`, None where unknown) read again by Tesseract when its script is one
     the bundled recogniser cannot read; None when the script is readable or cannot be told."""
-    script = detect_script(image)
-    if script is None or script in READABLE:
+    script = detect_script(image, dpi)
+    if script is None or script in READABLE or script not in LANGUAGES:
         return None
     installed = _installed()
-    language = next((code for code in LANGUAGES.get(script, ()) if code in installed), None)
+    language = next((code for code in LANGUAGES[script] if code in installed), None)
     if language is None:
-        wanted = LANGUAGES.get(script, ("<lang>",))[0]
+        wanted = LANGUAGES[script][0].replace("_", "-")
         return ScriptRead(script, "", None, f"script {script}, which the OCR model cannot read: "
                                             f"install Debian's tesseract-ocr-{wanted} to read it")
     languages = language + ("+eng" if "eng" in installed else "")
