@@ -8,7 +8,7 @@ SHARED := ../shared/corpora
 # Debian packages the project uses at run time (browser for --render, OCR engine, fastText trainer),
 # a font the glyph-shape tests draw a formula in (fonts-dejavu-core),
 # and to build KenLM (its scoring module's wheel and its trainer are compiled from the sdist).
-APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu fasttext fonts-dejavu-core \
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-rus fasttext fonts-dejavu-core \
   g++ cmake libboost-program-options-dev libboost-system-dev libboost-thread-dev libeigen3-dev zlib1g-dev
 # KenLM's trainer (`corpusmill train-lm`), built from the same PyPI sdist as the `kenlm` module.
 KENLM_VERSION := 0.3.0

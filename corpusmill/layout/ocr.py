@@ -137,7 +137,7 @@ class TesseractEngine:
     name = "tesseract"
 
     def __init__(self, languages: list[str] | None = None, psm: int = 3, binary: str = "tesseract",
-                 timeout_s: float = 120.0) -> None:
+                 timeout_s: float = 120.0, dpi: int | None = None) -> None:
         path = shutil.which(binary)
         if path is None:
             raise OcrError(f"{binary!r} not found: install Debian's tesseract-ocr")
@@ -145,15 +145,14 @@ class TesseractEngine:
         self._langs = "+".join(_tesseract_lang(code) for code in (languages or ["en"]))
         self._psm = psm
         self._timeout_s = timeout_s
-        installed = self._installed_languages()
+        # The image's resolution where the caller knows it: a PNG on stdin carries none, and Tesseract
+        # then assumes 70 dpi, which changes its page segmentation (columns of a newspaper interleave).
+        self._dpi = ["--dpi", str(dpi)] if dpi else []
+        installed = tesseract_languages(path)
         missing = [code for code in self._langs.split("+") if code not in installed]
         if missing:
             raise OcrError(f"Tesseract lacks traineddata for {missing}: apt-get install "
                            + " ".join(f"tesseract-ocr-{m.replace('_', '-')}" for m in missing))
-
-    def _installed_languages(self) -> set[str]:
-        out = subprocess.run([self._binary, "--list-langs"], capture_output=True, text=True, check=True)
-        return {ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip()}
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)
@@ -165,7 +164,7 @@ class TesseractEngine:
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         try:
             proc = subprocess.run(
-                [self._binary, "stdin", "stdout", "-l", self._langs, "--psm", str(self._psm), "tsv"],
+                [self._binary, "stdin", "stdout", "-l", self._langs, "--psm", str(self._psm), *self._dpi, "tsv"],
                 input=png.tobytes(), capture_output=True, env=env, timeout=self._timeout_s, check=False,
             )
         except subprocess.TimeoutExpired as exc:
@@ -247,6 +246,13 @@ def _onnx_gpu_device() -> str:
           f"(it has {', '.join(onnxruntime.get_available_providers())}); running the same models on the CPU. "
           "On a CUDA host, pip install onnxruntime-gpu.", file=sys.stderr, flush=True)
     return "cpu"
+
+
+@functools.lru_cache(maxsize=4)
+def tesseract_languages(binary: str) -> frozenset[str]:
+    """The traineddata names (and "osd") the Tesseract at `binary` has installed."""
+    out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, check=True)
+    return frozenset(ln.strip() for ln in out.stdout.splitlines()[1:] if ln.strip())
 
 
 def _tesseract_lang(code: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from corpusmill.layout import page_script
 from corpusmill.parsers.page_images import png_from_array, render_region
 from corpusmill.parsers.page_model import BlockType, PageBlock, ReadPage, Route
 from corpusmill.parsers.text_layer import Block, Line
@@ -26,6 +27,9 @@ from corpusmill.parsers.text_layer import Block, Line
 class OcrUnavailable(RuntimeError):
     pass
 
+
+# Engines whose recogniser reads only some scripts (`layout.page_script`): the bundled RapidOCR models.
+_SOME_SCRIPTS = ("rapidocr", "onnx-gpu")
 
 # A running header or footer is set no larger than the text; a line the model
 # calls a header but set larger is a slide's frame title or a letterhead: kept.
@@ -94,13 +98,22 @@ class PageReader:
         elif getattr(engine, "device", "cpu") != "cpu":
             notes.append(f"read on {engine.device} ({engine.name})")
         confidence = page_confidence(lines)
+        # A re-reading by Tesseract is told the render dpi (an image file's own is unknown: scans are
+        # mostly 200-300 dpi, a closer guess than the 70 Tesseract assumes).
+        if lines and confidence < page_script.CHECK_BELOW and engine.name.split("+")[0] in _SOME_SCRIPTS:
+            other = page_script.reread(read.image, config.dpi)
+            if other is not None:
+                notes.append(other.note)
+                if other.lines is not None:
+                    lines = order_lines(other.lines, read.image.shape[1])
+                    confidence = page_confidence(lines)
         # Block type of each line: the layout model's region, or a bare text line.
         kinds, failure = _regions(engine, read.image, lines, config)
         if failure:
             notes.append(failure)
         types = [BlockType(kind) if kind else BlockType.TEXT_LINE for kind in kinds]
         removed = _furniture(lines, types, read.image.shape[0], known)
-        kept = [(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed]
+        kept = _continuations([(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed])
         blocks = ([PageBlock(kind, line.bbox, i) for i, (line, kind) in enumerate(kept)]
                   + [PageBlock(types[i], lines[i].bbox, None, text=lines[i].text) for i in sorted(removed)])
         page = page.with_(note="; ".join(notes), route=route, rotation=read.rotation,
@@ -307,3 +320,20 @@ def _markdown_headings(kept: list[tuple[Any, str]]) -> list:
             out.append(line)
         previous = kind
     return out
+
+
+def _continuations(kept: list[tuple[Any, BlockType]]) -> list[tuple[Any, BlockType]]:
+    """Lines the layout model calls headings that go on the sentence of the body line before them
+    (starting in lower case after a line that ends no sentence) typed as that line: emphasis (bold,
+    colour) inside a paragraph is taken for a title."""
+    out: list[tuple[Any, BlockType]] = []
+    for line, kind in kept:
+        if kind == BlockType.HEADING and out and out[-1][1] != BlockType.HEADING and _continues(out[-1][0].text, line.text):
+            kind = out[-1][1]
+        out.append((line, kind))
+    return out
+
+
+def _continues(before: str, text: str) -> bool:
+    """Whether `text` reads as the next line of the sentence `before` leaves open."""
+    return text[:1].islower() and not before.rstrip().endswith((".", "!", "?", ":", ";"))

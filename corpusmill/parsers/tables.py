@@ -36,7 +36,7 @@ from corpusmill.parsers.table_grid import WordIndex, grid_rows, is_number, merge
 from corpusmill.parsers.table_model import model_tables
 from corpusmill.parsers.table_sideways import has_sideways_words, split_by_direction, to_page
 from corpusmill.parsers.table_render import Cell, markdown, render
-from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, unmerged_lines
+from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, page_words, unmerged_lines
 
 _MIN_RULES = 3
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
@@ -98,7 +98,7 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
         if number_rows or _mostly_short_lines(text):
             _find_aligned(page, text)
         return
-    words = page.get_text("words", flags=TEXT_FLAGS)
+    words = page_words(page, TEXT_FLAGS)
     n_rules = len(rules.vertical) + sum(len(ys) for ys in rules.horizontal.values())
     if len(words) > _MAX_WORDS or n_rules > _MAX_RULES:
         return
@@ -114,7 +114,7 @@ def find_tables(page: pymupdf.Page, text: PageText) -> None:
 def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None = None) -> None:
     """Rule-less tables from column alignment, among the words no other finder put in a table."""
     if words is None:
-        words = page.get_text("words", flags=TEXT_FLAGS)
+        words = page_words(page, TEXT_FLAGS)
         if len(words) > _MAX_WORDS:
             return
     # Fonts with wrong metrics give word boxes several lines tall, which would merge
@@ -122,7 +122,7 @@ def _find_aligned(page: pymupdf.Page, text: PageText, words: list[tuple] | None 
     sizes = sorted(ln.size for b in text.blocks for ln in b.lines)
     heights = sorted(w[3] - w[1] for w in words)
     if sizes and heights and heights[len(heights) // 2] > _TALL_BOXES * sizes[len(sizes) // 2]:
-        words = page.get_text("words", flags=TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
+        words = page_words(page, TEXT_FLAGS | pymupdf.TEXT_ACCURATE_BBOXES)
     words = merge_split_numbers(words)
     tables = [b.bbox for b in text.blocks if b.kind == "table"]
     words = [w for w in words if not any(_center_in(w[:4], box) for box in tables)]

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pymupdf
 
-from corpusmill.parsers import glyph_shapes
+from corpusmill.parsers import glyph_shapes, ligatures
 from corpusmill.parsers.page_model import FURNITURE, BlockType
 from corpusmill.parsers.math_latex import MATH_FONT
 
@@ -56,6 +56,9 @@ _SYMBOL_CODES = dict(zip(
     + "\x00" * 11 + "〉∫" + "\x00" * 13,
 ))
 _SYMBOL_PUA = re.compile("[\uf020-\uf0ff]")
+# The rupee fonts made before Unicode had U+20B9 (Foradian's "Rupee Foradian", 2010, still in Indian
+# government and bank reports) draw the rupee sign at the grave accent's code and map it there.
+_RUPEE_FONT = re.compile(r"rupee", re.I)
 
 # TeX (OT1/T1 without precomposed glyphs) draws an accent as its own spacing
 # glyph before the letter: "priv´e", "´etude", "ˇcesky". Map each spacing accent
@@ -164,10 +167,7 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
-    if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
-           for raw in b["lines"] for span in raw["spans"]):
-        _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
+    data = _page_dict(page, tp)
     for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
@@ -179,9 +179,26 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=text_page(page)), TEXT_FLAGS)
+    data = _page_dict(page, text_page(page))
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
+
+
+def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
+    """The page's "dict" text with glyphs read by shape where a font's map lies, and right-to-left
+    ligatures put back in order, and Latin ligatures whose map gives only their last letter spelled out:
+    what every reader of the text layer starts from."""
+    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
+    rtl = any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+              for raw in b["lines"] for span in raw["spans"])
+    cid = ligatures.has_cid_fonts(page.get_fonts())
+    if rtl or cid:
+        raw = page.get_text("rawdict", textpage=tp)
+        if cid:
+            ligatures.split_ligatures(data, raw)
+        if rtl:
+            _fix_rtl_ligatures(data, raw)
+    return data
 
 
 def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
@@ -203,15 +220,47 @@ def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
             for span, raw_span in zip(line["spans"], raw_line["spans"]):
                 if not _RTL.search(span["text"]):
                     continue
-                chars = list(raw_span["chars"])
-                for i in range(len(chars) - 1):
-                    c, n = chars[i], chars[i + 1]
-                    if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
-                            and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
-                        chars[i], chars[i + 1] = n, c
-                text = "".join(c["c"] for c in chars)
+                text = "".join(c["c"] for c in _rtl_ordered(raw_span["chars"]))
                 if len(text) == len(span["text"]):
                     span["text"] = text
+
+
+def _rtl_ordered(chars: list[dict]) -> list[dict]:
+    """rawdict characters with each expanded ligature's zero-width tail put after its head."""
+    chars = list(chars)
+    for i in range(len(chars) - 1):
+        c, n = chars[i], chars[i + 1]
+        if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
+                and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
+            chars[i], chars[i + 1] = n, c
+    return chars
+
+
+def page_words(page: pymupdf.Page, flags: int) -> list[tuple]:
+    """`page.get_text("words", flags=flags)` with right-to-left ligatures in order, as `read_page` has them.
+
+    A line's words are rebuilt from its characters only where the line has
+    right-to-left letters and splits into as many words as MuPDF's.
+    """
+    words = page.get_text("words", flags=flags)
+    if not any(_RTL.search(w[4]) for w in words):
+        return words
+    blocks = page.get_text("rawdict", flags=flags)["blocks"]
+    by_line: dict[tuple[int, int], list[int]] = {}
+    for i, w in enumerate(words):
+        by_line.setdefault((w[5], w[6]), []).append(i)
+    for (b, ln), indices in by_line.items():
+        if not any(_RTL.search(words[i][4]) for i in indices) or b >= len(blocks):
+            continue
+        lines = blocks[b].get("lines", [])
+        if ln >= len(lines):
+            continue
+        chars = [c for span in lines[ln]["spans"] for c in _rtl_ordered(span["chars"])]
+        texts = "".join(c["c"] for c in chars).split()
+        if len(texts) == len(indices) and all(len(t) == len(words[i][4]) for t, i in zip(texts, indices)):
+            for t, i in zip(texts, indices):
+                words[i] = (*words[i][:4], t, *words[i][5:])
+    return words
 
 
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
@@ -269,6 +318,7 @@ class _Font(NamedTuple):
     bold: bool
     mono: bool
     math: bool
+    rupee: bool
 
 
 @lru_cache(maxsize=4096)
@@ -280,6 +330,7 @@ def _font(name: str) -> _Font:
         bold=bool(_BOLD_FONT.search(name)),
         mono=bool(_MONO_FONT.search(name)),
         math=bool(MATH_FONT.search(name)),
+        rupee=bool(_RUPEE_FONT.search(name)),
     )
 
 
@@ -299,6 +350,8 @@ def _line(raw: dict) -> Line:
             text = _DINGBAT_UNMAPPED.sub("\u2022", text)
         elif font.symbol:
             text = _SYMBOL_PUA.sub(_symbol_char, text)
+        elif font.rupee:
+            text = text.replace("`", "\u20b9")
         # Spans set apart without a space character (margin line numbers,
         # math) are still separate words.
         x0 = span["bbox"][0]

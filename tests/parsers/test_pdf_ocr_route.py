@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pymupdf
 import pytest
 from PIL import Image
@@ -129,3 +130,55 @@ def test_layout_model_finds_running_header_and_headings_on_a_scan(ocr_engine_nam
         assert not any(ln.startswith("## ") for ln in rec.text.splitlines())
         assert set(types) == {"text_line"}
     assert "sidebar: Place formatted text in the margin." in rec.text
+
+
+def _tesseract_has(*names: str) -> bool:
+    import shutil
+
+    from corpusmill.layout.ocr import tesseract_languages
+
+    binary = shutil.which("tesseract")
+    return binary is not None and set(names) <= tesseract_languages(binary)
+
+
+def test_scan_in_a_script_the_ocr_model_cannot_read_is_read_by_tesseract_in_that_script(ocr_stage, pdf_fixtures):
+    # A scanned Russian form: the bundled recogniser read its Cyrillic as Latin look-alikes
+    # ("aríoeca apa" for "Диагностическая карта").
+    if not _tesseract_has("osd", "rus", "eng"):
+        pytest.skip("needs Debian's tesseract-ocr-rus (make system-deps)")
+    content = (pdf_fixtures / "pdfjs__issue7229-top.pdf").read_bytes()
+    (rec,) = ocr_stage([Record(id="ru", media_type="application/pdf", content=content)])
+    assert rec.ok, rec.reason
+    (page,) = rec.pages
+    assert "script Cyrillic, read by Tesseract (rus+eng)" in page["route_reason"]
+    assert "Диагностическая карта Certificate of periodic technical inspection" in rec.text
+    assert "Оператор технического осмотра" in rec.text
+    # Tesseract is told the render dpi: at the 70 dpi it assumes for a PNG without one, it missed this line.
+    assert "РЭО ОГИБДД ОВД ПО Г.О. ЖУКОВСКИЙ, 20.08.2011" in rec.text
+
+
+def test_scan_in_latin_script_keeps_the_ocr_models_reading():
+    from corpusmill.layout.page_script import reread
+
+    if not _tesseract_has("osd"):
+        pytest.skip("needs Debian's tesseract-ocr (osd)")
+    doc = pymupdf.open()
+    page = doc.new_page(width=420, height=300)
+    page.insert_textbox(pymupdf.Rect(20, 20, 400, 280), "The mill grinds the wheat into flour every morning, "
+                        "and the baker carries the sacks across the yard before the sun is up. " * 3, fontsize=13)
+    pix = page.get_pixmap(dpi=200)
+    image = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3)
+    assert reread(image, 200) is None
+
+
+def test_emphasised_line_inside_a_sentence_stays_body_text(ocr_stage, pdf_fixtures):
+    # A slide whose body is a picture of text; one line inside a sentence is set bold in colour,
+    # which the layout model calls a title: it came out as "## years of age and older ...".
+    content = (pdf_fixtures / "olmocr__slideshow_mostly_images-p8.pdf").read_bytes()
+    (rec,) = ocr_stage([Record(id="slide", media_type="application/pdf", content=content)])
+    assert rec.ok, rec.reason
+    assert "DRUG-X is indicated for the treatment of pediatric patients 11\nyears of age and older" in rec.text
+    assert "## Pediatric Patients" in rec.text  # the slide's own title stays a heading
+    (page,) = rec.pages
+    types = [b["type"] for b in page["blocks"] if b["order"] is not None]
+    assert types.count("heading") < len(types) / 2

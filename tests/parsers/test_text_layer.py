@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import read_page
+from corpusmill.parsers.text_layer import TEXT_FLAGS, page_words, read_page, unmerged_lines
 
 
 def _page_text(draw) -> str:
@@ -87,6 +87,15 @@ def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
     assert "الشمال" in text  # alef before lam drawn as two glyphs stays as it is
 
 
+def test_lam_alef_ligature_reads_lam_first_in_table_cells_too():
+    # Tables read MuPDF's unmerged lines (one per cell); they start from the same repaired text.
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
+    with pymupdf.open(path) as doc:
+        cells = [line.text for line in unmerged_lines(doc[0])]
+    assert any("ولاية" in cell for cell in cells)
+    assert not any("والية" in cell for cell in cells)
+
+
 def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
     doc = pymupdf.open()
     page = doc.new_page(width=300, height=200)
@@ -94,3 +103,24 @@ def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
     assert read_page(page).raw_text == "First line"
     page.insert_text((20, 120), "Second line")
     assert read_page(page).raw_text.splitlines() == ["First line", "Second line"]
+
+
+def test_lam_alef_ligature_reads_lam_first_in_words_that_tables_are_built_from():
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
+    with pymupdf.open(path) as doc:
+        words = page_words(doc[0], TEXT_FLAGS)
+        plain = doc[0].get_text("words", flags=TEXT_FLAGS)
+    texts = [w[4] for w in words]
+    assert "ولاية" in texts and "والية" not in texts
+    assert "الشمال" in texts
+    # Only the text changes: boxes and MuPDF's block/line/word numbers stay.
+    assert [w[:4] + w[5:] for w in words] == [w[:4] + w[5:] for w in plain]
+
+
+def test_rupee_sign_of_a_pre_unicode_rupee_font_is_read_as_the_rupee_sign():
+    # An Indian state finance table whose note sets "₹" in Rupee Foradian, which draws it at "`".
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__superscript.pdf"
+    with pymupdf.open(path) as doc:
+        text = read_page(doc[0]).raw_text
+    assert "Includes ₹2.45 crore outstanding" in text
+    assert "`" not in text
