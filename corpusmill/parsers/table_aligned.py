@@ -52,6 +52,15 @@ _MIN_KEY_VALUE_ROWS = 4
 _MAX_PROSE_CELL = 30
 # ...or a median of this many words.
 _MIN_PROSE_WORDS = 5
+# A narrow column of prose has short cells too, but they run on: on this share
+# of its line pairs a line ends in a hyphen or comma, or ends a sentence inside
+# the column, or the next starts in lower case (column heads and wrapped labels
+# in a table do now and then, not throughout), with this many words a line at
+# least (median).
+_MIN_RUN_ON = 0.35
+_RUNS_ON = ("-", "\u00ad", ",", ".", "?", "!", ";")
+_MIN_RUN_ON_PAIRS = 3
+_MIN_RUN_ON_WORDS = 2
 # A column must hold a segment in at least this share of the body rows.
 _MIN_COLUMN_FILL = 0.25
 # Rows of fewer cells (section labels, a wrapped label's second line) inside a
@@ -228,15 +237,21 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
     # A column of prose beside the table (a text column whose lines happen to
     # share the rows' baselines) is no part of it: edge columns of long cells go.
     first, last = 0, len(columns)
+    column_texts = [[s.text for row in rows for s in row if where[id(s)] == c] for c in range(len(columns))]
+
     def prose(c: int) -> bool:
-        texts = [s.text for row in rows for s in row if where[id(s)] == c]
+        texts = column_texts[c]
         return (_median([len(t) for t in texts]) > _MAX_PROSE_CELL
-                or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS)
+                or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS
+                or _running_text(list(zip(texts, texts[1:]))))
 
     while last - first >= 2 and prose(first):
         first += 1
     while last - first >= 2 and prose(last - 1):
         last -= 1
+    # Columns of prose side by side, each too short to tell alone: their line pairs together.
+    if _running_text([pair for texts in column_texts[first:last] for pair in zip(texts, texts[1:])]):
+        return None
     rows = [[s for s in row if first <= where[id(s)] < last] for row in rows]
     cells = [s for row in rows for s in row]
     if last - first < 2 or _median([len(s.text) for s in cells]) > _MAX_MEDIAN_CELL:
@@ -260,6 +275,15 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
         return None
     box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))
     return box, with_header(grid), sorted(i for s in cells for i in s.ids)
+
+
+def _running_text(pairs: list[tuple[str, str]]) -> bool:
+    """Pairs of successive lines of text columns that read as text running on (sentences wrapped at
+    the column's width), not as cells each complete in itself."""
+    if len(pairs) < _MIN_RUN_ON_PAIRS or _median([len(a.split()) for a, _ in pairs]) < _MIN_RUN_ON_WORDS:
+        return False
+    run_on = sum(1 for a, b in pairs if a.endswith(_RUNS_ON) or b[:1].islower())
+    return run_on >= _MIN_RUN_ON * len(pairs)
 
 
 def _two_columns(grid: list[list[str]], right: list[_Segment]) -> bool:

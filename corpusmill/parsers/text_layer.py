@@ -20,6 +20,7 @@ from typing import NamedTuple
 import pymupdf
 
 from corpusmill.parsers import glyph_shapes
+from corpusmill.parsers.hidden_text import drop_hidden
 from corpusmill.parsers.math_latex import MATH_FONT
 
 # Expand ligatures (no TEXT_PRESERVE_LIGATURES), keep unmapped glyphs as
@@ -164,7 +165,7 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
+    data = glyph_shapes.repair(page, drop_hidden(page, page.get_text("dict", textpage=tp), tp), TEXT_FLAGS)
     if any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
            for raw in b["lines"] for span in raw["spans"]):
         _fix_rtl_ligatures(data, page.get_text("rawdict", textpage=tp))
@@ -179,7 +180,8 @@ def read_page(page: pymupdf.Page) -> PageText:
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
     """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=text_page(page)), TEXT_FLAGS)
+    tp = text_page(page)
+    data = glyph_shapes.repair(page, drop_hidden(page, page.get_text("dict", textpage=tp), tp), TEXT_FLAGS)
     lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
     return [line for line in lines if line.text]
 

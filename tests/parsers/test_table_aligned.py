@@ -146,3 +146,18 @@ def test_prose_in_a_font_with_lines_tall_glyph_boxes_stays_prose():
     prose = " ".join(b.text for b in pt.blocks if b.kind != "table")
     assert "Safety goals are top-level safety requirements for the item." in prose
     assert all("6.4.4" not in (b.markdown or "") for b in pt.blocks if b.kind == "table")
+
+
+def test_three_narrow_columns_of_prose_are_no_table(pdf_fixtures):
+    # Two pages set in three narrow columns (bench/pdf_layouts.py, German news sentences from
+    # html-dev): lines of 2-4 words, side by side on shared baselines, read on as sentences.
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    doc = parse_document((pdf_fixtures / "layouts__three-columns-german.pdf").read_bytes(), "application/pdf",
+                         ParseConfig(), PageReader())
+    assert "|---" not in doc.text
+    assert not any(b["type"] == "table" for p in doc.pages for b in p["blocks"])
+    # Each column's sentences come out whole.
+    assert "von einem Lager im Umland zu einem Kai gegenüber dem Eiffelturm geliefert" in doc.text
+    assert "aus dem Ort am 25.9.2023 nur durch einen beherzten Sprung retten konnte" in doc.text
