@@ -79,8 +79,7 @@ def _hidden_chars(page: pymupdf.Page) -> Counter[tuple]:
                 break
     if not suspect:
         return Counter()
-    fills = [(d["seqno"], d["rect"]) for d in page.get_drawings()
-             if d.get("fill") is not None and (d.get("fill_opacity") or 1.0) >= _OPAQUE]
+    fills = _opaque_fills(page)
     out: Counter[tuple] = Counter()
     for span in page.get_texttrace():
         if span.get("type") == 3 or span.get("opacity", 1) == 0:
@@ -91,6 +90,24 @@ def _hidden_chars(page: pymupdf.Page) -> Counter[tuple]:
         for unicode, _glyph, origin, bbox in span["chars"]:
             if any(_inside(pymupdf.Rect(bbox), rect) for rect in later):
                 out[_key(chr(unicode), origin)] += 1
+    return out
+
+
+def _opaque_fills(page: pymupdf.Page) -> list[tuple[int, pymupdf.Rect]]:
+    """(paint order, box) of each opaque fill, its box cut to the clip it is painted under (a figure's
+    white background reaches past its clip over the text around it, and covers none of it)."""
+    out: list[tuple[int, pymupdf.Rect]] = []
+    clips: list[tuple[int, pymupdf.Rect]] = []  # (nesting level, clip box) of the clips in force
+    for d in page.get_drawings(extended=True):
+        level = d.get("level", 0)
+        while clips and clips[-1][0] >= level:
+            clips.pop()
+        if d.get("type") == "clip":
+            box = pymupdf.Rect(d["scissor"])
+            clips.append((level, box & clips[-1][1] if clips else box))
+        elif d.get("fill") is not None and (d.get("fill_opacity") or 1.0) >= _OPAQUE and "seqno" in d:
+            box = pymupdf.Rect(d["rect"])
+            out.append((d["seqno"], box & clips[-1][1] if clips else box))
     return out
 
 

@@ -40,3 +40,21 @@ def test_text_over_a_box_and_under_a_translucent_one_is_kept():
     text = read_page(_page(draw)).raw_text
     assert "Shaded background" in text and "Highlighted words" in text
     assert "Redacted" not in text
+
+
+def test_a_fill_reaching_past_its_clip_covers_only_what_the_clip_shows():
+    # A figure's white background larger than the figure, clipped to it (SVG and TikZ output):
+    # the caption and body text around it, drawn before it, stay visible.
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((72, 100), "Body text drawn before the figure", fontsize=11)
+    page.insert_text((72, 420), "Text under the clipped part of the box", fontsize=11)
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    # Clip to y 400-450 from the bottom (about 392-442 from the top), then fill almost the whole page white.
+    doc.update_stream(xref, b"q 40 392 500 60 re W n 1 1 1 rg 20 20 555 800 re f Q")
+    kind, old = doc.xref_get_key(page.xref, "Contents")
+    doc.xref_set_key(page.xref, "Contents", f"[{old} {xref} 0 R]" if kind == "xref" else f"[{old[1:-1]} {xref} 0 R]")
+    text = read_page(pymupdf.open("pdf", doc.tobytes())[0]).raw_text
+    assert "Body text drawn before the figure" in text
+    assert "clipped part" not in text
