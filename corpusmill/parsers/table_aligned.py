@@ -55,12 +55,18 @@ _MIN_PROSE_WORDS = 5
 # A narrow column of prose has short cells too, but they run on: on this share
 # of its line pairs a line ends in a hyphen or comma, or ends a sentence inside
 # the column, or the next starts in lower case (column heads and wrapped labels
-# in a table do now and then, not throughout), with this many words a line at
-# least (median).
-_MIN_RUN_ON = 0.35
+# in a table do now and then, not throughout)...
+_MIN_RUN_ON = 0.25
 _RUNS_ON = ("-", "\u00ad", ",", ".", "?", "!", ";")
+# ...on this share the next line's first word would not have fitted on the line before...
+_MIN_WRAPPED = 0.5
+# ...its lines hold this many characters (median), the column is this many wide...
+_MIN_RUN_ON_CHARS = 16
+_MIN_PROSE_WIDTH = 15
+# ...on this many line pairs of columns side by side, or of one column beside a
+# table (a table's column of short phrases in lower case runs a few rows).
 _MIN_RUN_ON_PAIRS = 3
-_MIN_RUN_ON_WORDS = 2
+_MIN_PROSE_COLUMN_PAIRS = 6
 # A column must hold a segment in at least this share of the body rows.
 _MIN_COLUMN_FILL = 0.25
 # Rows of fewer cells (section labels, a wrapped label's second line) inside a
@@ -237,20 +243,21 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
     # A column of prose beside the table (a text column whose lines happen to
     # share the rows' baselines) is no part of it: edge columns of long cells go.
     first, last = 0, len(columns)
-    column_texts = [[s.text for row in rows for s in row if where[id(s)] == c] for c in range(len(columns))]
+    column_segs = [[s for row in rows for s in row if where[id(s)] == c] for c in range(len(columns))]
 
     def prose(c: int) -> bool:
-        texts = column_texts[c]
+        texts = [s.text for s in column_segs[c]]
         return (_median([len(t) for t in texts]) > _MAX_PROSE_CELL
                 or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS
-                or _running_text(list(zip(texts, texts[1:]))))
+                or _running_text(column_segs[c], _MIN_PROSE_COLUMN_PAIRS))
 
     while last - first >= 2 and prose(first):
         first += 1
     while last - first >= 2 and prose(last - 1):
         last -= 1
-    # Columns of prose side by side, each too short to tell alone: their line pairs together.
-    if _running_text([pair for texts in column_texts[first:last] for pair in zip(texts, texts[1:])]):
+    # Columns of prose side by side, each too short to tell alone: together.
+    kept = [segs for segs in column_segs[first:last] if len(segs) >= 2]
+    if sum(len(segs) - 1 for segs in kept) >= _MIN_RUN_ON_PAIRS and all(_running_text(segs, 1) for segs in kept):
         return None
     rows = [[s for s in row if first <= where[id(s)] < last] for row in rows]
     cells = [s for row in rows for s in row]
@@ -277,13 +284,22 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
     return box, with_header(grid), sorted(i for s in cells for i in s.ids)
 
 
-def _running_text(pairs: list[tuple[str, str]]) -> bool:
-    """Pairs of successive lines of text columns that read as text running on (sentences wrapped at
-    the column's width), not as cells each complete in itself."""
-    if len(pairs) < _MIN_RUN_ON_PAIRS or _median([len(a.split()) for a, _ in pairs]) < _MIN_RUN_ON_WORDS:
+def _running_text(segs: list[_Segment], min_pairs: int = _MIN_RUN_ON_PAIRS) -> bool:
+    """A text column (its lines top to bottom) that reads as text running on, sentences wrapped at the
+    column's width, not as cells each complete in itself: successive lines run on, and a line mostly
+    ends where the next line's first word would not have fitted after it (a table's text cells end
+    where what they say ends), in a column as wide as text is set at least."""
+    pairs = list(zip(segs, segs[1:]))
+    if len(pairs) < min_pairs or _median([len(a.text) for a, _ in pairs]) < _MIN_RUN_ON_CHARS:
         return False
-    run_on = sum(1 for a, b in pairs if a.endswith(_RUNS_ON) or b[:1].islower())
-    return run_on >= _MIN_RUN_ON * len(pairs)
+    if sum(1 for a, b in pairs if a.text.endswith(_RUNS_ON) or b.text[:1].islower()) < _MIN_RUN_ON * len(pairs):
+        return False
+    left, right = min(s.x0 for s in segs), max(s.x1 for s in segs)
+    char = _median([(s.x1 - s.x0) / max(1, len(s.text)) for s in segs])
+    if right - left < _MIN_PROSE_WIDTH * char:
+        return False  # narrower than any column set for reading: short cells of one length
+    wrapped = sum(1 for a, b in pairs if a.x1 + char * (1 + len(b.text.split()[0])) > right)
+    return wrapped >= _MIN_WRAPPED * len(pairs)
 
 
 def _two_columns(grid: list[list[str]], right: list[_Segment]) -> bool:

@@ -161,3 +161,22 @@ def test_three_narrow_columns_of_prose_are_no_table(pdf_fixtures):
     # Each column's sentences come out whole.
     assert "von einem Lager im Umland zu einem Kai gegenüber dem Eiffelturm geliefert" in doc.text
     assert "aus dem Ort am 25.9.2023 nur durch einen beherzten Sprung retten konnte" in doc.text
+
+
+def test_a_column_of_lower_case_descriptions_stays_in_its_table():
+    # The physics package manual (TeX Live dev set): command | result | description tables whose
+    # descriptions are short phrases in lower case ("no spacing (not recommended)", "optional
+    # power"): they do not run on from line to line as a text column does.
+    path = Path(__file__).resolve().parents[2].parent / "shared/corpora/pdf/dev/files/physics--physics.pdf"
+    if not path.is_file():
+        pytest.skip("TeX Live dev corpus not present")
+    doc = pymupdf.open(path)
+    tables = []
+    for number in (2, 4):  # pages 3 and 5
+        page = doc[number]
+        pt = read_page(page)
+        find_tables(page, pt)
+        tables += [b.markdown for b in pt.blocks if b.kind == "table"]
+    assert any("| no spacing (not recommended) |" in t for t in tables)
+    assert any("| optional power |" in t for t in tables)
+    assert any("upright/no Greek |" in t for t in tables)
