@@ -250,9 +250,9 @@ def _mark_single_page(page: PageText, body: float) -> None:
         edge_band = y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)
         if stamp_band and _stamp_block(b, text, body) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
+        elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body, h):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, relaxed=True):
+        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, h, relaxed=True):
             b.kind = "page_header" if edge == "top" else "page_footer"
         elif stamp_band and b.kind == "paragraph" and _symbols_only(text) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"  # a rule, ornament or barcode set in a font
@@ -333,7 +333,8 @@ def _outermost_row(b: Block, blocks: list[Block], edge: str) -> bool:
     return not any(o is not b and o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b) for o in blocks)
 
 
-def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, relaxed: bool = False) -> bool:
+def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, page_height: float,
+               relaxed: bool = False) -> bool:
     """The outermost row at its edge, set apart from the next block inwards.
 
     Smaller than the body, or `relaxed` (its words already look like a running
@@ -350,9 +351,11 @@ def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, relaxed: b
         inner = [o for o in blocks if o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b)]
     else:
         inner = [o for o in blocks if o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b)]
-    # The text under (or over) it, where there is some: a head set to one side
-    # is apart from a heading beside its column, however close that is.
-    inner = [o for o in inner if o.bbox[0] < b.bbox[2] and o.bbox[2] > b.bbox[0]] or inner
+    # Within the outer band, the text under (or over) it, where there is some: a
+    # head set to one side is apart from a heading beside its column, however
+    # close that is. Further in (a figure's labels over its picture) any text counts.
+    if (b.bbox[3] if edge == "top" else page_height - b.bbox[1]) <= _EDGE * page_height:
+        inner = [o for o in inner if o.bbox[0] < b.bbox[2] and o.bbox[2] > b.bbox[0]] or inner
     if edge == "top":
         nearest = min(inner, key=lambda o: o.bbox[1], default=None)
         gap = nearest.bbox[1] - b.bbox[3] if nearest else float("inf")

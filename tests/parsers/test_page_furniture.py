@@ -399,3 +399,13 @@ def test_barcode_set_in_a_symbol_font_at_the_page_foot_is_furniture():
     kinds = {b.text[:12]: b.kind for b in page.blocks}
     assert [k for t, k in kinds.items() if "\u275a" in t] == ["page_footer"]
     assert kinds["Them, Soon 2"] == "paragraph"
+
+
+def test_figure_labels_under_the_folio_band_are_kept(pdf_fixtures):
+    # revtex's APS sample, page 6: "Clip A Frame Clip B Frame" labels a figure at 12% of the
+    # page height, over its picture, far from any text below it, with the folio set aside.
+    doc = pymupdf.open(pdf_fixtures / "revtex4-1--apssamp.pdf")
+    pages = [read_page(p) for p in doc]
+    mark_furniture(pages)
+    (label,) = [b for b in pages[5].blocks if b.text.startswith("Clip A Frame")]
+    assert label.kind == "paragraph"
