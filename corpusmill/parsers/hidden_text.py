@@ -20,6 +20,7 @@ import pymupdf
 _COVERED = 0.9
 # Fills at least this opaque hide what is under them.
 _OPAQUE = 0.99
+Box = tuple[float, float, float, float]
 # The hidden glyphs found for a text page (a page's text page is read more than once: its blocks, its unmerged lines).
 _FOUND: weakref.WeakKeyDictionary[pymupdf.TextPage, Counter[tuple]] = weakref.WeakKeyDictionary()
 
@@ -66,17 +67,14 @@ def drop_hidden(page: pymupdf.Page, data: dict, textpage: pymupdf.TextPage) -> d
 def _hidden_chars(page: pymupdf.Page) -> Counter[tuple]:
     """(character, origin) of each glyph a later opaque fill covers, counted (a run drawn twice, once
     covered, stays once)."""
-    log = page.get_bboxlog()
-    texts: list[pymupdf.Rect] = []
+    texts: list[Box] = []
     suspect = False
-    for kind, box in log:
+    for kind, box in page.get_bboxlog():
         if kind.endswith("-text") and not kind.startswith("ignore"):
-            texts.append(pymupdf.Rect(box))
-        elif kind == "fill-path" and texts:
-            fill = pymupdf.Rect(box)
-            if any(_inside(t, fill) for t in texts):
-                suspect = True
-                break
+            texts.append(box)
+        elif kind == "fill-path" and texts and any(_inside(t, box) for t in texts):
+            suspect = True
+            break
     if not suspect:
         return Counter()
     fills = _opaque_fills(page)
@@ -84,30 +82,30 @@ def _hidden_chars(page: pymupdf.Page) -> Counter[tuple]:
     for span in page.get_texttrace():
         if span.get("type") == 3 or span.get("opacity", 1) == 0:
             continue  # invisible anyway: the router and OCR deal with those
-        later = [rect for seqno, rect in fills if seqno > span["seqno"]]
+        later = [box for seqno, box in fills if seqno > span["seqno"]]
         if not later:
             continue
         for unicode, _glyph, origin, bbox in span["chars"]:
-            if any(_inside(pymupdf.Rect(bbox), rect) for rect in later):
+            if any(_inside(bbox, box) for box in later):
                 out[_key(chr(unicode), origin)] += 1
     return out
 
 
-def _opaque_fills(page: pymupdf.Page) -> list[tuple[int, pymupdf.Rect]]:
+def _opaque_fills(page: pymupdf.Page) -> list[tuple[int, Box]]:
     """(paint order, box) of each opaque fill, its box cut to the clip it is painted under (a figure's
     white background reaches past its clip over the text around it, and covers none of it)."""
-    out: list[tuple[int, pymupdf.Rect]] = []
-    clips: list[tuple[int, pymupdf.Rect]] = []  # (nesting level, clip box) of the clips in force
+    out: list[tuple[int, Box]] = []
+    clips: list[tuple[int, Box]] = []  # (nesting level, clip box) of the clips in force
     for d in page.get_drawings(extended=True):
         level = d.get("level", 0)
         while clips and clips[-1][0] >= level:
             clips.pop()
         if d.get("type") == "clip":
-            box = pymupdf.Rect(d["scissor"])
-            clips.append((level, box & clips[-1][1] if clips else box))
+            box = tuple(d["scissor"])
+            clips.append((level, _cut(box, clips[-1][1]) if clips else box))
         elif d.get("fill") is not None and (d.get("fill_opacity") or 1.0) >= _OPAQUE and "seqno" in d:
-            box = pymupdf.Rect(d["rect"])
-            out.append((d["seqno"], box & clips[-1][1] if clips else box))
+            box = tuple(d["rect"])
+            out.append((d["seqno"], _cut(box, clips[-1][1]) if clips else box))
     return out
 
 
@@ -116,7 +114,16 @@ def _key(char: str, origin) -> tuple:
     return char, round(origin[0], 1), round(origin[1], 1)
 
 
-def _inside(inner: pymupdf.Rect, outer: pymupdf.Rect) -> bool:
-    overlap = inner & outer
-    area = inner.width * inner.height
-    return area > 0 and not overlap.is_empty and overlap.width * overlap.height >= _COVERED * area
+def _cut(a: Box, b: Box) -> Box:
+    """The part of box `a` inside box `b` (empty: x0 >= x1 or y0 >= y1)."""
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    """At least _COVERED of `inner`'s area lies inside `outer` (plain tuples: called per glyph and fill)."""
+    w, h = inner[2] - inner[0], inner[3] - inner[1]
+    if w <= 0 or h <= 0:
+        return False
+    ow = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    oh = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    return ow > 0 and oh > 0 and ow * oh >= _COVERED * w * h
