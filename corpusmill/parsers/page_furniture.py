@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from corpusmill.parsers.text_layer import Block, PageText, body_size
+from corpusmill.parsers.text_layer import Block, Line, PageText, body_size
 
 # Top/bottom band of the page where running headers and footers live; books
 # set theirs as far as 0.14 down the page, where a repeated line must also
@@ -37,6 +37,7 @@ _PAGE_NUMBER = re.compile(
     re.I,
 )
 _DIGITS = re.compile(r"\d+")
+Box = tuple[float, float, float, float]
 # Roman page numbers at either end of a running head ("Report title vii").
 _ROMAN_END = re.compile(r"^[ivxlcdm]+\b|\b[ivxlcdm]+$")
 _SPACES = re.compile(r"\s+")
@@ -53,7 +54,16 @@ EDGE_STAMP_BAND = 0.12
 # A header/footer is set apart from the body by at least this many of its line heights.
 _MIN_GAP_LINES = 1.0
 _MAX_LINES = 2
+# Sizes this far apart (points) set a running head apart from the text next to it.
+_SET_APART_SIZE = 1.0
 _MAX_CHARS = 200
+# OCR lines: a furniture line's neighbour this short and this close (share of its height) is of its block.
+_MAX_STACK_CHARS = 40
+_STACK_GAP = 0.2
+# ...and a line reaching this share of its height past another's edge still lies beyond it.
+_ROW_SLACK = 0.3
+# An edge line of this many glyphs without a letter or digit is an ornament, not text.
+_MIN_SYMBOLS = 3
 # Side margins (share of the page width) where margin stamps live.
 _SIDE_MARGIN = 0.1
 _STAMP = re.compile(
@@ -180,6 +190,42 @@ def same_furniture(ocr_text: str, furniture_text: str) -> bool:
     return len(a) >= _MIN_MATCH_CHARS and a in b
 
 
+def outermost_line(i: int, boxes: list[Box], furniture: set[int], top: bool) -> bool:
+    """No line but furniture lies between line `i` and its page edge, overlapping it sideways (OCR lines:
+    a layout model's header region reaching over a subtitle or a column's first lines keeps those)."""
+    x0, y0, x1, y1 = boxes[i]
+    return not any(j != i and j not in furniture and b[0] < x1 and b[2] > x0
+                   and (b[3] <= y0 + _ROW_SLACK * (y1 - y0) if top else b[1] >= y1 - _ROW_SLACK * (y1 - y0))
+                   for j, b in enumerate(boxes))
+
+
+def in_side_margin(box: Box, width: float) -> bool:
+    """Wholly inside the left or right margin band of the page."""
+    return box[2] <= width * _SIDE_MARGIN or box[0] >= width * (1 - _SIDE_MARGIN)
+
+
+def stacked_furniture(boxes: list[Box], texts: list[str], removed: set[int], height: float) -> set[int]:
+    """Short edge-band lines stacked on furniture with no space between, as the lines of one footer
+    block are ("August 1978" over "Volume 21" over "Number 8"): furniture too (OCR lines, one a line)."""
+    out = set(removed)
+    grew = True
+    while grew:
+        grew = False
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            if i in out or len(texts[i]) > _MAX_STACK_CHARS or not (
+                    y1 <= EDGE_STAMP_BAND * height or y0 >= (1 - EDGE_STAMP_BAND) * height):
+                continue
+            h = y1 - y0
+            for j in out:
+                b = boxes[j]
+                gap = max(b[1] - y1, y0 - b[3])
+                if b[0] < x1 and b[2] > x0 and gap <= _STACK_GAP * h:
+                    out.add(i)
+                    grew = True
+                    break
+    return out - removed
+
+
 def _mark_single_page(page: PageText, body: float) -> None:
     """Furniture a single page shows by itself: edge lines set apart, stamps, margin notes."""
     kept = [b for b in page.blocks if not b.removed]
@@ -204,10 +250,12 @@ def _mark_single_page(page: PageText, body: float) -> None:
         edge_band = y1 <= h * _TOP_BAND or y0 >= h * (1 - _BOTTOM_BAND)
         if stamp_band and _stamp_block(b, text, body) and _outermost_row(b, kept, edge):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body):
+        elif edge_band and _plain_edge_line(b, text, body) and _set_apart(b, kept, edge, body, h):
             b.kind = "page_header" if edge == "top" else "page_footer"
-        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, relaxed=True):
+        elif edge_band and _folio_edge_line(b, body, edge) and _set_apart(b, kept, edge, body, h, relaxed=True):
             b.kind = "page_header" if edge == "top" else "page_footer"
+        elif stamp_band and b.kind == "paragraph" and _symbols_only(text) and _outermost_row(b, kept, edge):
+            b.kind = "page_header" if edge == "top" else "page_footer"  # a rule, ornament or barcode set in a font
     # A stamp with furniture beyond it (a DOI line above a download stamp) is the outermost once that is set aside.
     rest = [b for b in kept if not b.removed]
     if len(rest) < len(kept):
@@ -220,10 +268,28 @@ def _mark_single_page(page: PageText, body: float) -> None:
                 b.kind = "page_header" if edge == "top" else "page_footer"
 
 
+def _symbols_only(text: str) -> bool:
+    """A run of glyphs with no letter or digit ("❙❚❘❙❚❘", "* * *", "———"): no words to keep."""
+    glyphs = text.replace(" ", "")
+    return len(glyphs) >= _MIN_SYMBOLS and not any(c.isalnum() for c in glyphs)
+
+
 def _folio_edge_line(b: Block, body: float, edge: str) -> bool:
-    """One plain line carrying a page number beside its words, no larger than the body."""
-    line = b.lines[0]
-    return len(b.lines) == 1 and not line.bold and line.size <= body + 0.5 and is_folio_line(line.text, edge == "top")
+    """A running head or foot carrying its page number beside its words, alone, or first over a second
+    line (a source or title line: "206  Law Enforcement, Courts, and Prisons" / "U.S. Census Bureau, ...").
+
+    No line bold or ending a sentence. At the top no larger than the body (a
+    numbered heading may sit there); at the bottom, where no heading ends a page,
+    any size, and the number may come first where the line is set no smaller
+    than the body (a footnote, set smaller, starts with its number).
+    """
+    if any(line.bold or line.text.rstrip().endswith((".", "?", "!", ":")) for line in b.lines):
+        return False
+    if len(b.lines) > 1 and not _folio_first(b):
+        return False  # two lines ending in page numbers are a table of contents
+    if edge == "top":
+        return all(line.size <= body + 0.5 for line in b.lines) and any(is_folio_line(line.text) for line in b.lines)
+    return any(is_folio_line(line.text, line.size >= body - 0.5) for line in b.lines)
 
 
 def _side_blocks(page: PageText) -> list[Block]:
@@ -267,11 +333,14 @@ def _outermost_row(b: Block, blocks: list[Block], edge: str) -> bool:
     return not any(o is not b and o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b) for o in blocks)
 
 
-def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, relaxed: bool = False) -> bool:
+def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, page_height: float,
+               relaxed: bool = False) -> bool:
     """The outermost row at its edge, set apart from the next block inwards.
 
     Smaller than the body, or `relaxed` (its words already look like a running
-    head), a line's height of space suffices; at body size the gap must be
+    head), a line's height of space suffices; `relaxed` with its folio first
+    ("206  Law Enforcement", a shape no contents line has), no space where its
+    size differs from the next block's; at body size the gap must be
     twice that and twice the next block's own line spacing (a double-spaced
     body line at the top of a page is not set apart).
     """
@@ -280,16 +349,48 @@ def _set_apart(b: Block, blocks: list[Block], edge: str, body: float, relaxed: b
     line_h = max(1.0, b.bbox[3] - b.bbox[1])
     if edge == "top":
         inner = [o for o in blocks if o.bbox[1] >= b.bbox[3] - 1 and not _same_row(o, b)]
+    else:
+        inner = [o for o in blocks if o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b)]
+    # Within the outer band, the text under (or over) it, where there is some: a
+    # head set to one side is apart from a heading beside its column, however
+    # close that is. Further in (a figure's labels over its picture) any text counts.
+    if (b.bbox[3] if edge == "top" else page_height - b.bbox[1]) <= _EDGE * page_height:
+        inner = [o for o in inner if o.bbox[0] < b.bbox[2] and o.bbox[2] > b.bbox[0]] or inner
+    if edge == "top":
         nearest = min(inner, key=lambda o: o.bbox[1], default=None)
         gap = nearest.bbox[1] - b.bbox[3] if nearest else float("inf")
     else:
-        inner = [o for o in blocks if o.bbox[3] <= b.bbox[1] + 1 and not _same_row(o, b)]
         nearest = max(inner, key=lambda o: o.bbox[3], default=None)
         gap = b.bbox[1] - nearest.bbox[3] if nearest else float("inf")
+    if relaxed and nearest is not None and _folio_first(b) and _sizes_differ(b, nearest, edge):
+        # Set apart by its type where the page leaves it no room (glyph boxes may touch).
+        return _line_gap(b, nearest, edge) >= -1.0
     if relaxed or b.lines[0].size <= body - 0.5:
         return gap >= _MIN_GAP_LINES * line_h
     spacing = _line_spacing(nearest) if nearest else 0.0
     return gap >= 2 * _MIN_GAP_LINES * line_h and gap >= 2 * spacing
+
+
+def _folio_first(b: Block) -> bool:
+    """A line of the block starts with a page number of two digits or more before its words."""
+    return any((m := _FOLIO_LINE.match(line.text.strip())) and m.group("head") for line in b.lines)
+
+
+def _facing(block: Block, top: bool) -> Line:
+    """The block's first line (`top`) or its last."""
+    return (min if top else max)(block.lines, key=lambda line: line.bbox[1])
+
+
+def _sizes_differ(b: Block, inner: Block, edge: str) -> bool:
+    """The lines of `b` and of the block inwards from it that face each other differ in size."""
+    return abs(_facing(b, edge == "bottom").size - _facing(inner, edge == "top").size) >= _SET_APART_SIZE
+
+
+def _line_gap(b: Block, inner: Block, edge: str) -> float:
+    """Space between the facing lines of `b` and the block inwards (a table's box reaches past its text)."""
+    if edge == "top":
+        return _facing(inner, True).bbox[1] - _facing(b, False).bbox[3]
+    return _facing(b, True).bbox[1] - _facing(inner, False).bbox[3]
 
 
 def _line_spacing(b: Block) -> float:

@@ -112,7 +112,7 @@ class PageReader:
         if failure:
             notes.append(failure)
         types = [BlockType(kind) if kind else BlockType.TEXT_LINE for kind in kinds]
-        removed = _furniture(lines, types, read.image.shape[0], known)
+        removed = _furniture(lines, types, read.image.shape[1], read.image.shape[0], known)
         kept = _continuations([(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed])
         blocks = ([PageBlock(kind, line.bbox, i) for i, (line, kind) in enumerate(kept)]
                   + [PageBlock(types[i], lines[i].bbox, None, text=lines[i].text) for i in sorted(removed)])
@@ -253,30 +253,41 @@ def _regions(engine: Any, image: np.ndarray, lines: list, config) -> tuple[list[
         return [None] * len(lines), f"layout model failed ({type(e).__name__}: {e})"[:200]
 
 
-def _furniture(lines: list, types: list[BlockType], height: int, known: list[str]) -> set[int]:
+def _furniture(lines: list, types: list[BlockType], width: int, height: int, known: list[str]) -> set[int]:
     """Indexes of the lines that are running headers or footers (left out of the text).
 
-    The layout model's header/footer regions, lines at the top or bottom edge
-    shaped like a stamp or a page number (its classes miss small ones), and
-    edge lines reading as furniture the page's text layer already showed
-    (`known`: a running footer repeated on the document's other pages).
+    The layout model's header/footer regions (where nothing but furniture lies
+    between the line and the page edge), lines at the top or bottom edge shaped
+    like a stamp or a page number (its classes miss small ones), edge or margin
+    lines reading as furniture the page's text layer already showed (`known`: a
+    running footer repeated on the document's other pages, a margin stamp), and
+    short lines stacked on any of these with no space between (one footer block).
     """
-    from corpusmill.parsers.page_furniture import EDGE_STAMP_BAND, is_edge_furniture, same_furniture
+    from corpusmill.parsers.page_furniture import (
+        EDGE_STAMP_BAND, in_side_margin, is_edge_furniture, outermost_line, same_furniture, stacked_furniture)
 
     heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
     if not heights:
         return set()
     body = heights[len(heights) // 2]
+    boxes = [tuple(line.bbox) for line in lines]
+    model = {i for i, kind in enumerate(types) if kind in (BlockType.PAGE_HEADER, BlockType.PAGE_FOOTER)}
     removed: set[int] = set()
     for i, (line, kind) in enumerate(zip(lines, types)):
         at_edge = line.bbox[3] <= EDGE_STAMP_BAND * height or line.bbox[1] >= (1 - EDGE_STAMP_BAND) * height
         top = line.bbox[3] <= height / 2
-        if (kind in (BlockType.PAGE_HEADER, BlockType.PAGE_FOOTER)
-                and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body):
+        if i in model and line.bbox[3] - line.bbox[1] <= _MAX_FURNITURE_HEIGHT * body \
+                and outermost_line(i, boxes, model, top):
             removed.add(i)
         elif at_edge and (is_edge_furniture(line.text, top) or any(same_furniture(line.text, k) for k in known)):
             types[i] = BlockType.PAGE_HEADER if top else BlockType.PAGE_FOOTER
             removed.add(i)
+        elif in_side_margin(boxes[i], width) and any(same_furniture(line.text, k) for k in known):
+            types[i] = BlockType.MARGIN_NOTE
+            removed.add(i)
+    for i in stacked_furniture(boxes, [line.text for line in lines], removed, height):
+        types[i] = BlockType.PAGE_HEADER if boxes[i][3] <= height / 2 else BlockType.PAGE_FOOTER
+        removed.add(i)
     return removed
 
 

@@ -52,6 +52,21 @@ _MIN_KEY_VALUE_ROWS = 4
 _MAX_PROSE_CELL = 30
 # ...or a median of this many words.
 _MIN_PROSE_WORDS = 5
+# A narrow column of prose has short cells too, but they run on: on this share
+# of its line pairs a line ends in a hyphen or comma, or ends a sentence inside
+# the column, or the next starts in lower case (column heads and wrapped labels
+# in a table do now and then, not throughout)...
+_MIN_RUN_ON = 0.25
+_RUNS_ON = ("-", "\u00ad", ",", ".", "?", "!", ";")
+# ...on this share the next line's first word would not have fitted on the line before...
+_MIN_WRAPPED = 0.5
+# ...its lines hold this many characters (median), the column is this many wide...
+_MIN_RUN_ON_CHARS = 16
+_MIN_PROSE_WIDTH = 15
+# ...on this many line pairs of columns side by side, or of one column beside a
+# table (a table's column of short phrases in lower case runs a few rows).
+_MIN_RUN_ON_PAIRS = 3
+_MIN_PROSE_COLUMN_PAIRS = 6
 # A column must hold a segment in at least this share of the body rows.
 _MIN_COLUMN_FILL = 0.25
 # Rows of fewer cells (section labels, a wrapped label's second line) inside a
@@ -228,15 +243,22 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
     # A column of prose beside the table (a text column whose lines happen to
     # share the rows' baselines) is no part of it: edge columns of long cells go.
     first, last = 0, len(columns)
+    column_segs = [[s for row in rows for s in row if where[id(s)] == c] for c in range(len(columns))]
+
     def prose(c: int) -> bool:
-        texts = [s.text for row in rows for s in row if where[id(s)] == c]
+        texts = [s.text for s in column_segs[c]]
         return (_median([len(t) for t in texts]) > _MAX_PROSE_CELL
-                or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS)
+                or _median([len(t.split()) for t in texts]) >= _MIN_PROSE_WORDS
+                or _running_text(column_segs[c], _MIN_PROSE_COLUMN_PAIRS))
 
     while last - first >= 2 and prose(first):
         first += 1
     while last - first >= 2 and prose(last - 1):
         last -= 1
+    # Columns of prose side by side, each too short to tell alone: together.
+    kept = [segs for segs in column_segs[first:last] if len(segs) >= 2]
+    if sum(len(segs) - 1 for segs in kept) >= _MIN_RUN_ON_PAIRS and all(_running_text(segs, 1) for segs in kept):
+        return None
     rows = [[s for s in row if first <= where[id(s)] < last] for row in rows]
     cells = [s for row in rows for s in row]
     if last - first < 2 or _median([len(s.text) for s in cells]) > _MAX_MEDIAN_CELL:
@@ -260,6 +282,24 @@ def _table(rows: list[list[_Segment]], n_head: int) -> Found | None:
         return None
     box = (min(s.x0 for s in cells), min(s.y0 for s in cells), max(s.x1 for s in cells), max(s.y1 for s in cells))
     return box, with_header(grid), sorted(i for s in cells for i in s.ids)
+
+
+def _running_text(segs: list[_Segment], min_pairs: int = _MIN_RUN_ON_PAIRS) -> bool:
+    """A text column (its lines top to bottom) that reads as text running on, sentences wrapped at the
+    column's width, not as cells each complete in itself: successive lines run on, and a line mostly
+    ends where the next line's first word would not have fitted after it (a table's text cells end
+    where what they say ends), in a column as wide as text is set at least."""
+    pairs = list(zip(segs, segs[1:]))
+    if len(pairs) < min_pairs or _median([len(a.text) for a, _ in pairs]) < _MIN_RUN_ON_CHARS:
+        return False
+    if sum(1 for a, b in pairs if a.text.endswith(_RUNS_ON) or b.text[:1].islower()) < _MIN_RUN_ON * len(pairs):
+        return False
+    left, right = min(s.x0 for s in segs), max(s.x1 for s in segs)
+    char = _median([(s.x1 - s.x0) / max(1, len(s.text)) for s in segs])
+    if right - left < _MIN_PROSE_WIDTH * char:
+        return False  # narrower than any column set for reading: short cells of one length
+    wrapped = sum(1 for a, b in pairs if a.x1 + char * (1 + len(b.text.split()[0])) > right)
+    return wrapped >= _MIN_WRAPPED * len(pairs)
 
 
 def _two_columns(grid: list[list[str]], right: list[_Segment]) -> bool:

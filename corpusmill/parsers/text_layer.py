@@ -20,6 +20,7 @@ from typing import NamedTuple
 import pymupdf
 
 from corpusmill.parsers import glyph_shapes, ligatures
+from corpusmill.parsers.hidden_text import drop_hidden
 from corpusmill.parsers.page_model import FURNITURE, BlockType
 from corpusmill.parsers.math_latex import MATH_FONT
 
@@ -186,8 +187,9 @@ def unmerged_lines(page: pymupdf.Page) -> list[Line]:
 
 def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
     """The page's "dict" text with glyphs read by shape where a font's map lies, and right-to-left
-    ligatures put back in order, and Latin ligatures whose map gives only their last letter spelled out:
-    what every reader of the text layer starts from."""
+    ligatures put back in order, and Latin ligatures whose map gives only their last letter spelled out,
+    less the characters the page paints over (`hidden_text`, last: the fixes above pair the dict with
+    MuPDF's rawdict span by span): what every reader of the text layer starts from."""
     data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
     rtl = any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
               for raw in b["lines"] for span in raw["spans"])
@@ -198,7 +200,7 @@ def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
             ligatures.split_ligatures(data, raw)
         if rtl:
             _fix_rtl_ligatures(data, raw)
-    return data
+    return drop_hidden(page, data, tp)
 
 
 def _fix_rtl_ligatures(data: dict, raw: dict) -> None:

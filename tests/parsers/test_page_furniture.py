@@ -1,12 +1,16 @@
 """page_furniture: page numbers and running heads found on real PyMuPDF pages."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pymupdf
+import pytest
 
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.text_layer import read_page
 
 A4 = (595, 842)
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def _pages(draw_page, n: int = 4):
@@ -322,3 +326,86 @@ def test_body_size_comes_from_the_running_text_not_from_table_cells():
     kinds = _kinds(pages[0])
     assert kinds["Company Holdings Group Annual Prospectus"] == "page_header"
     assert [k for t, k in kinds.items() if t.startswith("The body")] == ["paragraph"]
+
+
+def test_running_foot_with_its_folio_over_a_source_line_touching_the_table_is_furniture(pdf_fixtures):
+    # A Statistical Abstract page: "206  Law Enforcement, Courts, and Prisons" (8 pt, folio first)
+    # over the source line, set right under the table's notes (6 pt) with no space between.
+    doc = _parse(pdf_fixtures / "camelot__12s0324.pdf")
+    assert "Law Enforcement, Courts, and Prisons" not in doc.text
+    assert "Statistical Abstract of the United States: 2012" not in doc.text
+    assert any(b["type"] == "page_footer" and "Law Enforcement" in b.get("text", "") for b in doc.pages[0]["blocks"])
+    # The table's own notes right above it stay.
+    assert "Except forcible rape and prostitution" in doc.text
+
+
+def test_running_head_set_to_one_side_above_a_heading_beside_it_is_furniture(pdf_fixtures):
+    # A Japanese financial statement: the company and report line sits top right, a section
+    # heading starts lower left, less than two of its line heights further down.
+    doc = _parse(pdf_fixtures / "camelot__twotables.pdf")
+    assert "株式会社極洋(1301)" not in doc.text
+    assert "連結株主資本等変動計算書" in doc.text
+
+
+def test_ocr_footer_block_goes_whole_and_a_header_region_over_body_lines_keeps_them(pdf_fixtures):
+    # A 1978 CACM page scan (OCRed): the journal footer is a block of short lines, "August 1978"
+    # over "Volume 21" over "Number 8", of which only the middle one reads as a stamp. The
+    # layout model calls a line near the top of the right column a header, though a formula
+    # line of that column lies above it.
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    doc = parse_document((pdf_fixtures / "unstructured__a1977-backus-p21.pdf").read_bytes(), "application/pdf",
+                         ParseConfig(), PageReader())
+    assert doc.pages[0]["route"] == "ocr"
+    for footer in ("August 1978", "Volume 21", "Number 8"):
+        assert footer not in doc.text
+    assert doc.text.count("by metacomposition") == 2
+
+
+def test_margin_stamp_of_the_text_layer_is_left_out_of_the_ocr_text_of_its_page():
+    # A landscape budget table page whose text layer is garbled (sent to OCR); its vertical
+    # margin stamp "208 SUMMARY TABLES" is a margin note in the text layer, and its OCR line
+    # in the side margin reads the same.
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/corpora/pdf-real/pdfs/camelot__rotated_page.pdf"
+    if not path.is_file():
+        pytest.skip("pdf-real corpus not present")
+    doc = parse_document(path.read_bytes(), "application/pdf", ParseConfig(), PageReader())
+    assert doc.pages[0]["route"] == "ocr"
+    assert "SUMMARY TABLES" not in doc.text
+    assert any(b["type"] == "margin_note" for b in doc.pages[0]["blocks"] if b["order"] is None)
+    assert "Adjusted Baseline by Category" in doc.text
+    # A subtitle under the caption that the layout model boxes as a header stays.
+    assert "(In billions of dollars)" in doc.text
+
+
+def test_barcode_set_in_a_symbol_font_at_the_page_foot_is_furniture():
+    # A printer's barcode drawn with ZapfDingbats bars (pdf.js's freeculture.pdf sets one at the
+    # foot of each page), under a table of contents whose entries end in page numbers.
+    def draw(page):
+        page.insert_text((68, 60), "Them, Soon 287", fontsize=10)
+        page.insert_text((68, 72), "More Formalities 287", fontsize=10)
+        page.insert_text((100, 90), "Registration and Renewal 289", fontsize=9)
+        _body(page)
+        page.insert_text((20, 830), "\u275a\u2758\u2759\u275a\u2758\u2759\u275a\u2759\u275a\u2758" * 4,
+                         fontsize=20, fontname="dejavu", fontfile=str(_DEJAVU))
+
+    if not _DEJAVU.is_file():
+        pytest.skip("DejaVu Sans not installed (Debian fonts-dejavu-core)")
+    (page,) = _one_page(draw)
+    kinds = {b.text[:12]: b.kind for b in page.blocks}
+    assert [k for t, k in kinds.items() if "\u275a" in t] == ["page_footer"]
+    assert kinds["Them, Soon 2"] == "paragraph"
+
+
+def test_figure_labels_under_the_folio_band_are_kept(pdf_fixtures):
+    # revtex's APS sample, page 6: "Clip A Frame Clip B Frame" labels a figure at 12% of the
+    # page height, over its picture, far from any text below it, with the folio set aside.
+    doc = pymupdf.open(pdf_fixtures / "revtex4-1--apssamp.pdf")
+    pages = [read_page(p) for p in doc]
+    mark_furniture(pages)
+    (label,) = [b for b in pages[5].blocks if b.text.startswith("Clip A Frame")]
+    assert label.kind == "paragraph"

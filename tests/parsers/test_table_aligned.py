@@ -146,3 +146,37 @@ def test_prose_in_a_font_with_lines_tall_glyph_boxes_stays_prose():
     prose = " ".join(b.text for b in pt.blocks if b.kind != "table")
     assert "Safety goals are top-level safety requirements for the item." in prose
     assert all("6.4.4" not in (b.markdown or "") for b in pt.blocks if b.kind == "table")
+
+
+def test_three_narrow_columns_of_prose_are_no_table(pdf_fixtures):
+    # Two pages set in three narrow columns (bench/pdf_layouts.py, German news sentences from
+    # html-dev): lines of 2-4 words, side by side on shared baselines, read on as sentences.
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig, parse_document
+
+    doc = parse_document((pdf_fixtures / "layouts__three-columns-german.pdf").read_bytes(), "application/pdf",
+                         ParseConfig(), PageReader())
+    assert "|---" not in doc.text
+    assert not any(b["type"] == "table" for p in doc.pages for b in p["blocks"])
+    # Each column's sentences come out whole.
+    assert "von einem Lager im Umland zu einem Kai gegenüber dem Eiffelturm geliefert" in doc.text
+    assert "aus dem Ort am 25.9.2023 nur durch einen beherzten Sprung retten konnte" in doc.text
+
+
+def test_a_column_of_lower_case_descriptions_stays_in_its_table():
+    # The physics package manual (TeX Live dev set): command | result | description tables whose
+    # descriptions are short phrases in lower case ("no spacing (not recommended)", "optional
+    # power"): they do not run on from line to line as a text column does.
+    path = Path(__file__).resolve().parents[2].parent / "shared/corpora/pdf/dev/files/physics--physics.pdf"
+    if not path.is_file():
+        pytest.skip("TeX Live dev corpus not present")
+    doc = pymupdf.open(path)
+    tables = []
+    for number in (2, 4):  # pages 3 and 5
+        page = doc[number]
+        pt = read_page(page)
+        find_tables(page, pt)
+        tables += [b.markdown for b in pt.blocks if b.kind == "table"]
+    assert any("| no spacing (not recommended) |" in t for t in tables)
+    assert any("| optional power |" in t for t in tables)
+    assert any("upright/no Greek |" in t for t in tables)
