@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from corpusmill.layout.ocr_lines import OcrEngine, OcrError, OcrLine
-from corpusmill.layout.ocr_runtime import use_openvino
+from corpusmill.layout.ocr_runtime import fast_det_preprocess, use_openvino
 from corpusmill.layout.preprocess import preprocess
 
 
@@ -109,6 +109,7 @@ class RapidOcrEngine:
         self._engine = RapidOCR(params=params)
         if runtime not in ("openvino", "onnxruntime"):
             raise ValueError(f"unknown OCR runtime {runtime!r}; known: openvino, onnxruntime")
+        fast_det_preprocess(self._engine)
         if device == "cpu" and runtime == "openvino":
             use_openvino(self._engine, files["Det"], files["Rec"], threads=threads)
 

@@ -177,3 +177,28 @@ def test_openvino_text_does_not_depend_on_the_thread_count():
     texts = {threads: [(ln.text, ln.bbox) for ln in RapidOcrEngine(threads=threads).recognize(image)]
              for threads in (1, 2)}
     assert texts[1] == texts[2]
+
+
+def test_shortcuts_give_rapidocr_s_own_numbers():
+    """The detector's table-driven input and the recogniser's one-pass best-class scan
+    (`ocr_runtime`) are speed-ups only: the same input array, the same text and scores."""
+    import rapidocr
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    from corpusmill.layout.ocr_runtime import OpenVinoSession
+
+    image = _rgb("oup-template-p0004-degraded.jpg")
+    fast = RapidOcrEngine(threads=1)._engine
+    det, rec = fast._load_det_model(), fast._load_rec_model()
+    ours = det.get_preprocess()(image)
+    assert ours.flags["C_CONTIGUOUS"]
+    assert np.array_equal(ours, DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)(image))
+
+    crops = fast.crop_text_regions(image, det(image).boxes)
+    assert len(crops) >= 10
+    plain = RapidOcrEngine(threads=1)._engine._load_rec_model()
+    plain.session = OpenVinoSession(next((Path(rapidocr.__file__).parent / "models").glob("*_rec_*.onnx")), 1)
+    plain.postprocess_op = plain.postprocess_op._ctc  # rapidocr's decoder on the whole output
+    a, b = rec(TextRecInput(img=crops)), plain(TextRecInput(img=crops))
+    assert a.txts == b.txts and a.scores == b.scores
