@@ -36,10 +36,11 @@ from pathlib import Path
 import pymupdf
 from PIL import Image
 
+from corpusmill.parsers.pdf_worker import process_rss
+
 ROOT = Path(__file__).resolve().parents[1]
 SCANS = ROOT / ".." / "shared" / "corpora" / "pdf" / "dev" / "scans" / "degraded_jpg"
 RESULTS = ROOT / "bench" / "results"
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 # A strip: a text line or two, a few words wide, of a 200-dpi scan. Small, so that the OCR of
 # 2,000 pages finishes in minutes on a shared machine; memory per page does not depend on it.
 STRIP_PX = 80
@@ -119,7 +120,7 @@ class TreeRss:
     def _poll(self) -> None:
         while not self._stop.wait(0.2):
             pids = _tree(self.pid)
-            rss = [_rss(p) for p in pids]
+            rss = [process_rss(p) for p in pids]
             for p in pids:
                 self.cpu[p] = max(self.cpu.get(p, 0.0), _cpu(p))
             self.peak_total = max(self.peak_total, sum(rss))
@@ -158,14 +159,6 @@ def _cpu(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
     except (OSError, IndexError, ValueError):
         return 0.0
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE_SIZE
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def run(path: Path, out: Path, workers: int) -> dict:

@@ -196,7 +196,7 @@ class ParserProcess:
             if now > page_deadline:
                 self._kill()
                 return "timeout", f"page timeout after {run.budget.page_s * len(current):g}s", current
-            rss = _rss(self._proc.pid)
+            rss = process_rss(self._proc.pid)
             self.peak_rss = max(self.peak_rss, rss)
             if self.memory_limit and rss > self.memory_limit:
                 self._kill()
@@ -284,7 +284,8 @@ def _serve(conn: Connection) -> None:
             conn.send(("error", "failed", f"{type(e).__name__}: {e}"[:500]))
 
 
-def _rss(pid: int) -> int:
+def process_rss(pid: int) -> int:
+    """Resident bytes of process `pid` now (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
             return int(f.read().split()[1]) * _PAGE_SIZE
