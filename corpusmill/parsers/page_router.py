@@ -26,13 +26,10 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from corpusmill.parsers import page_ink
+from corpusmill.parsers import page_ink, page_model
 from corpusmill.parsers.text_layer import PageText, union_area, unrotated_rect
 
-TEXT_LAYER = "text-layer"
-OCR = "ocr"
-LLM = "llm"
-MODEL = "model"  # the torch model pipeline (--backend torch)
+TEXT_LAYER, OCR, LLM = page_model.Route.TEXT_LAYER, page_model.Route.OCR, page_model.Route.LLM
 
 # Fewer visible characters than this is "no text" (a scan's stray page number
 # or a lone figure label is not a text layer).
@@ -89,7 +86,7 @@ _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    route: str
+    route: page_model.Route
     reason: str
     hard: str | None = None  # why the page is hard (a candidate for the LLM), if it is
     # Regions of a text-layer page whose text-like ink its text layer lacks, to be
