@@ -36,4 +36,4 @@ def test_running_head_of_a_page_without_body_text_is_left_out():
     assert _HEAD not in parsed.text
     assert "A paragraph of body text" in parsed.text
     kinds = {b["type"] for b in parsed.pages[1]["blocks"]}
-    assert kinds <= {"page_header", "page_number", "margin_note"}
+    assert kinds and kinds <= {"page_header", "page_number", "margin_note"}

@@ -1,17 +1,46 @@
 """Tiny models trained once per session on fixture text (real articles from the dev pages)."""
 from __future__ import annotations
 
+import gzip
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from corpusmill.curate.selection.ngram_lm import train
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 SELECTION = FIXTURES / "curate" / "selection"
 ARTICLES = FIXTURES / "curate" / "filters"
+
+
+def run_stage(tmp_path: Path, stage: dict, name: str, inputs: list[Path],
+              workers: int = 1) -> subprocess.CompletedProcess:
+    """`corpusmill run` of a one-stage pipeline over corpus files, into tmp_path/name."""
+    cfg = {"reader": "corpus", "inputs": [str(p) for p in inputs], "output": str(tmp_path / name),
+           "workers": workers, "pipeline": [stage]}
+    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
+    return subprocess.run([sys.executable, "-m", "corpusmill.cli", "run", str(tmp_path / f"{name}.yaml"), "--quiet"],
+                          capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                          timeout=300)
+
+
+def stage_entries(out: Path, stage: str) -> dict[str, dict]:
+    """id -> the record's status and `stage`'s last provenance entry, over kept and rejected records."""
+    found = {}
+    for f in sorted((out / "data").glob("*.gz")) + sorted((out / "rejects").glob("*.gz")):
+        for line in gzip.open(f):
+            row = orjson.loads(line)
+            if "corpusmill" in row:  # a kept row of another tool's corpus: our fields in one added column
+                row = orjson.loads(row["corpusmill"])
+            prov = row["provenance"]
+            prov = orjson.loads(prov) if isinstance(prov, str) else prov
+            found[row["id"]] = {"status": row.get("status", "ok"), **[e for e in prov if e["stage"] == stage][-1]}
+    return found
 
 
 def article(lang: str) -> str:

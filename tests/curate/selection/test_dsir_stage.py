@@ -2,21 +2,16 @@
 languages, a German target that is not in the pool."""
 from __future__ import annotations
 
-import gzip
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
-import yaml
 
 from corpusmill.curate.selection.dsir import id_gumbel
 from corpusmill.curate.selection.selectors import DsirSelector
-from tests.conftest import ROOT
-from tests.curate.selection.conftest import SELECTION, article, write_corpus
+from tests.curate.selection.conftest import SELECTION, article, run_stage, stage_entries, write_corpus
 
 LANGS = ("en", "de", "fr", "es", "pl")
 TARGET = SELECTION / "reference_de.txt"
@@ -31,27 +26,6 @@ def _pool() -> list[dict]:
     return rows
 
 
-def _run(tmp_path: Path, stage: dict, name: str, inputs: list[Path], workers: int = 1) -> subprocess.CompletedProcess:
-    cfg = {"reader": "corpus", "inputs": [str(p) for p in inputs], "output": str(tmp_path / name),
-           "workers": workers, "pipeline": [stage]}
-    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
-    return subprocess.run([sys.executable, "-m", "corpusmill.cli", "run", str(tmp_path / f"{name}.yaml"), "--quiet"],
-                          capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                          timeout=300)
-
-
-def _rows_out(out: Path) -> dict[str, dict]:
-    """id -> (status, the dsir provenance entry), over kept and rejected records."""
-    found = {}
-    for f in sorted((out / "data").glob("*.gz")) + sorted((out / "rejects").glob("*.gz")):
-        for line in gzip.open(f):
-            row = orjson.loads(line)
-            if "corpusmill" in row:
-                row = orjson.loads(row["corpusmill"])
-            prov = row["provenance"]
-            prov = orjson.loads(prov) if isinstance(prov, str) else prov
-            found[row["id"]] = {"status": row.get("status", "ok"), **[e for e in prov if e["stage"] == "dsir"][-1]}
-    return found
 
 
 def _stats_add_up(out: Path, n: int) -> dict:
@@ -64,11 +38,11 @@ def test_stage_draws_k_toward_the_target_with_weights_in_provenance(tmp_path: Pa
     rows = _pool()
     n_de = sum(r["language"] == "de" for r in rows)
     corpus = write_corpus(tmp_path / "pool.jsonl", rows)
-    r = _run(tmp_path, {"stage": "dsir", "target": str(TARGET), "k": n_de, "seed": 3}, "k", [corpus])
+    r = run_stage(tmp_path, {"stage": "dsir", "target": str(TARGET), "k": n_de, "seed": 3}, "k", [corpus])
     assert r.returncode == 0, r.stderr
     stats = _stats_add_up(tmp_path / "k", len(rows))
     assert stats["output"] == n_de
-    d = _rows_out(tmp_path / "k")
+    d = stage_entries(tmp_path / "k", "dsir")
     assert set(d) == {r["id"] for r in rows}
     kept = [i for i, e in d.items() if e["action"] == "kept"]
     assert sum(i.startswith("de") for i in kept) >= 0.8 * n_de
@@ -86,6 +60,7 @@ def test_stage_draws_k_toward_the_target_with_weights_in_provenance(tmp_path: Pa
     selector = DsirSelector()
     selector.fit([TARGET.read_text()], [r["text"] for r in rows])
     expected = selector.priorities([r["text"] for r in rows])
+    assert sum(math.isfinite(w) for w in expected) == len(rows) - 1  # every text but the empty one
     for row, w in zip(rows, expected):
         if math.isfinite(w):
             assert d[row["id"]]["scores"]["dsir_log_weight"] == pytest.approx(w, abs=1e-3)
@@ -98,10 +73,10 @@ def test_selection_is_the_same_whatever_the_sharding_and_workers(tmp_path: Path)
     third = len(rows) // 3
     parts = [write_corpus(tmp_path / f"p{i}.jsonl", chunk)
              for i, chunk in enumerate((rows[:third], rows[third:2 * third], rows[2 * third:]))]
-    assert _run(tmp_path, stage, "one", [one]).returncode == 0
-    r = _run(tmp_path, stage, "three", parts, workers=2)
+    assert run_stage(tmp_path, stage, "one", [one]).returncode == 0
+    r = run_stage(tmp_path, stage, "three", parts, workers=2)
     assert r.returncode == 0, r.stderr
-    a, b = _rows_out(tmp_path / "one"), _rows_out(tmp_path / "three")
+    a, b = stage_entries(tmp_path / "one", "dsir"), stage_entries(tmp_path / "three", "dsir")
     assert {i: (e["action"], e.get("scores")) for i, e in a.items()} == \
            {i: (e["action"], e.get("scores")) for i, e in b.items()}
     drawable = len(rows) - 1  # all but the empty text
@@ -113,10 +88,11 @@ def test_target_without_overlap_is_an_error_on_every_record(tmp_path: Path) -> N
     corpus = write_corpus(tmp_path / "pool.jsonl", rows)
     greek = tmp_path / "greek.txt"
     greek.write_text("Καλημέρα κόσμε, αυτό είναι ένα ελληνικό κείμενο για δοκιμή.\n")
-    _run(tmp_path, {"stage": "dsir", "target": str(greek), "k": 3}, "greek", [corpus])
+    run_stage(tmp_path, {"stage": "dsir", "target": str(greek), "k": 3}, "greek", [corpus])
     stats = _stats_add_up(tmp_path / "greek", len(rows))
     assert stats["errors"] == len(rows)
-    d = _rows_out(tmp_path / "greek")
+    d = stage_entries(tmp_path / "greek", "dsir")
+    assert len(d) == len(rows)
     assert all(e["status"] == "error" and "of the target's words" in e["reason"] for e in d.values())
 
 
@@ -130,7 +106,7 @@ def test_target_without_overlap_is_an_error_on_every_record(tmp_path: Path) -> N
 ])
 def test_bad_settings_are_one_line_exit_2(tmp_path: Path, settings: dict, needle: str) -> None:
     corpus = write_corpus(tmp_path / "pool.jsonl", _pool()[:3])
-    r = _run(tmp_path, {"stage": "dsir", **settings}, "bad", [corpus])
+    r = run_stage(tmp_path, {"stage": "dsir", **settings}, "bad", [corpus])
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr

@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import gzip
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
-import yaml
 
-from tests.conftest import ROOT
-from tests.curate.selection.conftest import article, write_corpus
+from tests.curate.selection.conftest import article, run_stage, stage_entries, write_corpus
 
 
 def _rows() -> list[dict]:
@@ -27,38 +22,17 @@ def _rows() -> list[dict]:
     return rows
 
 
-def _run(tmp_path: Path, stage: dict, name: str, inputs: list[Path], workers: int = 1) -> subprocess.CompletedProcess:
-    cfg = {"reader": "corpus", "inputs": [str(p) for p in inputs], "output": str(tmp_path / name),
-           "workers": workers, "pipeline": [stage]}
-    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(cfg))
-    return subprocess.run([sys.executable, "-m", "corpusmill.cli", "run", str(tmp_path / f"{name}.yaml"), "--quiet"],
-                          capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                          timeout=300)
-
-
-def _decisions(out: Path) -> dict[str, dict]:
-    """id -> the perplexity stage's provenance entry, over kept and rejected records."""
-    found = {}
-    for f in sorted((out / "data").glob("*.gz")) + sorted((out / "rejects").glob("*.gz")):
-        for line in gzip.open(f):
-            row = orjson.loads(line)
-            if "corpusmill" in row:  # a kept row of another tool's corpus: our fields in one added column
-                row = orjson.loads(row["corpusmill"])
-            prov = row["provenance"]
-            prov = orjson.loads(prov) if isinstance(prov, str) else prov
-            found[row["id"]] = [e for e in prov if e["stage"] == "perplexity"][-1]
-    return found
 
 
 def test_keep_fraction_keeps_the_likely_half_per_language(en_model: Path, tmp_path: Path) -> None:
     rows = _rows()
     corpus = write_corpus(tmp_path / "in.jsonl", rows)
     stage = {"stage": "perplexity", "models": {"en": str(en_model), "de": "wordfreq"}, "keep_fraction": 0.5}
-    r = _run(tmp_path, stage, "frac", [corpus])
+    r = run_stage(tmp_path, stage, "frac", [corpus])
     assert r.returncode == 0, r.stderr
     stats = orjson.loads((tmp_path / "frac" / "stats.json").read_bytes())
     assert stats["input"] == len(rows) == stats["output"] + stats["dropped"] + stats["errors"]
-    d = _decisions(tmp_path / "frac")
+    d = stage_entries(tmp_path / "frac", "perplexity")
     assert set(d) == {r["id"] for r in rows}
     assert d["fr0"]["reason"] == "perplexity:no_model" and d["fr0"]["action"] == "kept"
     assert d["empty"]["reason"] == "perplexity:empty_text"
@@ -77,9 +51,9 @@ def test_keep_fraction_is_the_same_for_any_sharding(en_model: Path, tmp_path: Pa
     parts = [write_corpus(tmp_path / "a.jsonl", rows[:half]), write_corpus(tmp_path / "b.jsonl", rows[half:])]
     stage = {"stage": "perplexity", "models": {"en": str(en_model)}, "keep_fraction": 0.3}
     one = write_corpus(tmp_path / "all.jsonl", rows)
-    assert _run(tmp_path, stage, "one", [one]).returncode == 0
-    assert _run(tmp_path, stage, "two", parts, workers=2).returncode == 0
-    a, b = _decisions(tmp_path / "one"), _decisions(tmp_path / "two")
+    assert run_stage(tmp_path, stage, "one", [one]).returncode == 0
+    assert run_stage(tmp_path, stage, "two", parts, workers=2).returncode == 0
+    a, b = stage_entries(tmp_path / "one", "perplexity"), stage_entries(tmp_path / "two", "perplexity")
     assert {k: v["action"] for k, v in a.items()} == {k: v["action"] for k, v in b.items()}
 
 
@@ -87,15 +61,15 @@ def test_max_perplexity_by_value_and_no_model_drop(en_model: Path, tmp_path: Pat
     rows = _rows()
     corpus = write_corpus(tmp_path / "in.jsonl", rows)
     stage = {"stage": "perplexity", "models": {"en": str(en_model)}, "max_perplexity": {"en": 1e9}, "no_model": "drop"}
-    assert _run(tmp_path, stage, "max", [corpus]).returncode == 0
-    d = _decisions(tmp_path / "max")
+    assert run_stage(tmp_path, stage, "max", [corpus]).returncode == 0
+    d = stage_entries(tmp_path / "max", "perplexity")
     assert d["fr0"]["reason"] == "perplexity:no_model" and d["fr0"]["action"] == "dropped"
     assert d["en0"]["action"] == "kept"
     cut = sorted(d[r["id"]]["scores"]["perplexity"] for r in rows if r["language"] == "en" and r["id"] != "empty")
     limit = (cut[len(cut) // 2] + cut[len(cut) // 2 + 1]) / 2  # between two scores (provenance rounds them)
     stage["max_perplexity"] = limit
-    assert _run(tmp_path, stage, "max2", [corpus]).returncode == 0
-    d2 = _decisions(tmp_path / "max2")
+    assert run_stage(tmp_path, stage, "max2", [corpus]).returncode == 0
+    d2 = stage_entries(tmp_path / "max2", "perplexity")
     for rid, e in d2.items():
         if "perplexity" in e.get("scores", {}):
             assert (e["action"] == "kept") == (e["scores"]["perplexity"] <= limit), (rid, e)
@@ -111,7 +85,7 @@ def test_max_perplexity_by_value_and_no_model_drop(en_model: Path, tmp_path: Pat
 def test_wrong_model_is_one_line_exit_2(en_model: Path, tmp_path: Path, models: dict, needle: str) -> None:
     corpus = write_corpus(tmp_path / "in.jsonl", _rows()[:3])
     models = {k: str(en_model) if v == "EN_MODEL" else v for k, v in models.items()}
-    r = _run(tmp_path, {"stage": "perplexity", "models": models, "keep_fraction": 0.5}, "bad", [corpus])
+    r = run_stage(tmp_path, {"stage": "perplexity", "models": models, "keep_fraction": 0.5}, "bad", [corpus])
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
