@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,17 @@ def load_bench():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def million_paths_page(doc: pymupdf.Document) -> pymupdf.Page:
+    """A new A4 page of `doc` whose content stream fills 1,000,000 tiny rectangles (bad input)."""
+    page = doc.new_page(width=595, height=842)
+    ops = b"".join(b"%d %d 0.3 0.3 re f\n" % (i % 590, (i // 590) % 840) for i in range(1_000_000))
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, ops, compress=False)
+    page.set_contents(xref)
+    return page
 
 
 @pytest.fixture(scope="session")

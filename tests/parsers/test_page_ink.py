@@ -10,6 +10,7 @@ from corpusmill.parsers import page_ink, page_router
 from corpusmill.parsers.page_ocr import PageReader
 from corpusmill.parsers.pdf_document import ParseConfig, parse_document
 from corpusmill.parsers.text_layer import read_page
+from tests.parsers.conftest import million_paths_page
 
 SOURCE = "revtex4-1--apssamp.pdf"  # a born-digital two-column article
 
@@ -168,12 +169,7 @@ def test_blank_page_gives_empty_text_beside_a_text_page(source):
 def test_a_million_tiny_paths_without_text_is_routed_without_analysis():
     """Bad input: no drawing or ink analysis is attempted (bounded time), and the page has a sane route."""
     doc = pymupdf.open()
-    page = doc.new_page(width=595, height=842)
-    ops = b"".join(b"%d %d 0.3 0.3 re f\n" % (i % 590, (i // 590) % 840) for i in range(1_000_000))
-    xref = doc.get_new_xref()
-    doc.update_object(xref, "<<>>")
-    doc.update_stream(xref, ops, compress=False)
-    page.set_contents(xref)
+    page = million_paths_page(doc)
     route = page_router.route_page(page, read_page(page), llm_enabled=False)
     assert route.route == page_router.OCR
     assert route.reason == "no text layer (0 chars, a content stream too large to analyse)"

@@ -6,6 +6,7 @@ import pytest
 
 from corpusmill.parsers import page_router
 from corpusmill.parsers.text_layer import Block, Line, PageText, read_page
+from tests.parsers.conftest import million_paths_page
 
 
 def _scanned(pdf_path, dpi: int = 100) -> pymupdf.Document:
@@ -140,12 +141,7 @@ def test_page_drawing_a_million_tiny_paths_skips_drawing_analysis():
     from corpusmill.parsers.pdf_document import ParseConfig, parse_document
 
     doc = pymupdf.open()
-    page = doc.new_page(width=595, height=842)
-    ops = b"".join(b"%d %d 0.3 0.3 re f\n" % (i % 590, (i // 590) % 840) for i in range(1_000_000))
-    xref = doc.get_new_xref()
-    doc.update_object(xref, "<<>>")
-    doc.update_stream(xref, ops, compress=False)
-    page.set_contents(xref)
+    page = million_paths_page(doc)
     page.insert_text((72, 72), "A page whose content stream draws a million tiny paths.")
     data = doc.tobytes()
     assert page_router.too_many_drawings(pymupdf.open("pdf", data)[0])
