@@ -25,8 +25,14 @@ class RayExecutor(Executor):
         super().__init__(workers, retries)
         if not ray.is_initialized():
             if address:
-                ray.init(address=address, runtime_env=runtime_env, log_to_driver=False,
-                         include_dashboard=False)
+                try:
+                    ray.init(address=address, runtime_env=runtime_env, log_to_driver=False,
+                             include_dashboard=False)
+                except ConnectionError as e:  # a user's wrong --address: one line, not a traceback
+                    from corpusmill.job import InputError
+
+                    raise InputError(f"cannot reach the Ray cluster at --address {address} ({e}); "
+                                     "start it with `ray start --head` or fix the address") from e
             else:
                 # No cluster given: a private one on this machine, sized to --workers.
                 ray.init(num_cpus=self.workers, runtime_env=runtime_env, log_to_driver=False,
