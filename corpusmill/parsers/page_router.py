@@ -122,7 +122,9 @@ def route_page(page: pymupdf.Page, text: PageText, llm_enabled: bool) -> Route:
         if too_many_drawings(page):
             return Route(OCR, f"no text layer ({int(chars)} chars, a content stream too large to analyse)")
         ink = page_ink.ink_report(page)
-        if ink is not None and ink.lines >= INK_REGION_LINES:
+        if ink is None:  # ink in more pieces than can be analysed: OCR, rather than call the page empty
+            return Route(OCR, f"no text layer ({int(chars)} chars, ink in over {page_ink.MAX_COMPONENTS:,} pieces)")
+        if ink.lines >= INK_REGION_LINES:
             return Route(OCR, f"no text layer ({int(chars)} chars, {ink.lines} lines of text-like ink: "
                               "text drawn as vector outlines)")
         return Route(TEXT_LAYER, "empty page" if chars == 0 else f"almost empty page ({int(chars)} chars)")

@@ -173,3 +173,19 @@ def test_a_million_tiny_paths_without_text_is_routed_without_analysis():
     route = page_router.route_page(page, read_page(page), llm_enabled=False)
     assert route.route == page_router.OCR
     assert route.reason == "no text layer (0 chars, a content stream too large to analyse)"
+
+
+def test_a_textless_page_of_ink_too_fragmented_to_analyse_is_ocred_not_called_empty():
+    """Bad input: ink in more pieces than the analysis takes must not leave the page `empty page` (text lost)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    # 45,000 separate dots 2.5 pt apart: more connected components than page_ink analyses.
+    ops = b"".join(b"%.1f %.1f 1 1 re f\n" % (20 + 2.5 * (i % 220), 20 + 2.5 * (i // 220)) for i in range(45_000))
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, ops, compress=False)
+    page.set_contents(xref)
+    assert page_ink.ink_report(page) is None
+    route = page_router.route_page(page, read_page(page), llm_enabled=False)
+    assert route.route == page_router.OCR, route.reason
+    assert "40,000 pieces" in route.reason
