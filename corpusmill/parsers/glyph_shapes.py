@@ -161,6 +161,10 @@ def _is_raw(data: dict) -> bool:
 def _state(doc: pymupdf.Document) -> _DocState:
     for s in _STATES:
         if s.doc is doc:
+            # Most recently used first: a page turned upright is a scratch document, and must
+            # not push out the document whose fonts were judged already.
+            _STATES.remove(s)
+            _STATES.insert(0, s)
             return s
     s = _DocState(doc)
     _STATES.insert(0, s)
