@@ -42,9 +42,7 @@ MAX_FILL = 0.85
 MIN_COMPONENT_PX = 4
 FRAME_AREA = 400
 MAX_FRAME_FILL = 0.2
-# Components whose vertical extents overlap this much, with gaps under this
-# many heights between them, sit on one line.
-LINE_OVERLAP = 0.5
+# Glyph-like components are smeared sideways this many median glyph heights to join into lines.
 LINE_GAP = 2.5
 # A line of text is this many components (words, glyphs), or one this wide for
 # its height (a word set tight enough that its glyphs touch at 72 dpi) ...

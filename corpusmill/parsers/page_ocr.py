@@ -288,6 +288,8 @@ def _furniture(lines: list, types: list[BlockType], width: int, height: int, kno
     for i in stacked_furniture(boxes, [line.text for line in lines], removed, height):
         types[i] = BlockType.PAGE_HEADER if boxes[i][3] <= height / 2 else BlockType.PAGE_FOOTER
         removed.add(i)
+    for i in model - removed:  # the model's header or footer judged text after all: typed as text it stays in
+        types[i] = BlockType.PARAGRAPH
     return removed
 
 
