@@ -49,11 +49,15 @@ def _count_file(spec: dict[str, Any], k: int, path: str) -> dict[str, Any]:
 
         def flush() -> None:
             nonlocal docs, tokens, at
-            ids = [x + tail for x in tok.encode_batch([r.text for r in batch])]
+            encoded = [(r, x + tail) for r, x in zip(batch, tok.encode_batch([r.text for r in batch]))]
+            kept = [(r, x) for r, x in encoded if x]
+            if len(kept) < len(encoded):  # whitespace only, no end-of-text token: nothing to pack
+                skipped["no tokens"] = skipped.get("no tokens", 0) + len(encoded) - len(kept)
+            ids = [x for _, x in kept]
             fh["tok"].write(np.fromiter((t for x in ids for t in x), dtype=np.uint32).tobytes())
             fh["len"].write(np.array([len(x) for x in ids], dtype=np.int64).tobytes())
             offs = []
-            for r, x in zip(batch, ids):
+            for r, x in kept:
                 line = orjson.dumps({"id": r.id, "tokens": len(x),
                                      **({"mix": r.metadata["mix"]} if "mix" in r.metadata else {})},
                                     option=orjson.OPT_APPEND_NEWLINE)
@@ -61,7 +65,7 @@ def _count_file(spec: dict[str, Any], k: int, path: str) -> dict[str, Any]:
                 at += len(line)
                 fh["docs"].write(line)
             fh["off"].write(np.array(offs, dtype=np.int64).tobytes())
-            docs += len(batch)
+            docs += len(kept)
             tokens += sum(map(len, ids))
             worker_report.tick(len(batch))
 

@@ -122,6 +122,17 @@ def test_pack_command_round_trips_every_token(tmp_path: Path) -> None:
     assert p0["text"].replace("<|endoftext|>", "") in next(x["text"] for x in rows if x["id"] == p0["id"])
 
 
+def test_a_document_of_no_tokens_is_a_named_skip_not_a_counted_document(tmp_path: Path) -> None:
+    """Whitespace without an end-of-text token encodes to nothing: skipped with its reason, not counted as packed."""
+    src = write_jsonl(tmp_path / "c.jsonl.gz", [{"id": "blank", "text": "  \n "}, {"id": "d", "text": "one two three"}])
+    r = cli("pack", str(src), "-o", str(tmp_path / "p"), "--seq-len", "8", "--tokenizer", "whitespace", "--no-eos")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "p" / "pack.json").read_text())
+    assert (rep["documents"], rep["skipped_records"]) == (1, {"no tokens": 1})
+    pad = load_tokenizer("whitespace").eos_id
+    assert set(_unpack(tmp_path / "p", rep, 0 if pad is None else pad)) == {"d"}
+
+
 def test_pack_bad_input(tmp_path: Path) -> None:
     r = cli("pack", str(tmp_path / "nope"), "-o", str(tmp_path / "o"), "--seq-len", "64")
     assert r.returncode == 2 and "no input" in r.stderr and r.stderr.strip().count("\n") == 0
