@@ -18,8 +18,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def _ran(run: dict, wall: float) -> str:
-    return (f"  {run['executor']} executor, {run['workers']} worker(s), {wall:,.1f} s wall; task CPU s by pass: "
-            + ", ".join(f"{p} {s:,.1f}" for p, s in run["task_seconds"].items()))
+    return (f"  {run['executor']} executor, {run['workers']} worker(s), {wall:,.1f} s wall; "
+            "task seconds by pass (summed wall): " + ", ".join(f"{p} {s:,.1f}" for p, s in run["task_seconds"].items()))
 
 
 def mix_command(args: argparse.Namespace) -> int:
