@@ -342,9 +342,9 @@ def _serialise(main: etree._Element, chars: dict, links: dict, site: str | None)
                 out.citing -= 1
             out.text(el.tail if el is not main else None)
             continue
+        skip = el is not main and not out.citing and _skip(el, tag, chars, links)
         if el is not main and (_boxed_in(el, main, chars) or (
-                not out.citing and _skip(el, tag, chars, links) and not (
-                    tag in _LIST_TAGS and _offsite_list(el, site)))):
+                skip and not (tag in _LIST_TAGS and _offsite_list(el, site)))):
             out.text(el.tail)
             continue
         if tag == "br":
@@ -365,7 +365,7 @@ def _serialise(main: etree._Element, chars: dict, links: dict, site: str | None)
                 out.prefix = "  " * max(list_depth - 1, 0) + "- "
         if tag in _LIST_TAGS:
             list_depth += 1
-            if el is not main and not out.citing and _skip(el, tag, chars, links):
+            if skip:
                 cited_lists.add(el)  # kept above as an off-site list: its items are kept too
                 out.citing += 1
         out.text(el.text)
