@@ -56,11 +56,12 @@ def _uniform(*parts: Any) -> float:
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
+    """Size and content hash of an input file, for the manifest (computed in its count task, in parallel)."""
     h = xxhash.xxh3_128()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
-    return {"path": str(path), "bytes": path.stat().st_size, "xxh3_128": h.hexdigest()}
+    return {"bytes": path.stat().st_size, "xxh3_128": h.hexdigest()}
 
 
 def _doc_dtype(phases: int) -> np.dtype:
@@ -127,7 +128,7 @@ def _count(recipe: Recipe, work: str, tid: str, si: int, path: Path) -> dict[str
 
     publish(target, write)
     return {"domains": list(domains), "tokens": tokens, "docs": docs, "skipped": skipped,
-            "written": {"documents": sum(docs)}}
+            "input": _fingerprint(path), "written": {"documents": sum(docs)}}
 
 
 # ---------------------------------------------------------------- pass 3: decide
@@ -348,14 +349,18 @@ def _mix(recipe: Recipe, run: PassRun) -> dict[str, Any]:
             achieved[(ph, (s, d))] = t
             docs[(ph, (s, d))] = n
     res = {"achieved": achieved, "docs": docs, "bucket_tokens": bucket_tokens, "bucket_docs": bucket_docs}
-    manifest = _manifest(recipe, plan, available, available_docs, res, [f"{DATA}/{n}" for n in names], skipped)
+    inputs = [{"source": recipe.sources[si].name, "path": str(recipe.sources[si].files[fi]), **counted[tid]["input"]}
+              for tid, si, fi, _f in files]
+    manifest = _manifest(recipe, plan, available, available_docs, res, [f"{DATA}/{n}" for n in names], skipped,
+                         inputs)
     publish(out / MANIFEST, lambda fh: fh.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)))
     shutil.rmtree(run.work, ignore_errors=True)
     return manifest
 
 
 def _manifest(recipe: Recipe, plan: Plan, available: dict[Key, int], available_docs: dict[Key, int],
-              res: dict[str, Any], shards: list[str], skipped: int) -> dict[str, Any]:
+              res: dict[str, Any], shards: list[str], skipped: int,
+              inputs: list[dict[str, Any]]) -> dict[str, Any]:
     achieved: dict[tuple[str, Key], int] = res["achieved"]
     total = sum(achieved.values())
     domains: dict[str, dict[str, Any]] = {}
@@ -395,7 +400,7 @@ def _manifest(recipe: Recipe, plan: Plan, available: dict[Key, int], available_d
     return {
         "recipe": recipe.raw,
         "tokenizer": recipe.tokenizer,
-        "inputs": [{"source": s.name, **_fingerprint(f)} for s in recipe.sources for f in s.files],
+        "inputs": inputs,
         "warnings": recipe.warnings + plan.warnings,
         "budget": {"requested": recipe.tokens, "planned": round(recipe.tokens * plan.scale), "achieved": total,
                    "shortfall": recipe.tokens - round(recipe.tokens * plan.scale)},

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+import xxhash
 import yaml
 
 from corpusmill.mix import load_recipe
@@ -87,6 +88,9 @@ def test_shares_budget_and_provenance(tmp_path: Path) -> None:
         assert x["metadata"]["tokens"] == tok.count_batch([x["text"]])[0]
     # Every input fingerprinted.
     assert {i["source"] for i in m["inputs"]} == {"web", "papers", "code"} and len(m["inputs"]) == 4
+    for i in m["inputs"]:
+        data = Path(i["path"]).read_bytes()
+        assert i["bytes"] == len(data) and i["xxh3_128"] == xxhash.xxh3_128_hexdigest(data)
 
 
 def test_byte_identical_rerun_and_seed_changes_sample(tmp_path: Path) -> None:
