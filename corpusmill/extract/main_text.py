@@ -34,6 +34,7 @@ from corpusmill.extract.block_filters import is_noise_block, join_blocks, trim_t
 from corpusmill.extract.boilerplate import DROP_TAGS, drop_keep_tail, is_commentary, prune_boilerplate
 from corpusmill.extract.container_guard import flagged_by_name, rejected_container
 from corpusmill.extract.dom import text_of
+from corpusmill.hosts import site_name
 
 _CONTENT_HINT = re.compile(
     r"(?:article|entry|post|story|news|blog|page|main|text)[-_]?(?:body|content|text|inner|main)"
@@ -92,9 +93,6 @@ _OFFSITE_SHARE = 0.8
 
 # ... and its links read as titles: at least this many words a link on average.
 _CITED_MIN_WORDS = 3
-
-# Second-level labels under country domains that name no site (bbc.co.uk is "bbc").
-_SECOND_LEVEL = frozenset("co com org net ac edu gov gv or ne go gob nic mil ltd plc".split())
 
 # Containers rejected by the guards (comment threads, dialogs, promo boxes) per page.
 _MAX_REJECTS = 3
@@ -390,25 +388,15 @@ def _skip(el: etree._Element, tag: str, chars: dict, links: dict) -> bool:
 
 
 def _site(url: str | None) -> str | None:
-    """The site of a URL: its host's name without the public suffix ("bbc" for
-    www.bbc.co.uk and bbc.com), for telling the site's own links from links elsewhere."""
+    """The site of a URL ("bbc" for www.bbc.co.uk and bbc.com), for telling the site's own links
+    from links elsewhere."""
     if not url:
         return None
     try:
         host = urlsplit(url.strip()).hostname
     except ValueError:
         return None
-    if not host:
-        return None
-    if ":" in host or host.replace(".", "").isdigit():
-        return host  # an IP address
-    labels = host.split(".")
-    if len(labels) > 1:
-        labels.pop()  # the top-level domain
-    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
-        labels.pop()  # co.uk, com.au, gv.at
-    return labels[-1]
-
+    return site_name(host) if host else None
 
 
 def _offsite_list(el: etree._Element, site: str | None) -> bool:

@@ -18,8 +18,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import tldextract
-
+from ...hosts import registrable_domain
 from .config import CrawlConfig
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -28,9 +27,6 @@ _PATH_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _QUERY_SAFE = _PATH_SAFE | frozenset(b"?")
 _PCT = re.compile(rb"%([0-9A-Fa-f]{2})")
 _HOST_OK = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
-
-# The public-suffix snapshot bundled with tldextract; never fetched at run time.
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 
 
 def _requote(part: str, safe: frozenset[int]) -> str:
@@ -123,19 +119,6 @@ def host_key(url: str) -> str:
     """scheme://host[:port] - the unit of robots.txt and of politeness."""
     p = urlsplit(url)
     return f"{p.scheme}://{p.netloc}"
-
-
-@lru_cache(maxsize=65536)
-def registrable_domain(host: str) -> str:
-    """example.co.uk for www.a.example.co.uk; an IP address or single label stays as it is."""
-    host = host.split(":")[0] if not host.startswith("[") else host
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
-    ext = _EXTRACT(host)
-    return ext.top_domain_under_public_suffix or host
 
 
 class ScopeRules:

@@ -10,12 +10,8 @@ from crawl_site import Site
 from corpusmill.acquire.crawler import CrawlConfig, crawl
 from corpusmill.acquire.crawler.robots import product_token, rules_from_response
 from corpusmill.acquire.crawler.sitemaps import parse_sitemap
-from corpusmill.acquire.crawler.urls import (
-    ScopeRules,
-    join_url,
-    normalise_url,
-    registrable_domain,
-)
+from corpusmill.acquire.crawler.urls import ScopeRules, join_url, normalise_url
+from corpusmill.hosts import registrable_domain, site_name
 
 
 @pytest.mark.parametrize("raw, norm", [
@@ -49,6 +45,10 @@ def test_scope() -> None:
     rx = ScopeRules(seeds, CrawlConfig(scope="regex", include=[r"^https?://[^/]*example\.org/"]))
     assert rx.allows("https://x.example.org/") and not rx.allows("http://www.example.co.uk/")
     assert registrable_domain("a.b.github.io") == "github.io"   # ICANN section only: one site per domain
+    # HTML extraction's site test: one name across a site's country domains, full public-suffix list.
+    assert site_name("www.bbc.co.uk") == site_name("bbc.com") == "bbc"
+    assert site_name("www.wien.gv.at") == "wien" and site_name("news.example.com.au") == "example"
+    assert site_name("192.168.0.1") == "192.168.0.1" and site_name("localhost") == "localhost"
     with pytest.raises(ValueError):
         ScopeRules(seeds, CrawlConfig(scope="regex"))
 
