@@ -21,13 +21,14 @@ record's language is one the check runs on in `ctx_lang/<shard>.npy`.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from corpusmill.curate.dedup.contextual_embeddings import ContextualEmbedder, best_match, contextual_embedder
-from corpusmill.curate.dedup.side_files import read_npy, split_nodes, write_npy
+from corpusmill.curate.dedup.side_files import read_npy, split_nodes, temporary, write_npy
 
 # Tokens a window holds ([CLS] and [SEP] included): the length the model was trained at (its
 # limit is 256). Measured on bench/semantic_dedup.py's pairs: paraphrases score the same as with
@@ -39,28 +40,28 @@ MAX_LENGTH_RATIO = 1.5  # longer / shorter text (characters) of a candidate pair
 
 
 class TextStore:
-    """The collect half: a shard's texts and language flags, written at flush."""
+    """The collect half: a shard's texts, streamed to a temporary file, and language flags."""
 
-    def __init__(self, languages: frozenset[str]) -> None:
-        self.languages = languages
-        self.chunks: list[bytes] = []
+    def __init__(self, stage_dir: Path, shard_id: str, languages: frozenset[str]) -> None:
+        self.stage_dir, self.shard_id, self.languages = stage_dir, shard_id, languages
+        self.path = stage_dir / "text" / f"{shard_id}.bin"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = temporary(self.path)
+        self.file = open(self.tmp, "wb")  # noqa: SIM115 - closed in `write`
         self.offsets = [0]
         self.in_language: list[bool] = []
 
     def add(self, text: str, language: object) -> None:
         data = text.encode("utf-8", "replace")  # a lone surrogate becomes "?"
-        self.chunks.append(data)
+        self.file.write(data)
         self.offsets.append(self.offsets[-1] + len(data))
         self.in_language.append(isinstance(language, str) and language in self.languages)
 
-    def write(self, stage_dir: Path, shard_id: str) -> None:
-        path = stage_dir / "text" / f"{shard_id}.bin"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(b"".join(self.chunks))
-        tmp.replace(path)
-        write_npy(stage_dir / "text" / f"{shard_id}.npy", np.array(self.offsets, dtype=np.int64))
-        write_npy(stage_dir / "ctx_lang" / f"{shard_id}.npy", np.array(self.in_language, dtype=bool))
+    def write(self) -> None:
+        self.file.close()
+        os.replace(self.tmp, self.path)
+        write_npy(self.stage_dir / "text" / f"{self.shard_id}.npy", np.array(self.offsets, dtype=np.int64))
+        write_npy(self.stage_dir / "ctx_lang" / f"{self.shard_id}.npy", np.array(self.in_language, dtype=bool))
 
 
 class ContextualCheck:
