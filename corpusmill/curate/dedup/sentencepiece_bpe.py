@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-_WORD_START = "\u2581"  # SentencePiece's word-start mark, which the normalizer prepends
+WORD_START = "\u2581"  # SentencePiece's word-start mark, which the normalizer prepends
 _SEPARATOR = 10  # rank of b"\n", between words (a word never holds a newline)
 # Longer words go to the `tokenizers` BPE: tiktoken's merge loop is quadratic in a piece's bytes.
 MAX_WORD_CHARS = 128
@@ -91,7 +91,7 @@ class SentencePieceBPE:
         if not words:
             empty = np.empty(0, np.int64)
             return empty, empty, empty
-        text = well_formed(_WORD_START + ("\n" + _WORD_START).join(words))
+        text = well_formed(WORD_START + ("\n" + WORD_START).join(words))
         ranks = self._enc.encode_to_numpy(text, disallowed_special=()).astype(np.int64)
         separator = ranks == _SEPARATOR
         word = np.cumsum(separator)[~separator]
@@ -117,8 +117,8 @@ def supported(config: dict) -> bool:
             and not model.get("continuing_subword_prefix") and not model.get("end_of_word_suffix")
             and not model.get("ignore_merges") and config.get("pre_tokenizer") is None
             and [s.get("type") for s in steps] == ["Prepend", "Replace"]
-            and steps[0].get("prepend") == _WORD_START
-            and steps[1].get("pattern") == {"String": " "} and steps[1].get("content") == _WORD_START
+            and steps[0].get("prepend") == WORD_START
+            and steps[1].get("pattern") == {"String": " "} and steps[1].get("content") == WORD_START
             and all(f"<0x{b:02X}>" in model.get("vocab", {}) for b in range(256)))
 
 

@@ -14,14 +14,15 @@ import numpy as np
 import orjson
 
 
-def _tmp(path: Path) -> Path:
-    # ".<name>.<pid>.tmp": the runner deletes ".*.tmp" leftovers of killed workers.
+def temporary(path: Path) -> Path:
+    """Where to write `path` before renaming it into place: ".<name>.<pid>.tmp" (the runner
+    deletes ".*.tmp" leftovers of killed workers)."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
 def write_npy(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
+    tmp = temporary(path)
     with open(tmp, "wb") as f:  # a file object: np.save would append ".npy" to a str name
         np.save(f, np.ascontiguousarray(array))
     os.replace(tmp, path)
@@ -36,7 +37,7 @@ def read_npy(path: Path, mmap: bool = True) -> np.ndarray:
 
 def write_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
+    tmp = temporary(path)
     tmp.write_bytes(orjson.dumps(value))
     os.replace(tmp, path)
 

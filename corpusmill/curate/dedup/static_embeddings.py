@@ -39,7 +39,6 @@ _CACHE_WORDS = 1 << 18
 _FIRST_TOKEN = 259
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
-_WORD_START = "\u2581"  # what the tokenizer's normalizer puts before every word
 _UTF8 = methodcaller("encode", "utf-8", "surrogatepass")
 # Token rows gathered at once when summing word vectors: 2 MB at 256 dims stays in cache
 # (64 MB at once took twice as long).
@@ -198,7 +197,7 @@ class StaticEmbedder:
             stand_in[full] = True
             real = ~stand_in[word]
             word, ids, tokens = word[real], ids[real], tokens[real]
-        prefix = "" if bpe is None else _WORD_START
+        prefix = "" if bpe is None else sentencepiece_bpe.WORD_START
         encoded = [e.ids for e in self.tokenizer.encode_batch_fast(
             [sentencepiece_bpe.well_formed(prefix + words[k]) for k in full], add_special_tokens=False)]
         sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(full))

@@ -45,7 +45,8 @@ def test_greedy_keep_never_chains() -> None:
     b = np.array([np.cos(0.25), np.sin(0.25), 0.0])
     c = np.array([np.cos(0.5), np.sin(0.5), 0.0])
     x = np.stack([a, b, c]).astype(np.float32)
-    kept, ref, sim, _ = greedy_dedup(x, x, threshold=float(np.cos(0.3)))
+    v = greedy_dedup(x, x, threshold=float(np.cos(0.3)))
+    kept, ref, sim = v.kept, v.ref, v.sim
     assert kept.tolist() == [True, False, True]
     assert ref[1] == 0 and ref[2] == 0  # C's nearest kept neighbour is A
     assert sim[1] == pytest.approx(np.cos(0.25), abs=1e-6)
@@ -179,10 +180,8 @@ def test_similar_vectors_without_shared_words_are_not_duplicates() -> None:
     x[:, 1] = [0.0, 0.1, 0.2]  # raw cosines ~0.99, below IDENTICAL
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     r = np.array([[1.0, 0.0], [0.96, 0.28], [0.96, -0.28]], dtype=np.float32)  # residual cosines 0.96 / 0.84
-    kept, ref, _, shared = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7)
-    assert kept.tolist() == [True, False, True] and ref[1] == 0 and shared[1] > 0.9
+    v = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7)
+    assert v.kept.tolist() == [True, False, True] and v.ref[1] == 0 and v.shared[1] > 0.9
     r[2] = r[1]  # as close to the original as the cut copy is
-    kept, ref, _, shared = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7)
-    assert kept.tolist() == [True, False, True]
-    kept, _, _, _ = greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.0)
-    assert kept.tolist() == [True, False, False]  # without the word check it would go too
+    assert greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.7).kept.tolist() == [True, False, True]
+    assert greedy_dedup(x, r, 0.9, sketches=sketches, min_overlap=0.0).kept.tolist() == [True, False, False]  # without the word check it would go too
