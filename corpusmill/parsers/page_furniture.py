@@ -235,7 +235,7 @@ def _mark_single_page(page: PageText, body: float) -> None:
     for b in kept:
         x0, y0, x1, y1 = b.bbox
         text = b.text.strip()
-        in_margin = x1 <= w * _SIDE_MARGIN or x0 >= w * (1 - _SIDE_MARGIN)
+        in_margin = in_side_margin(b.bbox, w)
         if in_margin and _vertical(b) and _horizontal_page(kept) and _alone_beside(b, kept, w):
             b.kind = "margin_note"
             continue
@@ -296,8 +296,7 @@ def _side_blocks(page: PageText) -> list[Block]:
     """Blocks of two words or more wholly inside a side margin."""
     w = page.width
     return [b for b in page.blocks
-            if (b.bbox[2] <= w * _SIDE_MARGIN or b.bbox[0] >= w * (1 - _SIDE_MARGIN))
-            and len(_WORDS.findall(b.text)) >= 2]
+            if in_side_margin(b.bbox, w) and len(_WORDS.findall(b.text)) >= 2]
 
 
 def _plain_edge_line(b: Block, text: str, body: float) -> bool:
