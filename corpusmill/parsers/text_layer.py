@@ -48,9 +48,10 @@ _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|\bbx|-bx|cmbx|lmbx|\.b$|tb$"
 # that R and old PostScript drivers use for plot marks and bullets, Wingdings
 # in office exports): MuPDF reports their glyphs as ASCII letters or private-use
 # code points, which would read as words ("G GG GGG"). Which symbol it was is
-# not recoverable from the text layer, so each becomes a bullet.
+# not recoverable from the text layer, so each becomes a bullet. An embedded dingbat subset without
+# an encoding (pifont's \ding) has its glyph names ("a19") read as control codes (U+0013).
 _DINGBAT_FONT = re.compile(r"dingbat|wingding|webding", re.I)
-_DINGBAT_UNMAPPED = re.compile(r"[A-Za-z0-9\ue000-\uf8ff]")
+_DINGBAT_UNMAPPED = re.compile(r"[\x01-\x1fA-Za-z0-9\ue000-\uf8ff]")
 # A symbolic TrueType font (Word's SymbolMT) whose glyphs MuPDF can only map to
 # U+F0xx, the font's own code plus 0xF000: its codes are the Adobe Symbol
 # encoding, so U+F061 is alpha. Bracket pieces and the like stay unmapped.

@@ -75,6 +75,17 @@ def test_rows_of_a_small_matrix_in_running_text_stay_apart():
     assert "0 11 0" not in text and "1 00 1" not in text
 
 
+def test_check_marks_of_an_embedded_dingbat_subset_stay_in_their_table_cells(pdf_fixtures):
+    # isomath's table of fonts marks each supported shape with pifont's \\ding{51} (a check mark) from
+    # an embedded Dingbats subset without an encoding: MuPDF reads its glyph name "a19" as U+0013,
+    # and the cells came out empty.
+    page = pymupdf.open(pdf_fixtures / "isomath--isomath-p13.pdf")[0]
+    text = read_page(page).raw_text
+    assert "\x13" not in text
+    lines = {line.text for line in unmerged_lines(page)}
+    assert "\u2022" in lines
+
+
 def test_unmapped_dingbat_glyphs_are_bullets_not_letters():
     def draw(page):
         page.insert_text((40, 60), "Figure 1: scatter plot", fontsize=11)
