@@ -130,6 +130,15 @@ def mark_furniture(pages: list[PageText]) -> None:
                 c.block.kind = "page_number"
             elif c.in_edge and len(pages) >= 2 and counts[c.key] >= threshold:
                 c.block.kind = "page_header" if c.edge == "top" else "page_footer"
+    # A repeated block level with a running header or footer is of its row, though it reaches a little
+    # further in (a letter's footer of three columns, one of them a line taller).
+    repeated = Counter(k for cands in candidates for k in {c.key for c in cands})
+    for cands in candidates:
+        running = [c for c in cands if c.block.kind in ("page_header", "page_footer")]
+        for c in cands:
+            if (not c.block.removed and len(pages) >= 2 and repeated[c.key] >= threshold
+                    and any(r.edge == c.edge and _same_row(c.block, r.block) for r in running)):
+                c.block.kind = "page_header" if c.edge == "top" else "page_footer"
     body = body_size(pages)
     for page in pages:
         _mark_single_page(page, body)
@@ -423,10 +432,16 @@ def _candidates(page: PageText) -> list[_Candidate]:
     upper = sorted((b for b in page.blocks if b.bbox[3] <= top), key=lambda b: b.bbox[1])
     lower = sorted((b for b in page.blocks if b.bbox[1] >= bottom), key=lambda b: -b.bbox[3])
     out = [_Candidate(b, _key(b.text), "top", _outermost(b, upper), _in_edge(b, b.bbox[3] / page.height))
-           for b in upper[:_PER_EDGE]]
+           for b in _nearest(upper)]
     out += [_Candidate(b, _key(b.text), "bottom", _outermost(b, lower), _in_edge(b, 1 - b.bbox[1] / page.height))
-            for b in lower[:_PER_EDGE]]
+            for b in _nearest(lower)]
     return out
+
+
+def _nearest(edge_blocks: list[Block]) -> list[Block]:
+    """The _PER_EDGE blocks nearest the edge, and those level with them (a footer set in columns)."""
+    picked = edge_blocks[:_PER_EDGE]
+    return picked + [b for b in edge_blocks[_PER_EDGE:] if any(_same_row(b, p) for p in picked)]
 
 
 def _in_edge(b: Block, depth: float) -> bool:

@@ -65,6 +65,20 @@ def test_repeated_text_outside_the_edge_band_is_not_a_running_head():
         assert kinds["Running footer of the document"] == "page_footer"
 
 
+def test_letter_footer_in_three_columns_goes_whole(pdf_fixtures):
+    # ntgclass's letter: "fax: 12345 abc", "telefoon: 080-613169" and "telefoon privé: 080-448664" side by
+    # side on every page, the third column a line taller and so reaching past the footer band.
+    with pymupdf.open(pdf_fixtures / "ntgclass--brief-sample.pdf") as doc:
+        pages = [read_page(p) for p in doc]
+    mark_furniture(pages)
+    for page in pages:
+        footer = [b for b in page.blocks if "080-" in b.text]
+        assert len(footer) == 2 and all(b.kind == "page_footer" for b in footer)
+    # The letter's body and its closing, at the foot of the last text, stay.
+    assert any(b.kind == "paragraph" and "Dit is een test" in b.text for b in pages[0].blocks)
+    assert any(b.kind == "paragraph" and "PS: panta rei" in b.text for b in pages[1].blocks)
+
+
 def _parse(path):
     return _parse_bytes(path.read_bytes())
 
