@@ -78,7 +78,6 @@ _SPACING_ACCENTS = {
 _ACCENTED = re.compile(r"([\u00b4\u00a8\u02c6\u02dc\u02c7\u02d8\u02d9\u02da\u02dd\u00af]|(?<=[^\W\d_])`)([^\W\d_])")
 
 
-
 @dataclass(slots=True)
 class Line:
     text: str
