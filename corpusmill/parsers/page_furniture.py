@@ -88,6 +88,9 @@ _NOT_FURNITURE = re.compile(
     re.I,
 )
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+# A sentence's end with its footnote's number after it ("... sans-serif bold.1"): body text, not a
+# running head ("Section 2.1" has a digit before its point).
+_NOTED_SENTENCE_END = re.compile(r"[^\W\d_][.:?!]\d{1,2}$")
 # Letter-spaced words ("P a g e"), closed up before the stamp patterns look.
 _LETTER_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")
 # A folio at the start (two digits or more: "5 Results" is a numbered heading)
@@ -320,6 +323,7 @@ def _plain_edge_line(b: Block, text: str, body: float) -> bool:
         and sum(c.isalpha() or c.isspace() for c in text) >= 0.6 * len(text)
         and not _NOT_FURNITURE.match(text)
         and not text.endswith((".", ":", "?", "!", ","))
+        and not _NOTED_SENTENCE_END.search(text)
     )
 
 

@@ -159,6 +159,23 @@ def test_single_page_rules_keep_headings_footnotes_and_body_lines_at_the_edges()
     assert kinds["3 http://example.org"] == "paragraph"
 
 
+def test_sentence_carried_over_with_its_footnote_number_is_body_text():
+    # isomath's page 5 starts with the end of a sentence whose footnote marker follows its point
+    # ("... sans-serif bold.1"); a running head ending in a section number stays furniture.
+    def draw(page):
+        page.insert_text((72, 0.11 * A4[1]), "alphabets for italic bold and sans-serif bold.1", fontsize=10)
+        _body(page)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["alphabets for italic bold and sans-serif bold.1"] == "paragraph"
+
+    def draw_head(page):
+        page.insert_text((72, 0.05 * A4[1]), "Options of the package Section 2.1", fontsize=9)
+        _body(page)
+
+    assert _kinds(_one_page(draw_head)[0])["Options of the package Section 2.1"] == "page_header"
+
+
 def test_download_stamp_on_a_scanned_page_is_left_out_of_the_ocr_text():
     # OCR page: the layout model may miss a small stamp; its shape at the edge is enough.
     src = pymupdf.open()
