@@ -117,6 +117,14 @@ def strip_furniture(pages: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- systems
+class PeerMissing(Exception):
+    """A peer whose package is not installed here: left out of the run with one line."""
+
+
+# Exit status of a peer subprocess whose package does not import.
+_MISSING = 3
+
+
 def run_system(name: str, files: list[Path]) -> dict[str, dict]:
     """{doc file name: {"pages": [page texts], "seconds": s}} for one system."""
     if name == "corpusmill":
@@ -125,6 +133,8 @@ def run_system(name: str, files: list[Path]) -> dict[str, dict]:
         [sys.executable, __file__, "--peer", name, *map(str, files)],
         capture_output=True, text=True, check=False,
     )
+    if proc.returncode == _MISSING:
+        raise PeerMissing(proc.stderr.strip().splitlines()[-1])
     if proc.returncode != 0:
         raise RuntimeError(f"{name} failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.splitlines()[-1])
@@ -167,7 +177,22 @@ def _cpu_seconds(stage) -> float:
 
 
 def _peer_main(name: str, files: list[str]) -> None:
+    try:
+        extract = _peer_extractor(name)
+    except ImportError as e:
+        print(f"{name} skipped: {e} (pip install it to compare)", file=sys.stderr)
+        raise SystemExit(_MISSING) from None
     out: dict[str, dict] = {}
+    for path in files:
+        t0, c0 = time.perf_counter(), time.process_time()
+        pages = extract(path)
+        out[Path(path).name] = {"pages": pages, "seconds": time.perf_counter() - t0,
+                                "cpu": time.process_time() - c0}
+    print(json.dumps(out))
+
+
+def _peer_extractor(name: str):
+    """The peer's function from a PDF path to its page texts (ImportError: its package is missing)."""
     if name.startswith("pymupdf4llm"):
         import pymupdf4llm
 
@@ -199,12 +224,7 @@ def _peer_main(name: str, files: list[str]) -> None:
                 doc.close()
     else:
         raise SystemExit(f"unknown peer {name}")
-    for path in files:
-        t0, c0 = time.perf_counter(), time.process_time()
-        pages = extract(path)
-        out[Path(path).name] = {"pages": pages, "seconds": time.perf_counter() - t0,
-                                "cpu": time.process_time() - c0}
-    print(json.dumps(out))
+    return extract
 
 
 # ---------------------------------------------------------------- report
@@ -232,9 +252,14 @@ def main() -> None:
     speed: dict[str, float] = {}
     cpu_speed: dict[str, float] = {}
     routes: Counter[str] = Counter()
-    for name in systems:
+    for name in list(systems):
         t0 = time.perf_counter()
-        result = run_system(name, files)
+        try:
+            result = run_system(name, files)
+        except PeerMissing as e:
+            print(e, file=sys.stderr)
+            systems.remove(name)
+            continue
         print(f"{name}: {time.perf_counter() - t0:.1f}s", file=sys.stderr)
         per_cat: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         total_pages = total_secs = total_cpu = 0.0

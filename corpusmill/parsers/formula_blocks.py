@@ -12,7 +12,7 @@ import pymupdf
 
 from corpusmill.parsers import math_latex
 from corpusmill.parsers.page_model import BlockType
-from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText
+from corpusmill.parsers.text_layer import Block, Line, PageText, page_raw
 
 # A line this short without words may be part of a formula next to it.
 _SMALL_LINE = 14
@@ -38,7 +38,7 @@ def mark_formulas(page: pymupdf.Page, pt: PageText) -> None:
     if not regions:
         return
     try:
-        chars = math_latex.page_chars(page, TEXT_FLAGS)
+        chars = math_latex.page_chars(page_raw(page))
         rules = math_latex.page_rules(page)
     except Exception:  # the page's text stands as read; only its formulas stay flat
         return

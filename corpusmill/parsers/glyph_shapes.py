@@ -118,44 +118,45 @@ class _DocState:
 _STATES: list[_DocState] = []
 
 
-def repair(page: pymupdf.Page, data: dict, flags: int) -> dict:
-    """`data` (a `dict` or `rawdict` extraction of `page`) with misread glyphs read by shape.
+@dataclass(slots=True)
+class Fixes:
+    """Characters the shapes show where MuPDF's differ, by (font name, origin x, origin y), and the
+    names of the miscoded fonts (symbol fonts in disguise)."""
 
-    Returns `data` itself when nothing changes; otherwise a `rawdict` of the
-    page whose chars and span texts carry the characters the shapes show, and
-    whose spans set in a miscoded font (a symbol font in disguise) are marked
-    `SYMBOLIC`.
-    """
+    chars: dict[tuple, str]
+    symbolic: set[str]
+
+    def apply(self, raw: dict) -> None:
+        """Give `raw` (rawdict of the page, its spans carrying their "text") the characters the shapes
+        show, in place; spans set in a miscoded font are marked `SYMBOLIC`."""
+        for block in raw["blocks"]:
+            for line in block.get("lines", ()):
+                for span in line["spans"]:
+                    for c in span["chars"]:
+                        new = self.chars.get((span["font"], round(c["origin"][0], 1), round(c["origin"][1], 1)))
+                        if new is not None:
+                            c["c"] = new
+                    span["text"] = "".join(c["c"] for c in span["chars"])
+                    span[SYMBOLIC] = span["font"] in self.symbolic
+
+
+def find_fixes(page: pymupdf.Page, data: dict) -> Fixes | None:
+    """The glyphs of `page` to read by their shapes, judged on `data` (its `dict` text); None when
+    nothing changes (almost always: a font once trusted is not looked at again)."""
     state = _state(page.parent)
     names = {s["font"] for b in data["blocks"] for ln in b.get("lines", ()) for s in ln["spans"]}
     if names <= state.cleared:
-        return data
+        return None
     suspects = _suspect_fonts(state, page, names)
     if not suspects or not _needs_trace(state, suspects, data):
-        return data
+        return None
     symbolic: set[str] = set()
     try:
         fixes = _page_fixes(state, page, suspects, symbolic)
     except Exception:  # a font program MuPDF cannot draw from: the text stands as MuPDF read it
-        return data
+        return None
     state.cleared.update(n for n, x in suspects.items() if x in state.fonts and state.fonts[x].trusted)
-    if not fixes:
-        return data
-    raw = data if _is_raw(data) else page.get_text("rawdict", flags=flags)
-    for block in raw["blocks"]:
-        for line in block.get("lines", ()):
-            for span in line["spans"]:
-                for c in span["chars"]:
-                    new = fixes.get((span["font"], round(c["origin"][0], 1), round(c["origin"][1], 1)))
-                    if new is not None:
-                        c["c"] = new
-                span["text"] = "".join(c["c"] for c in span["chars"])
-                span[SYMBOLIC] = span["font"] in symbolic
-    return raw
-
-
-def _is_raw(data: dict) -> bool:
-    return any("chars" in s for b in data["blocks"] for ln in b.get("lines", ()) for s in ln["spans"])
+    return Fixes(fixes, symbolic) if fixes else None
 
 
 def _state(doc: pymupdf.Document) -> _DocState:
@@ -210,8 +211,7 @@ def _needs_trace(state: _DocState, suspects: dict[str, int], data: dict) -> bool
                 if s["font"] not in suspects:
                     continue
                 font = state.fonts.get(suspects[s["font"]])
-                text = s["text"] if "text" in s else "".join(c["c"] for c in s["chars"])
-                if font is None or font.applies or not font.seen.issuperset(text):
+                if font is None or font.applies or not font.seen.issuperset(s["text"]):
                     return True
     return False
 

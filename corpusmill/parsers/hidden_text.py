@@ -25,33 +25,39 @@ Box = tuple[float, float, float, float]
 _FOUND: weakref.WeakKeyDictionary[pymupdf.TextPage, Counter[tuple]] = weakref.WeakKeyDictionary()
 
 
-def drop_hidden(page: pymupdf.Page, data: dict, textpage: pymupdf.TextPage) -> dict:
-    """The text dictionary `data` (get_text("dict") of `textpage`) without the characters painted over;
-    untouched when nothing is (the common case: one pass over the bbox log)."""
+def hidden_chars(page: pymupdf.Page, textpage: pymupdf.TextPage) -> Counter[tuple]:
+    """(character, origin) of the glyphs of `textpage` a later opaque fill covers, counted; empty for
+    almost every page (one pass over the bbox log)."""
     if textpage not in _FOUND:
         _FOUND[textpage] = _hidden_chars(page)
-    if not _FOUND[textpage]:
-        return data
-    hidden = Counter(_FOUND[textpage])
-    raw = page.get_text("rawdict", textpage=textpage)
-    blocks = [b for b in data["blocks"] if b.get("type") == 0]
-    raw_blocks = [b for b in raw["blocks"] if b.get("type") == 0]
-    if len(blocks) != len(raw_blocks):
-        return data
-    for block, raw_block in zip(blocks, raw_blocks):
-        for line, raw_line in zip(block["lines"], raw_block["lines"]):
+    return _FOUND[textpage]
+
+
+def drop_hidden(raw: dict, hidden: Counter[tuple]) -> int:
+    """Leave the `hidden` glyphs out of `raw` (rawdict whose spans carry their "text"), in place: a span
+    keeps its other characters, its text and box cut to them; lines and blocks left empty go.
+    Returns how many characters were left out."""
+    hidden = Counter(hidden)
+    dropped = 0
+    for block in raw["blocks"]:
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            before = dropped
             kept = []
-            for span, raw_span in zip(line["spans"], raw_line["spans"]):
+            for span in line["spans"]:
                 chars = []
-                for c in raw_span["chars"]:
+                for c in span["chars"]:
                     key = _key(c["c"], c["origin"])
                     if hidden[key] > 0:
                         hidden[key] -= 1
                     else:
                         chars.append(c)
-                if len(chars) == len(raw_span["chars"]):
+                dropped += len(span["chars"]) - len(chars)
+                if len(chars) == len(span["chars"]):
                     kept.append(span)
                 elif chars and "".join(c["c"] for c in chars).strip():
+                    span["chars"] = chars
                     span["text"] = "".join(c["c"] for c in chars)
                     box = pymupdf.Rect(chars[0]["bbox"])
                     for c in chars[1:]:
@@ -59,9 +65,15 @@ def drop_hidden(page: pymupdf.Page, data: dict, textpage: pymupdf.TextPage) -> d
                     span["bbox"] = tuple(box)
                     kept.append(span)
             line["spans"] = kept
+            if kept and dropped > before:
+                # The line's box shrinks to what is left visible (formulas take their glyphs by it).
+                box = pymupdf.Rect(kept[0]["bbox"])
+                for span in kept[1:]:
+                    box.include_rect(span["bbox"])
+                line["bbox"] = tuple(box)
         block["lines"] = [line for line in block["lines"] if line["spans"]]
-    data["blocks"] = [b for b in data["blocks"] if b.get("type") != 0 or b["lines"]]
-    return data
+    raw["blocks"] = [b for b in raw["blocks"] if b.get("type") != 0 or b["lines"]]
+    return dropped
 
 
 def _hidden_chars(page: pymupdf.Page) -> Counter[tuple]:

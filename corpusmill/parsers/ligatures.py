@@ -1,4 +1,7 @@
-"""Ligature glyphs whose Unicode map gives only their last letter ("Oice" for "Office").
+"""Ligatures the text layer gets wrong: Latin ones whose map gives only their last letter, and
+right-to-left ones whose expanded letters come out of order.
+
+Latin ligature glyphs whose Unicode map gives only their last letter ("Oice" for "Office"):
 
 Some producers (InDesign's CID fonts among them) map a ligature glyph in the
 ToUnicode CMap to its last letter alone: "ffi" -> "i", "fi" -> "i",
@@ -12,10 +15,19 @@ than their letters), when exactly one such ligature fits.
 
 Only Type0 (CID) fonts are looked at: their ToUnicode map is the only source
 of Unicode (no glyph names), and a page without one pays nothing.
+
+Right-to-left: a lam-alef ligature glyph maps to two characters; MuPDF gives
+the first the glyph's width and the second none, placed at the glyph's far
+edge, which in right-to-left order reads before the first: the alef comes out
+ahead of its lam ("اإل" for "لإ"). The zero-width tail is put back after its head.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
+
+# Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, and their presentation forms).
+RTL = re.compile("[\u0590-\u07ff\ufb1d-\ufdff\ufe70-\ufeff]+")
 
 # Latin typographic ligatures, by the letter a lying map keeps (the last one).
 _ENDING_IN: dict[str, tuple[str, ...]] = {"f": ("ff",), "i": ("fi", "ffi"), "l": ("fl", "ffl"), "h": ("Th",)}
@@ -31,7 +43,9 @@ _MIN_SEEN = 2
 _SPAN_SCALE = 0.1
 # Advance (points) below which a character was drawn with no width of its own: MuPDF's expansion
 # of a ligature whose map is right ("fi" -> "f" with the width, "i" with none).
-_ZERO_WIDTH = 0.05
+ZERO_WIDTH = 0.05
+# A zero-width tail this close to its head's far edge belongs to it (points).
+_SAME_EDGE = 0.5
 
 
 def has_cid_fonts(fonts: list[tuple]) -> bool:
@@ -39,31 +53,47 @@ def has_cid_fonts(fonts: list[tuple]) -> bool:
     return any(f[2] == "Type0" for f in fonts)
 
 
-def split_ligatures(data: dict, raw: dict) -> None:
-    """Give lying ligature characters of `data` ("dict" text) their letters, judged on `raw` (rawdict of
-    the same text page); spans whose text no longer matches their characters are left alone."""
-    blocks = [b for b in data["blocks"] if b.get("type") == 0]
+def split_ligatures(raw: dict) -> None:
+    """Give lying ligature characters of `raw` (rawdict whose spans carry their "text") their letters,
+    in the span texts; spans whose text no longer matches their characters are left alone."""
     raw_blocks = [b for b in raw["blocks"] if b.get("type") == 0]
-    if len(blocks) != len(raw_blocks):
-        return
     usual = _usual_advances(raw_blocks)
-    for b, rb in zip(blocks, raw_blocks):
-        for line, raw_line in zip(b["lines"], rb["lines"]):
-            for span, raw_span in zip(line["spans"], raw_line["spans"]):
-                chars = raw_span["chars"]
+    for rb in raw_blocks:
+        for raw_line in rb["lines"]:
+            for span in raw_line["spans"]:
+                chars = span["chars"]
                 if "".join(c["c"] for c in chars) != span["text"]:
                     continue
-                key = (raw_span["font"], round(raw_span["size"], 1))
-                letters = usual.get(key)
-                if not letters:
-                    continue
-                if not _usual_span(chars, letters):
+                letters = usual.get((span["font"], round(span["size"], 1)))
+                if not letters or not _usual_span(chars, letters):
                     continue
                 parts = []
                 for i, c in enumerate(chars):
-                    expanded = any(0 <= j < len(chars) and _advance(chars[j]) < _ZERO_WIDTH for j in (i - 1, i + 1))
+                    expanded = any(0 <= j < len(chars) and _advance(chars[j]) < ZERO_WIDTH for j in (i - 1, i + 1))
                     parts.append(None if expanded else _ligature(c, letters))
                 span["text"] = "".join(part or c["c"] for part, c in zip(parts, chars))
+
+
+def order_rtl(raw: dict) -> None:
+    """Put each expanded right-to-left ligature's tail back after its head in `raw` (rawdict whose
+    spans carry their "text"), in place; spans without Arabic or Hebrew letters are left as they are."""
+    for block in raw["blocks"]:
+        for line in block.get("lines", ()):
+            for span in line["spans"]:
+                if RTL.search(span["text"]):
+                    span["chars"] = rtl_ordered(span["chars"])
+                    span["text"] = "".join(c["c"] for c in span["chars"])
+
+
+def rtl_ordered(chars: list[dict]) -> list[dict]:
+    """rawdict characters with each expanded ligature's zero-width tail put after its head."""
+    chars = list(chars)
+    for i in range(len(chars) - 1):
+        c, n = chars[i], chars[i + 1]
+        if (_advance(c) < ZERO_WIDTH and _advance(n) >= ZERO_WIDTH
+                and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and RTL.fullmatch(c["c"] + n["c"])):
+            chars[i], chars[i + 1] = n, c
+    return chars
 
 
 def _advance(c: dict) -> float:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import pymupdf
 
-from corpusmill.parsers import glyph_shapes
 
 # Fonts TeX and office suites use for mathematics (CM/LM math italic,
 # symbols and extensions, AMS fonts, STIX/XITS/Cambria Math, tx/px fonts).
@@ -166,10 +165,10 @@ def glyphs_in(chars_by_line: list[dict], box: tuple[float, float, float, float])
             if x0 - 1 <= (c["bbox"][0] + c["bbox"][2]) / 2 <= x1 + 1 and y0 - 1 <= c["origin"][1] <= y1 + 1]
 
 
-def page_chars(page: pymupdf.Page, flags: int) -> list[dict]:
-    """All glyphs of a page with font and size (rawdict), in content order."""
+def page_chars(raw: dict) -> list[dict]:
+    """All glyphs of a page's rawdict (`text_layer.page_raw`) with font and size, in content order."""
     out = []
-    for b in glyph_shapes.repair(page, page.get_text("rawdict", flags=flags), flags)["blocks"]:
+    for b in raw["blocks"]:
         if b.get("type") != 0:
             continue
         for line in b["lines"]:

@@ -88,6 +88,9 @@ _NOT_FURNITURE = re.compile(
     re.I,
 )
 _WORDS = re.compile(r"[^\W\d_]{2,}")
+# A sentence's end with its footnote's number after it ("... sans-serif bold.1"): body text, not a
+# running head ("Section 2.1" has a digit before its point).
+_NOTED_SENTENCE_END = re.compile(r"[^\W\d_][.:?!]\d{1,2}$")
 # Letter-spaced words ("P a g e"), closed up before the stamp patterns look.
 _LETTER_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?!\S)")
 # A folio at the start (two digits or more: "5 Results" is a numbered heading)
@@ -129,6 +132,15 @@ def mark_furniture(pages: list[PageText]) -> None:
             if c.outermost and _PAGE_NUMBER.match(c.block.text.strip()):
                 c.block.kind = "page_number"
             elif c.in_edge and len(pages) >= 2 and counts[c.key] >= threshold:
+                c.block.kind = "page_header" if c.edge == "top" else "page_footer"
+    # A repeated block level with a running header or footer is of its row, though it reaches a little
+    # further in (a letter's footer of three columns, one of them a line taller).
+    repeated = Counter(k for cands in candidates for k in {c.key for c in cands})
+    for cands in candidates:
+        running = [c for c in cands if c.block.kind in ("page_header", "page_footer")]
+        for c in cands:
+            if (not c.block.removed and len(pages) >= 2 and repeated[c.key] >= threshold
+                    and any(r.edge == c.edge and _same_row(c.block, r.block) for r in running)):
                 c.block.kind = "page_header" if c.edge == "top" else "page_footer"
     body = body_size(pages)
     for page in pages:
@@ -235,7 +247,7 @@ def _mark_single_page(page: PageText, body: float) -> None:
     for b in kept:
         x0, y0, x1, y1 = b.bbox
         text = b.text.strip()
-        in_margin = x1 <= w * _SIDE_MARGIN or x0 >= w * (1 - _SIDE_MARGIN)
+        in_margin = in_side_margin(b.bbox, w)
         if in_margin and _vertical(b) and _horizontal_page(kept) and _alone_beside(b, kept, w):
             b.kind = "margin_note"
             continue
@@ -296,8 +308,7 @@ def _side_blocks(page: PageText) -> list[Block]:
     """Blocks of two words or more wholly inside a side margin."""
     w = page.width
     return [b for b in page.blocks
-            if (b.bbox[2] <= w * _SIDE_MARGIN or b.bbox[0] >= w * (1 - _SIDE_MARGIN))
-            and len(_WORDS.findall(b.text)) >= 2]
+            if in_side_margin(b.bbox, w) and len(_WORDS.findall(b.text)) >= 2]
 
 
 def _plain_edge_line(b: Block, text: str, body: float) -> bool:
@@ -312,6 +323,7 @@ def _plain_edge_line(b: Block, text: str, body: float) -> bool:
         and sum(c.isalpha() or c.isspace() for c in text) >= 0.6 * len(text)
         and not _NOT_FURNITURE.match(text)
         and not text.endswith((".", ":", "?", "!", ","))
+        and not _NOTED_SENTENCE_END.search(text)
     )
 
 
@@ -424,10 +436,16 @@ def _candidates(page: PageText) -> list[_Candidate]:
     upper = sorted((b for b in page.blocks if b.bbox[3] <= top), key=lambda b: b.bbox[1])
     lower = sorted((b for b in page.blocks if b.bbox[1] >= bottom), key=lambda b: -b.bbox[3])
     out = [_Candidate(b, _key(b.text), "top", _outermost(b, upper), _in_edge(b, b.bbox[3] / page.height))
-           for b in upper[:_PER_EDGE]]
+           for b in _nearest(upper)]
     out += [_Candidate(b, _key(b.text), "bottom", _outermost(b, lower), _in_edge(b, 1 - b.bbox[1] / page.height))
-            for b in lower[:_PER_EDGE]]
+            for b in _nearest(lower)]
     return out
+
+
+def _nearest(edge_blocks: list[Block]) -> list[Block]:
+    """The _PER_EDGE blocks nearest the edge, and those level with them (a footer set in columns)."""
+    picked = edge_blocks[:_PER_EDGE]
+    return picked + [b for b in edge_blocks[_PER_EDGE:] if any(_same_row(b, p) for p in picked)]
 
 
 def _in_edge(b: Block, depth: float) -> bool:

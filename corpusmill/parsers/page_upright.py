@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pymupdf
 
-from corpusmill.parsers.text_layer import PageText, text_page
+from corpusmill.parsers.page_furniture import in_side_margin
+from corpusmill.parsers.text_layer import PageText, page_dict
 
 # A line of a few characters this much taller than wide runs vertically (a horizontal
 # one of three characters or more is wider than tall).
@@ -23,8 +24,6 @@ _TALL = 1.2
 _MIN_LINE_CHARS = 3
 # Share of the page's characters in vertical lines above which the page is turned.
 _MIN_SIDEWAYS = 0.5
-# Side bands (share of the page width) where vertical margin stamps sit.
-_SIDE_MARGIN = 0.1
 # MuPDF's line direction (cos, sin rounded) -> rotation that makes it (1, 0).
 _TURN = {(0, -1): 270, (-1, 0): 180, (0, 1): 90}
 
@@ -37,13 +36,12 @@ def sideways(text: PageText) -> bool:
     would otherwise turn the page.
     """
     total = vertical = 0
-    margin = _SIDE_MARGIN * text.width
     for block in text.blocks:
         for line in block.lines:
             n = len(line.text.strip())
             x0, y0, x1, y1 = line.bbox
             tall = n >= _MIN_LINE_CHARS and (y1 - y0) > _TALL * (x1 - x0)
-            if tall and (x1 <= margin or x0 >= text.width - margin):
+            if tall and in_side_margin(line.bbox, text.width):
                 continue
             total += n
             if tall:
@@ -54,7 +52,7 @@ def sideways(text: PageText) -> bool:
 def turn_angle(page: pymupdf.Page) -> int:
     """The rotation (0, 90, 180, 270) that makes most of the page's text run left to right."""
     weight: dict[int, int] = {}
-    for block in page.get_text("dict", textpage=text_page(page))["blocks"]:
+    for block in page_dict(page)["blocks"]:
         for line in block.get("lines", ()):
             angle = _TURN.get((round(line["dir"][0]), round(line["dir"][1])), 0)
             weight[angle] = weight.get(angle, 0) + sum(len(s["text"]) for s in line["spans"])

@@ -334,15 +334,15 @@ def _ocr(images: list[np.ndarray], reads: list[ReadPage], known: list[list[str]]
 def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, read: ReadPage,
                     config: ParseConfig, reader: PageReader) -> ReadPage:
     blocks = [b for b in pt.blocks if not b.removed]
-    note = ""
+    notes = [f"{pt.hidden_chars} characters painted over left out"] if pt.hidden_chars else []
     if route.ocr_regions:
         # Text-like ink outside the text layer (page_ink): OCR those regions, merged in reading order.
         known = [line.bbox for b in pt.blocks for line in b.lines]
         found, what = reader.read_regions(page, route.ocr_regions, known, config)
         blocks += found
-        note = f"regions OCRed: {what}"
+        notes.append(f"regions OCRed: {what}")
     ordered = order_blocks(blocks)
-    return read.with_(note=note, text=render_blocks(ordered),
+    return read.with_(note="; ".join(notes), text=render_blocks(ordered),
                       blocks=_blocks(ordered, [b for b in pt.blocks if b.removed]))
 
 

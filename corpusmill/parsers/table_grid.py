@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from corpusmill.parsers.ligatures import RTL
 from corpusmill.parsers.table_render import Cell
 
 Box = tuple[float, float, float, float]
@@ -36,8 +37,6 @@ _GROUP_HEAD = re.compile(r"^[-+−–(]?\d{1,3}( \d{3})*$")
 _GROUP_TAIL = re.compile(r"^\d{3}([.,]\d+)?%?[)]?$")
 # ...where the space is no wider than this share of the text height.
 _NUMBER_SPACE = 0.4
-# Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, and their presentation forms).
-_RTL = re.compile("[\u0590-\u07ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # Stacked values are short (numbers, labels); longer lines are a wrapped cell.
 _MAX_STACKED_WORDS = 3
 # At most this many leading rows are searched for the header.
@@ -52,14 +51,14 @@ def reading_order(words: list[tuple]) -> list[str]:
     "Jeremy is") still left to right; other lines read left to right.
     """
     ordered = sorted(words, key=lambda w: w[0])
-    rtl = sum(1 for w in ordered for ch in w[4] if _RTL.match(ch))
-    ltr = sum(1 for w in ordered for ch in w[4] if ch.isalpha() and not _RTL.match(ch))
+    rtl = sum(1 for w in ordered for ch in w[4] if RTL.match(ch))
+    ltr = sum(1 for w in ordered for ch in w[4] if ch.isalpha() and not RTL.match(ch))
     if rtl <= ltr:
         return [w[4] for w in ordered]
     out: list[str] = []
     run: list[str] = []
     for w in reversed(ordered):
-        if any(ch.isalpha() for ch in w[4]) and not _RTL.search(w[4]):
+        if any(ch.isalpha() for ch in w[4]) and not RTL.search(w[4]):
             run.insert(0, w[4])
             continue
         out += run

@@ -27,6 +27,7 @@ bounded time keep their text as it is.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pymupdf
@@ -39,6 +40,11 @@ from corpusmill.parsers.table_render import Cell, markdown, render
 from corpusmill.parsers.text_layer import TEXT_FLAGS, Block, Line, PageText, page_words, unmerged_lines
 
 _MIN_RULES = 3
+_NOT_ALNUM = re.compile(r"[\W_]+")
+# Words this long tell whether a line's text made it into a table's cells (shorter ones are anywhere).
+_LONG_WORD = 4
+# Cell text (letters and digits) up to this long is searched for a formula's reordered scripts.
+_MAX_ANAGRAM_TEXT = 20_000
 _MIN_RULE_LENGTH = 8.0  # points; shorter strokes are glyph parts, not rules
 _THIN = 2.5  # a filled rectangle thinner than this is a rule
 _MIN_TABLE_WIDTH = 30.0
@@ -210,25 +216,54 @@ def _fill(rows: list[list[Cell]]) -> float:
 
 def _replace_blocks(text: PageText, box: tuple[float, float, float, float], md: str) -> None:
     """The lines inside `box` become one table block, where the first of them was; a block
-    reaching beyond the box (a table read as one paragraph with its caption) keeps its other lines."""
+    reaching beyond the box (a table read as one paragraph with its caption) keeps its other lines,
+    and so does one whose words the table's cells mostly do not show (a paragraph between a heading
+    and its table, inside a box drawn too wide): nothing inside the box is lost."""
+    cells = _CellWords(md)
     taken: list[Line] = []
     blocks: list[Block] = []
     at: int | None = None
     for b in text.blocks:
-        inside = [] if b.kind == "table" else [ln for ln in b.lines if _center_in(ln.bbox, box)]
+        inside = [] if b.kind == "table" else [ln for ln in b.lines if _center_in(ln.bbox, box) and cells.show(ln)]
         if not inside:
             blocks.append(b)
             continue
         if at is None:
             at = len(blocks)
         taken += inside
-        rest = [ln for ln in b.lines if not _center_in(ln.bbox, box)]
+        rest = [ln for ln in b.lines if all(ln is not t for t in inside)]
         if rest:
             blocks.append(Block(lines=rest, bbox=_union([ln.bbox for ln in rest]), kind=b.kind, level=b.level))
     if at is None:
         return
     blocks.insert(at, Block(lines=taken, bbox=box, kind="table", markdown=md))
     text.blocks = blocks
+
+
+class _CellWords:
+    """The words of a table's cells, to tell whether a line's text made it into them."""
+
+    def __init__(self, md: str) -> None:
+        cells = md.lower()
+        self.tokens = set(_NOT_ALNUM.split(cells))
+        self.joined = _NOT_ALNUM.sub("", cells)
+        self.windows: dict[int, set[str]] = {}  # length -> its windows of `joined`, letters sorted
+
+    def show(self, line: Line) -> bool:
+        """At least half the line's words of four letters or more are words of the cells. A word with
+        digits counts also where the cells have its letters and digits in another order or split
+        ("D4h1" as "D1 4h": a formula's scripts), looked for only in tables of modest size."""
+        words = [w for w in _NOT_ALNUM.split(line.text.lower()) if len(w) >= _LONG_WORD]
+        found = sum(1 for w in words if w in self.tokens or any(c.isdigit() for c in w) and self._anagram(w))
+        return 2 * found >= len(words)
+
+    def _anagram(self, word: str) -> bool:
+        if len(self.joined) > _MAX_ANAGRAM_TEXT:
+            return True  # a huge table: its lines are taken as they were
+        n = len(word)
+        if n not in self.windows:
+            self.windows[n] = {"".join(sorted(self.joined[i:i + n])) for i in range(len(self.joined) - n + 1)}
+        return "".join(sorted(word)) in self.windows[n]
 
 
 def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:

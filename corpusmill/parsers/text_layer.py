@@ -19,8 +19,7 @@ from typing import NamedTuple
 
 import pymupdf
 
-from corpusmill.parsers import glyph_shapes, ligatures
-from corpusmill.parsers.hidden_text import drop_hidden
+from corpusmill.parsers import glyph_shapes, hidden_text, ligatures
 from corpusmill.parsers.page_model import FURNITURE, BlockType
 from corpusmill.parsers.math_latex import MATH_FONT
 
@@ -34,6 +33,12 @@ TEXT_FLAGS = (
 )
 
 _BOLD_FLAG = 16
+# A span at most this share of its line's main size is a sub- or superscript ...
+_SCRIPT_SIZE = 0.85
+# ... and text whose baseline is within this share of it from the line's is on that line.
+_SAME_BASELINE = 0.1
+# How an ion's charge ends ("+", "2-", "3–").
+_CHARGE_SIGNS = ("+", "-", "\u2212", "\u2013")
 # A horizontal gap wider than this share of the font size separates words.
 _WORD_GAP = 0.25
 _MONO_FLAG = 8
@@ -43,9 +48,10 @@ _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|\bbx|-bx|cmbx|lmbx|\.b$|tb$"
 # that R and old PostScript drivers use for plot marks and bullets, Wingdings
 # in office exports): MuPDF reports their glyphs as ASCII letters or private-use
 # code points, which would read as words ("G GG GGG"). Which symbol it was is
-# not recoverable from the text layer, so each becomes a bullet.
+# not recoverable from the text layer, so each becomes a bullet. An embedded dingbat subset without
+# an encoding (pifont's \ding) has its glyph names ("a19") read as control codes (U+0013).
 _DINGBAT_FONT = re.compile(r"dingbat|wingding|webding", re.I)
-_DINGBAT_UNMAPPED = re.compile(r"[A-Za-z0-9\ue000-\uf8ff]")
+_DINGBAT_UNMAPPED = re.compile(r"[\x01-\x1fA-Za-z0-9\ue000-\uf8ff]")
 # A symbolic TrueType font (Word's SymbolMT) whose glyphs MuPDF can only map to
 # U+F0xx, the font's own code plus 0xF000: its codes are the Adobe Symbol
 # encoding, so U+F061 is alpha. Bracket pieces and the like stay unmapped.
@@ -70,12 +76,6 @@ _SPACING_ACCENTS = {
     "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u02dd": "\u030b", "\u00af": "\u0304",
 }
 _ACCENTED = re.compile(r"([\u00b4\u00a8\u02c6\u02dc\u02c7\u02d8\u02d9\u02da\u02dd\u00af]|(?<=[^\W\d_])`)([^\W\d_])")
-
-
-# Arabic and Hebrew letters (base and presentation forms), where MuPDF misorders expanded ligatures.
-_RTL = re.compile("[\u0590-\u06ff\ufb1d-\ufdff\ufe70-\ufeff]+")
-_ZERO_WIDTH = 0.05  # points: a character drawn with no advance of its own
-_SAME_EDGE = 0.5  # points
 
 
 @dataclass(slots=True)
@@ -117,6 +117,7 @@ class PageText:
     height: float
     blocks: list[Block] = field(default_factory=list)
     image_coverage: float = 0.0  # fraction of the page its raster images cover together
+    hidden_chars: int = 0  # characters left out because the page paints over them (hidden_text)
 
     @property
     def chars(self) -> int:
@@ -168,74 +169,96 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = unrotated_rect(page)
     out = PageText(number=page.number + 1, width=rect.width, height=rect.height)
     tp = _TEXT_PAGES[page] = page.get_textpage(flags=TEXT_FLAGS)
-    data = _page_dict(page, tp)
-    for raw_lines in _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0]):
+    text = _page_text(page, tp)
+    for raw_lines in _attach_stacked_scripts([b["lines"] for b in text.data["blocks"] if b.get("type") == 0]):
         lines = _merge_baselines([_line(raw_line) for raw_line in raw_lines])
         lines = [line for line in lines if line.text.strip()]
         if lines:
             out.blocks.append(Block(lines=lines, bbox=_union(line.bbox for line in lines)))
     out.image_coverage = _image_coverage(page)
+    out.hidden_chars = text.hidden
     return out
 
 
 def unmerged_lines(page: pymupdf.Page) -> list[Line]:
-    """MuPDF's own lines, not merged by baseline: in a table each cell is one."""
-    data = _page_dict(page, text_page(page))
-    lines = [_line(raw) for b in data["blocks"] if b.get("type") == 0 for raw in b["lines"]]
+    """MuPDF's own lines, not merged by baseline: in a table each cell is one (a script stacked under
+    another is put back in its line all the same)."""
+    data = _page_text(page, text_page(page)).data
+    blocks = _attach_stacked_scripts([b["lines"] for b in data["blocks"] if b.get("type") == 0])
+    lines = [_line(raw) for raw_lines in blocks for raw in raw_lines]
     return [line for line in lines if line.text]
 
 
-def _page_dict(page: pymupdf.Page, tp: pymupdf.TextPage) -> dict:
-    """The page's "dict" text with glyphs read by shape where a font's map lies, and right-to-left
-    ligatures put back in order, and Latin ligatures whose map gives only their last letter spelled out,
-    less the characters the page paints over (`hidden_text`, last: the fixes above pair the dict with
-    MuPDF's rawdict span by span): what every reader of the text layer starts from."""
-    data = glyph_shapes.repair(page, page.get_text("dict", textpage=tp), TEXT_FLAGS)
-    rtl = any(_RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
-              for raw in b["lines"] for span in raw["spans"])
-    cid = ligatures.has_cid_fonts(page.get_fonts())
-    if rtl or cid:
-        raw = page.get_text("rawdict", textpage=tp)
-        if cid:
-            ligatures.split_ligatures(data, raw)
-        if rtl:
-            _fix_rtl_ligatures(data, raw)
-    return drop_hidden(page, data, tp)
+def page_dict(page: pymupdf.Page) -> dict:
+    """The page's "dict" text (a rawdict where a repair needed the glyphs) as `read_page` read it."""
+    return _page_text(page, text_page(page)).data
 
 
-def _fix_rtl_ligatures(data: dict, raw: dict) -> None:
-    """Put the tail of an expanded ligature back after its head in right-to-left text ("اإل" -> "لإ").
+def page_raw(page: pymupdf.Page) -> dict:
+    """The page's rawdict (glyphs with their boxes), repaired as `read_page` reads it: what formulas
+    are read from. Read from the same text page, once."""
+    tp = text_page(page)
+    text = _page_text(page, tp)
+    if text.raw is None:
+        text.raw = _with_text(page.get_text("rawdict", textpage=tp))
+    return text.raw
 
-    A lam-alef ligature glyph maps to two characters; MuPDF gives the first
-    the glyph's width and the second none, placed at the glyph's far edge,
-    which in right-to-left order reads before the first: the alef comes out
-    ahead of its lam. Only spans with Arabic or Hebrew letters are rebuilt from
-    their characters (`raw`, the same text page as rawdict), the rest are
-    left as they are.
+
+@dataclass(slots=True)
+class _Read:
+    data: dict  # the page's "dict" text, or its rawdict where a repair needed the glyphs
+    raw: dict | None  # its rawdict (`data` itself when that is one), read when first wanted
+    hidden: int  # characters left out as painted over
+
+
+# What the readers of a text page start from, made once per text page (weak keys, as _TEXT_PAGES).
+# Readers take it as it is: nothing edits it.
+_READS: weakref.WeakKeyDictionary[pymupdf.TextPage, _Read] = weakref.WeakKeyDictionary()
+
+
+def _page_text(page: pymupdf.Page, tp: pymupdf.TextPage) -> _Read:
+    """The page's text as every reader of the text layer starts from it.
+
+    MuPDF's "dict" text, unless the page needs a repair that works on glyphs:
+    then its rawdict (its spans given their "text"), read once and repaired in
+    this order: characters the page paints over left out (`hidden_text`),
+    glyphs whose font's map lies read by their shapes (`glyph_shapes`),
+    right-to-left ligatures put back in order, Latin ligatures whose map
+    gives only their last letter spelled out (`ligatures`). Each works on the
+    glyphs the one before left, so none undoes another.
     """
-    blocks = [b for b in data["blocks"] if b.get("type") == 0]
-    raw_blocks = [b for b in raw["blocks"] if b.get("type") == 0]
-    if len(blocks) != len(raw_blocks):
-        return
-    for b, rb in zip(blocks, raw_blocks):
-        for line, raw_line in zip(b["lines"], rb["lines"]):
-            for span, raw_span in zip(line["spans"], raw_line["spans"]):
-                if not _RTL.search(span["text"]):
-                    continue
-                text = "".join(c["c"] for c in _rtl_ordered(raw_span["chars"]))
-                if len(text) == len(span["text"]):
-                    span["text"] = text
+    read = _READS.get(tp)
+    if read is not None:
+        return read
+    data = page.get_text("dict", textpage=tp)
+    hidden = hidden_text.hidden_chars(page, tp)
+    fixes = glyph_shapes.find_fixes(page, data)
+    rtl = any(ligatures.RTL.search(span["text"]) for b in data["blocks"] if b.get("type") == 0
+              for line in b["lines"] for span in line["spans"])
+    cid = ligatures.has_cid_fonts(page.get_fonts())
+    dropped = 0
+    raw = None
+    if hidden or fixes or rtl or cid:
+        data = raw = _with_text(page.get_text("rawdict", textpage=tp))
+        if hidden:
+            dropped = hidden_text.drop_hidden(data, hidden)
+        if fixes:
+            fixes.apply(data)
+        if rtl:
+            ligatures.order_rtl(data)
+        if cid:
+            ligatures.split_ligatures(data)
+    read = _READS[tp] = _Read(data, raw, dropped)
+    return read
 
 
-def _rtl_ordered(chars: list[dict]) -> list[dict]:
-    """rawdict characters with each expanded ligature's zero-width tail put after its head."""
-    chars = list(chars)
-    for i in range(len(chars) - 1):
-        c, n = chars[i], chars[i + 1]
-        if (c["bbox"][2] - c["bbox"][0] < _ZERO_WIDTH and n["bbox"][2] - n["bbox"][0] >= _ZERO_WIDTH
-                and abs(c["origin"][0] - n["bbox"][2]) < _SAME_EDGE and _RTL.fullmatch(c["c"] + n["c"])):
-            chars[i], chars[i + 1] = n, c
-    return chars
+def _with_text(raw: dict) -> dict:
+    """A rawdict whose spans carry their "text" too, as a "dict" has it."""
+    for b in raw["blocks"]:
+        for line in b.get("lines", ()):
+            for span in line["spans"]:
+                span["text"] = "".join(c["c"] for c in span["chars"])
+    return raw
 
 
 def page_words(page: pymupdf.Page, flags: int) -> list[tuple]:
@@ -244,20 +267,22 @@ def page_words(page: pymupdf.Page, flags: int) -> list[tuple]:
     A line's words are rebuilt from its characters only where the line has
     right-to-left letters and splits into as many words as MuPDF's.
     """
-    words = page.get_text("words", flags=flags)
-    if not any(_RTL.search(w[4]) for w in words):
+    # One text page for the words and the characters (the page's own one for TEXT_FLAGS).
+    tp = text_page(page) if flags == TEXT_FLAGS else page.get_textpage(flags=flags)
+    words = page.get_text("words", textpage=tp)
+    if not any(ligatures.RTL.search(w[4]) for w in words):
         return words
-    blocks = page.get_text("rawdict", flags=flags)["blocks"]
+    blocks = page.get_text("rawdict", textpage=tp)["blocks"]
     by_line: dict[tuple[int, int], list[int]] = {}
     for i, w in enumerate(words):
         by_line.setdefault((w[5], w[6]), []).append(i)
     for (b, ln), indices in by_line.items():
-        if not any(_RTL.search(words[i][4]) for i in indices) or b >= len(blocks):
+        if not any(ligatures.RTL.search(words[i][4]) for i in indices) or b >= len(blocks):
             continue
         lines = blocks[b].get("lines", [])
         if ln >= len(lines):
             continue
-        chars = [c for span in lines[ln]["spans"] for c in _rtl_ordered(span["chars"])]
+        chars = [c for span in lines[ln]["spans"] for c in ligatures.rtl_ordered(span["chars"])]
         texts = "".join(c["c"] for c in chars).split()
         if len(texts) == len(indices) and all(len(t) == len(words[i][4]) for t, i in zip(texts, indices)):
             for t, i in zip(texts, indices):
@@ -266,44 +291,60 @@ def page_words(page: pymupdf.Page, flags: int) -> list[tuple]:
 
 
 def _attach_stacked_scripts(blocks: list[list[dict]]) -> list[list[dict]]:
-    """Put a subscript set under a superscript back into its line ("CrO4^2-").
+    """Put a subscript set under a superscript back into its line ("CrO4^2-", "NH4^+ Na^+").
 
     MuPDF starts a new line (often a new block) when the pen moves back left,
-    so a subscript stacked under a superscript becomes a one-glyph line after
-    the formula. A short, smaller line lying inside the previous line's box
-    goes in after the span it follows; a space glyph it overlaps is no word gap.
+    so a subscript stacked under a superscript becomes a line of its own after
+    the formula, with the rest of the visual line, if any, after it. A line
+    starting with a short script-size run inside the previous line's box, and
+    going on (if at all) on that line's baseline to its right, is joined to it:
+    the script after the span it follows, the rest at the end; a space glyph
+    the script overlaps is no word gap. The lines given are not changed.
     """
     out: list[list[dict]] = []
-    prev: dict | None = None
+    prev: tuple[list[dict], int] | None = None  # where the last line kept is
     for raw_lines in blocks:
         kept: list[dict] = []
+        out.append(kept)
         for raw in raw_lines:
-            if prev is not None and _stacked_under(prev, raw):
-                x0 = raw["bbox"][0]
-                spans = [s for s in prev["spans"]
-                         if s["text"].strip() or not (s["bbox"][0] < raw["bbox"][2] and s["bbox"][2] > x0)]
-                at = sum(1 for s in spans if s["bbox"][2] <= x0 + 0.5)
-                # Mutated in place: prev is already listed in its block.
-                prev["spans"] = spans[:at] + raw["spans"] + spans[at:]
-                prev["bbox"] = _union((prev["bbox"], raw["bbox"]))
-                continue
+            if prev is not None:
+                lines, i = prev
+                joined = _with_stacked(lines[i], raw)
+                if joined is not None:
+                    lines[i] = joined
+                    continue
             kept.append(raw)
-            prev = raw
-        if kept:
-            out.append(kept)
-    return out
+            prev = (kept, len(kept) - 1)
+    return [kept for kept in out if kept]
 
 
-def _stacked_under(prev: dict, raw: dict) -> bool:
-    text = "".join(s["text"] for s in raw["spans"]).strip()
-    if not text or len(text) > 3 or not prev["spans"]:
-        return False
-    size = max(s["size"] for s in prev["spans"])
-    if max(s["size"] for s in raw["spans"]) > 0.85 * size:
-        return False
+def _with_stacked(prev: dict, raw: dict) -> dict | None:
+    """`prev` with `raw` joined to it when `raw` starts with a script stacked in it, else None."""
+    if not prev["spans"] or not raw["spans"]:
+        return None
+    main = max(prev["spans"], key=lambda s: s["size"])
+    head = 0
+    while head < len(raw["spans"]) and raw["spans"][head]["size"] <= _SCRIPT_SIZE * main["size"]:
+        head += 1
+    script, rest = raw["spans"][:head], raw["spans"][head:]
+    text = "".join(s["text"] for s in script).strip()
+    if not text or len(text) > 3:
+        return None
     px0, py0, px1, py1 = prev["bbox"]
-    x0, y0, x1, y1 = raw["bbox"]
-    return px0 < x0 < px1 - 0.5 and py0 <= (y0 + y1) / 2 <= py1
+    x0, y0, x1, y1 = _union(s["bbox"] for s in script)
+    if not (px0 < x0 < px1 - 0.5 and py0 <= (y0 + y1) / 2 <= py1):
+        return None
+    going_on = [s for s in rest if s["text"].strip()]
+    if going_on:
+        # Text going on after the script: only an ion's count under its charge ("NH4^+ Na^+") is
+        # joined; a row of a small matrix or a stacked fraction in running text are left as they are.
+        above = "".join(s["text"] for s in prev["spans"] if s["bbox"][0] < x1 and s["bbox"][2] > x0).strip()
+        if (" " in text or not above.endswith(_CHARGE_SIGNS) or going_on[0]["bbox"][0] < px1 - 0.5
+                or abs(going_on[0]["origin"][1] - main["origin"][1]) > _SAME_BASELINE * main["size"]):
+            return None
+    spans = [s for s in prev["spans"] if s["text"].strip() or not (s["bbox"][0] < x1 and s["bbox"][2] > x0)]
+    at = sum(1 for s in spans if s["bbox"][2] <= x0 + 0.5)
+    return {**prev, "spans": spans[:at] + script + spans[at:] + rest, "bbox": _union((prev["bbox"], raw["bbox"]))}
 
 
 def _symbol_char(m: re.Match[str]) -> str:
@@ -405,7 +446,7 @@ def _is_marker(spans: list[dict], parts: list[str], span: dict) -> bool:
     return (
         len(parts) == 1
         and parts[0].strip().isdigit()
-        and first["size"] < 0.85 * span["size"]
+        and first["size"] < _SCRIPT_SIZE * span["size"]
         and span["text"][:1].isalpha()
     )
 

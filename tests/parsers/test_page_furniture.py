@@ -65,6 +65,20 @@ def test_repeated_text_outside_the_edge_band_is_not_a_running_head():
         assert kinds["Running footer of the document"] == "page_footer"
 
 
+def test_letter_footer_in_three_columns_goes_whole(pdf_fixtures):
+    # ntgclass's letter: "fax: 12345 abc", "telefoon: 080-613169" and "telefoon privé: 080-448664" side by
+    # side on every page, the third column a line taller and so reaching past the footer band.
+    with pymupdf.open(pdf_fixtures / "ntgclass--brief-sample.pdf") as doc:
+        pages = [read_page(p) for p in doc]
+    mark_furniture(pages)
+    for page in pages:
+        footer = [b for b in page.blocks if "080-" in b.text]
+        assert len(footer) == 2 and all(b.kind == "page_footer" for b in footer)
+    # The letter's body and its closing, at the foot of the last text, stay.
+    assert any(b.kind == "paragraph" and "Dit is een test" in b.text for b in pages[0].blocks)
+    assert any(b.kind == "paragraph" and "PS: panta rei" in b.text for b in pages[1].blocks)
+
+
 def _parse(path):
     return _parse_bytes(path.read_bytes())
 
@@ -143,6 +157,23 @@ def test_single_page_rules_keep_headings_footnotes_and_body_lines_at_the_edges()
     assert kinds["end of a sentence carried over from the page before."] == "paragraph"
     assert kinds["1 A footnote set at the very bottom of the page"] == "paragraph"
     assert kinds["3 http://example.org"] == "paragraph"
+
+
+def test_sentence_carried_over_with_its_footnote_number_is_body_text():
+    # isomath's page 5 starts with the end of a sentence whose footnote marker follows its point
+    # ("... sans-serif bold.1"); a running head ending in a section number stays furniture.
+    def draw(page):
+        page.insert_text((72, 0.11 * A4[1]), "alphabets for italic bold and sans-serif bold.1", fontsize=10)
+        _body(page)
+
+    kinds = _kinds(_one_page(draw)[0])
+    assert kinds["alphabets for italic bold and sans-serif bold.1"] == "paragraph"
+
+    def draw_head(page):
+        page.insert_text((72, 0.05 * A4[1]), "Options of the package Section 2.1", fontsize=9)
+        _body(page)
+
+    assert _kinds(_one_page(draw_head)[0])["Options of the package Section 2.1"] == "page_header"
 
 
 def test_download_stamp_on_a_scanned_page_is_left_out_of_the_ocr_text():

@@ -260,3 +260,19 @@ def test_grid_row_around_stacked_values_is_split_and_its_label_spans_them():
             '<tr><td>HTML</td><td>0.969</td><td>5.39</td></tr>') in html
     # A wrapped sentence is one cell, not two rows.
     assert "<td>Only one line of a wrapped explanation in this cell</td>" in html
+
+
+def test_paragraph_inside_a_table_box_but_in_no_cell_is_kept(pdf_fixtures):
+    # The physics manual, page 3: the paragraph between the "2.2 Vector notation" heading and its
+    # table lies inside the box the table was found in, and none of its words is in a cell; it was
+    # taken with the table's lines and so lost. The table keeps its rows.
+    with pymupdf.open(pdf_fixtures / "physics--physics-p3.pdf") as doc:
+        page = doc[0]
+        text = read_page(page)
+        find_tables(page, text)
+    paragraphs = [b.text for b in text.blocks if b.kind != "table"]
+    assert any("including the option arrowdel in the document preamble" in t for t in paragraphs)
+    tables = "\n".join(b.markdown or "" for b in text.blocks if b.kind == "table")
+    assert "\\vectorarrow" in tables and "\\vectorbold" in tables
+    # What the cells show is not repeated outside the table.
+    assert not any("\\vectorbold" in t for t in paragraphs)

@@ -49,6 +49,43 @@ def test_subscript_stacked_under_a_superscript_stays_in_its_formula():
     assert text.splitlines()[0].replace(" ", "") == "CrO42-"
 
 
+def test_ion_count_under_its_charge_stays_in_its_line_when_the_line_goes_on(pdf_fixtures):
+    # chemformula's manual: "NH4+ Na+" with the 4 set under the +, then more ions on the same line.
+    # MuPDF starts a new line at the 4 (the pen moves back left), which took "Na+" along with it.
+    page = pymupdf.open(pdf_fixtures / "chemformula--chemformula-manual-p14.pdf")[0]
+    lines = [line.text for b in read_page(page).blocks for line in b.lines]
+    assert "NH4+ Na+" in lines
+    assert "SO42– NH4+ Na+" in lines
+    assert "C5H11+ SO42–" in lines
+    assert not any(line.startswith("4 Na") for line in lines)
+    # Table cells read by MuPDF's own lines get the same.
+    assert "NH4+ Na+" in [line.text for line in unmerged_lines(page)]
+
+
+def test_rows_of_a_small_matrix_in_running_text_stay_apart():
+    def draw(page):
+        # An identity matrix set inline, rows "1 0" over "0 1", then the sentence goes on.
+        page.insert_text((40, 60), "the identity matrix", fontsize=11)
+        x = 40 + pymupdf.get_text_length("the identity matrix ", fontsize=11)
+        page.insert_text((x, 56), "1 0", fontsize=7)
+        page.insert_text((x, 63), "0 1", fontsize=7)
+        page.insert_text((x + 12, 60), " without braces", fontsize=11)
+
+    text = _page_text(draw)
+    assert "0 11 0" not in text and "1 00 1" not in text
+
+
+def test_check_marks_of_an_embedded_dingbat_subset_stay_in_their_table_cells(pdf_fixtures):
+    # isomath's table of fonts marks each supported shape with pifont's \\ding{51} (a check mark) from
+    # an embedded Dingbats subset without an encoding: MuPDF reads its glyph name "a19" as U+0013,
+    # and the cells came out empty.
+    page = pymupdf.open(pdf_fixtures / "isomath--isomath-p13.pdf")[0]
+    text = read_page(page).raw_text
+    assert "\x13" not in text
+    lines = {line.text for line in unmerged_lines(page)}
+    assert "\u2022" in lines
+
+
 def test_unmapped_dingbat_glyphs_are_bullets_not_letters():
     def draw(page):
         page.insert_text((40, 60), "Figure 1: scatter plot", fontsize=11)
