@@ -114,6 +114,13 @@ class RapidOcrEngine:
         if device == "cpu" and runtime == "openvino":
             use_openvino(self._engine, files["Det"], files["Rec"], threads=threads, script_head=script_head)
 
+    @property
+    def last_page_head(self) -> str | None:
+        """Which recognition head read the last page ("kept": East Asian classes dropped, or "full");
+        None where the runtime has one head only (onnxruntime, or `script_head=False`)."""
+        session = self._engine.text_rec.session if self._engine.text_rec is not None else None
+        return getattr(session, "page_head", None)
+
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)
         out = self._engine(image)

@@ -11,7 +11,8 @@ rapidocr builds its own onnxruntime sessions; `use_openvino` swaps them for
 these, leaving rapidocr's pre- and post-processing (and its character list,
 read from the ONNX file) as they are, except for two steps that give the same
 numbers with less work: the detector's input normalisation (`fast_det_preprocess`)
-and the recogniser's best-class scan (`top_one`).
+and the recogniser's best-class scan (`top_one`). On a CPU the recogniser runs
+with its output head cut to the scripts a page shows (`ScriptHeadSession`).
 """
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ class _TopOneDecode:
 def use_openvino(engine: Any, det_model: Path, rec_model: Path, threads: int = 0,
                  precision: str = PRECISION, script_head: bool = True) -> None:
     """Run `engine`'s (a rapidocr.RapidOCR) detection and recognition on OpenVINO; with
-    `script_head`, recognition drops the East Asian classes on pages that show none (`ScriptHeadSession`)."""
+    `script_head`, recognition leaves out the Chinese and Japanese classes on pages without them
+    (`ScriptHeadSession`)."""
     engine._load_det_model().session = OpenVinoSession(det_model, threads, precision)
     rec = engine._load_rec_model()
     if script_head:
@@ -91,18 +93,15 @@ def use_openvino(engine: Any, det_model: Path, rec_model: Path, threads: int = 0
     rec.postprocess_op = _TopOneDecode(rec.postprocess_op)
 
 
-# Scripts whose classes a page's recognition head drops when its first lines show none of them:
-# 16,143 of the bundled recogniser's 18,710 classes (Han 15,910, kana 233). Latin, Greek and the
-# shared punctuation, digits and symbols (2,567) always stay: Latin text mixes Greek into its
-# mathematics, and both are too few classes to be worth a decision.
+# Scripts whose classes the recogniser's kept head leaves out: 16,143 of its 18,710 classes (Han
+# 15,910, kana 233). Latin, Greek and the shared punctuation, digits and symbols (2,567) stay:
+# Latin text mixes Greek into its mathematics, and they are too few classes to be worth a decision.
 DROPPABLE_SCRIPTS = ("Han", "Hiragana", "Katakana", "Hangul", "Bopomofo")
-# Characters a page's first batches must have read with the full head before its scripts are decided.
-DECIDE_AFTER = 16
-# A line the sliced head reads with a lower mean probability over the characters it emits, or with
+# A line the kept head reads with a lower mean probability over the characters it emits, or with
 # a lower top probability at any step, is read again by the full head from the same features. A
-# character of a dropped script shows as both: the kept classes share out what the dropped one
-# held (on the dev scans' Chinese and Japanese lines: mean <= 0.956, some step <= 0.54; on their
-# Latin lines 12 % are read twice).
+# character of a dropped script shows as one or both, the kept classes sharing out what the dropped
+# class held: on the degraded dev scans 15 of the 17 Chinese or Japanese lines fall below them
+# (one line is enough to send its page to the full model), and 4 % of the Latin lines.
 RECHECK_MEAN = 0.95
 RECHECK_STEP = 0.4
 
@@ -116,24 +115,24 @@ def droppable_classes(character: list[str]) -> np.ndarray:
 
 
 class ScriptHeadSession:
-    """The recogniser with its 18,710-class output head cut to the scripts a page shows.
+    """The recogniser with its output head cut to the classes outside `DROPPABLE_SCRIPTS`, and the
+    full head where a page needs it.
 
-    The head (FullyConnected 120 -> 18,710, then Softmax, then the best class) is ~15 % of
-    recognition, and on a Latin page 86 % of it scores Chinese and Japanese characters. The model
-    is split where the head begins: a trunk (line image -> 120 features a step, run once) and two
-    heads on its features, the full one and one keeping the classes outside `DROPPABLE_SCRIPTS`
-    (the same weights, sliced). Each page starts on the full head; once its first batches have
-    read `DECIDE_AFTER` characters and none of them was in a droppable script, the rest of the page
-    runs the kept head.
+    The head (FullyConnected 120 -> 18,710, Softmax, then the best class) is ~9 % of recognition
+    on a real page, and 86 % of it scores Chinese and Japanese characters. The model is split where
+    the head begins: one compiled graph gives the features (120 a step) and the kept head's scores
+    (the same weights, sliced); the full head is a second small graph on those features. A page is
+    read on the kept head; a line it reads with little confidence (`RECHECK_MEAN`, `RECHECK_STEP`)
+    is read again by the full head on the same features and reports the full head's text and
+    score. If that reading has a character of a dropped script, the page stops (`MixedPage`) and
+    is read again from the start with the model as it ships, so a page with Chinese or Japanese
+    that the check finds reads exactly as before.
 
-    The kept head's score is a softmax over the kept classes: the probability of the class given
-    that the character is in the page's scripts, a real probability but never lower than the full
-    head's. A line it reads with little confidence (`RECHECK_MEAN`, `RECHECK_STEP`) is read again
-    by the full head on the same features (a head costs ~1/7 of the trunk) and reports the full
-    head's text and score. If the full head reads a dropped script there, the page is mixed:
-    `mixed` is set and the caller reads the whole page again on the full head, so a page with any
-    Chinese or Japanese line found reads exactly as without slicing. The decision depends only on
-    the page's lines in rapidocr's order, never on timing or workers.
+    Scores: the kept head's is a softmax over the kept classes, the probability of the class given
+    that the character is not Chinese or Japanese: a real probability, never lower than the full
+    head's, and only reported for lines at >= `RECHECK_MEAN` (below, the full head's is). On the
+    dev scans' Latin lines the two differ by 0.001 on average. Nothing depends on timing or
+    workers: the same lines in rapidocr's order take the same path.
     """
 
     def __init__(self, model_path: Path, threads: int, precision: str, character: list[str]) -> None:
@@ -157,17 +156,25 @@ class ScriptHeadSession:
         head_input = openvino.opset13.parameter([-1, -1, weight.shape[0]], np.float32, name="features")
         self._full = OpenVinoSession(openvino.Model([_head(head_input.output(0), weight, bias).output(0)],
                                                     [head_input], "rec_full_head"), threads, precision, top_one=True)
+        # Pages with Chinese or Japanese run the model as it ships, so they read exactly as without
+        # slicing (the split graph rounds a few bfloat16 sums differently).
+        self._whole = OpenVinoSession(model_path, threads, precision, top_one=True)
         self.new_page()
 
     def new_page(self, full: bool = False) -> None:
-        """Start a page on the kept head, or (`full`) on the full head throughout."""
-        self.mixed = False
+        """Start a page on the kept head, or (`full`) with the model as it ships throughout."""
         self._full_now = full
 
+    @property
+    def page_head(self) -> str:
+        """Which head read the last page: "kept" (lines it doubted read again by the full head) or
+        "full" (the model as it ships: the page has Chinese or Japanese)."""
+        return "full" if self._full_now else "kept"
+
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        kept_scores, features = self._trunk.outputs(batch)
         if self._full_now:
-            return self._full(features)
+            return self._whole(batch)
+        kept_scores, features = self._trunk.outputs(batch)
         kept_best = kept_scores.argmax(axis=2)
         prob = np.take_along_axis(kept_scores, kept_best[..., None], axis=2)[..., 0]
         best = self._kept[kept_best]
@@ -179,7 +186,9 @@ class ScriptHeadSession:
             full_best, full_prob = self._full(features[low])
             best[low], prob[low] = full_best, full_prob
             if self._droppable[full_best[_emitted(full_best)]].any():
-                self.mixed = self._full_now = True
+                # The rest of this reading would be thrown away: stop it here.
+                self._full_now = True
+                raise MixedPage
         return best, prob
 
 
@@ -199,9 +208,13 @@ def _emitted(best: np.ndarray) -> np.ndarray:
     return keep
 
 
+class MixedPage(Exception):
+    """Raised by `ScriptHeadSession` mid-page: the page has a dropped script, read it again in full."""
+
+
 class _PageScoped:
     """rapidocr's recogniser, telling the session when a page (one call with all its lines) begins,
-    and reading a page again on the full head when the session found it mixed."""
+    and reading the page again in full when the session stops it (`MixedPage`)."""
 
     def __init__(self, rec: Any, session: ScriptHeadSession) -> None:
         self._rec = rec
@@ -209,14 +222,21 @@ class _PageScoped:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._session.new_page()
-        out = self._rec(*args, **kwargs)
-        if self._session.mixed:
+        try:
+            return self._rec(*args, **kwargs)
+        except MixedPage:
             self._session.new_page(full=True)
-            out = self._rec(*args, **kwargs)
-        return out
+            return self._rec(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._rec, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # rapidocr's attributes (session, postprocess_op, ...) are the recogniser's, set or read.
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._rec, name, value)
 
 
 def fast_det_preprocess(engine: Any) -> None:
