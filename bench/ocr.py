@@ -254,8 +254,9 @@ def summarise(rows, systems, sets) -> str:
 
 NOTES = """## What is compared
 - corpusmill (default): `get_ocr_engine("default", threads=1)` = rapidocr's bundled PP-OCRv6 small
-  det/rec run by OpenVINO in bfloat16 (one thread; recognition in batches of 3 lines; no
-  line-direction classifier), after projection-profile deskew, with quarter turns tried only when
+  det/rec run by OpenVINO in bfloat16 (one thread; recognition in batches of 3 lines, its output
+  head cut to the 2,567 non-Chinese/Japanese classes on pages without them; no line-direction
+  classifier), after projection-profile deskew, with quarter turns tried only when
   the page reads badly; then `order_lines` (column-aware) and `lines_to_text` (joins words
   hyphenated across lines).
 - tesseract (plain): `tesseract page stdout` with Debian's Tesseract 5.3 defaults (eng, psm 3,
