@@ -116,7 +116,7 @@ class RapidOcrEngine:
 
     @property
     def last_page_head(self) -> str | None:
-        """Which recognition head read the last page ("kept": East Asian classes dropped, or "full");
+        """Which recognition head read the last page ("kept": Chinese and Japanese classes left out, or "full");
         None where the runtime has one head only (onnxruntime, or `script_head=False`)."""
         session = self._engine.text_rec.session if self._engine.text_rec is not None else None
         return getattr(session, "page_head", None)
