@@ -228,7 +228,8 @@ def test_kept_head_reads_a_latin_scan_as_the_full_head_does(head_pair):
 @pytest.mark.parametrize("name, words", [
     # A Chinese table of contents; a Latin reference list with Japanese titles.
     ("seuthesis-p0007-chinese-degraded.jpg", ("研究的主要内容", "参考文献", "作者简介")),
-    ("chemobabel-ja-p0022-mixed-degraded.jpg", ("化学構造式", "画像のみを表示する方法", "Advent Calendar")),
+    ("chemobabel-ja-p0022-mixed-degraded.jpg",
+     ("化学構造式", "画像のみを表示する方法", "Advent Calendar")),
 ])
 def test_pages_with_chinese_or_japanese_keep_the_full_head(head_pair, name, words):
     """Where a line has Chinese or Japanese, the page is read by the model as it ships: the same
