@@ -76,7 +76,8 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def __init__(self, threads: int = 0, min_score: float = 0.5, rec_batch: int = REC_BATCH,
-                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu", runtime: str = CPU_RUNTIME) -> None:
+                 det_max_side: int | None = DET_MAX_SIDE, device: str = "cpu", runtime: str = CPU_RUNTIME,
+                 script_head: bool = True) -> None:
         import rapidocr
         from rapidocr import RapidOCR
 
@@ -111,7 +112,14 @@ class RapidOcrEngine:
             raise ValueError(f"unknown OCR runtime {runtime!r}; known: openvino, onnxruntime")
         fast_det_preprocess(self._engine)
         if device == "cpu" and runtime == "openvino":
-            use_openvino(self._engine, files["Det"], files["Rec"], threads=threads)
+            use_openvino(self._engine, files["Det"], files["Rec"], threads=threads, script_head=script_head)
+
+    @property
+    def last_page_head(self) -> str | None:
+        """Which recognition head read the last page ("kept": Chinese and Japanese classes left out, or "full");
+        None where the runtime has one head only (onnxruntime, or `script_head=False`)."""
+        session = self._engine.text_rec.session if self._engine.text_rec is not None else None
+        return getattr(session, "page_head", None)
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]:
         _check_image(image)

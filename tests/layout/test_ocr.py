@@ -157,11 +157,11 @@ def test_openvino_runtime_reads_as_onnxruntime_does():
     models as onnxruntime and reads the degraded crop to (nearly) the same text."""
     from rapidfuzz.distance import Levenshtein
 
-    from corpusmill.layout.ocr_runtime import OpenVinoSession
+    from corpusmill.layout.ocr_runtime import OpenVinoSession, ScriptHeadSession
 
     image = _rgb("oup-template-p0004-degraded.jpg")
     ov, ort = RapidOcrEngine(threads=1), RapidOcrEngine(threads=1, runtime="onnxruntime")
-    assert isinstance(ov._engine._load_rec_model().session, OpenVinoSession)
+    assert isinstance(ov._engine._load_rec_model().session, ScriptHeadSession)
     assert isinstance(ov._engine._load_det_model().session, OpenVinoSession)
     ov_text = lines_to_text(order_lines(ov.recognize(image), image.shape[1]))
     ort_text = lines_to_text(order_lines(ort.recognize(image), image.shape[1]))
@@ -189,7 +189,7 @@ def test_shortcuts_give_rapidocr_s_own_numbers():
     from corpusmill.layout.ocr_runtime import OpenVinoSession
 
     image = _rgb("oup-template-p0004-degraded.jpg")
-    fast = RapidOcrEngine(threads=1)._engine
+    fast = RapidOcrEngine(threads=1, script_head=False)._engine
     det, rec = fast._load_det_model(), fast._load_rec_model()
     ours = det.get_preprocess()(image)
     assert ours.flags["C_CONTIGUOUS"]
@@ -197,8 +197,56 @@ def test_shortcuts_give_rapidocr_s_own_numbers():
 
     crops = fast.crop_text_regions(image, det(image).boxes)
     assert len(crops) >= 10
-    plain = RapidOcrEngine(threads=1)._engine._load_rec_model()
+    plain = RapidOcrEngine(threads=1, script_head=False)._engine._load_rec_model()
     plain.session = OpenVinoSession(next((Path(rapidocr.__file__).parent / "models").glob("*_rec_*.onnx")), 1)
     plain.postprocess_op = plain.postprocess_op._ctc  # rapidocr's decoder on the whole output
     a, b = rec(TextRecInput(img=crops)), plain(TextRecInput(img=crops))
     assert a.txts == b.txts and a.scores == b.scores
+
+
+@pytest.fixture(scope="module")
+def head_pair() -> tuple[RapidOcrEngine, RapidOcrEngine]:
+    """The default recogniser (kept head where the page allows) and the model as it ships."""
+    return RapidOcrEngine(threads=1), RapidOcrEngine(threads=1, script_head=False)
+
+
+def test_kept_head_reads_a_latin_scan_as_the_full_head_does(head_pair):
+    """On a Latin page the recogniser leaves out the 16,143 Chinese and Japanese classes: the same
+    text line for line, scores that stay probabilities close to the full head's."""
+    from corpusmill.layout.ocr_lines import page_confidence
+
+    sliced, full = head_pair
+    image = _rgb("oup-template-p0004-degraded-full.jpg")
+    kept_lines, full_lines = sliced.recognize(image), full.recognize(image)
+    assert sliced.last_page_head == "kept" and full.last_page_head is None
+    assert len(full_lines) >= 100
+    assert [ln.text for ln in kept_lines] == [ln.text for ln in full_lines]
+    assert all(0.0 <= ln.confidence <= 1.0 for ln in kept_lines)
+    assert abs(page_confidence(kept_lines) - page_confidence(full_lines)) <= 0.005
+
+
+@pytest.mark.parametrize("name, words", [
+    # A Chinese table of contents; a Latin reference list with Japanese titles.
+    ("seuthesis-p0007-chinese-degraded.jpg", ("研究的主要内容", "参考文献", "作者简介")),
+    ("chemobabel-ja-p0022-mixed-degraded.jpg",
+     ("化学構造式", "画像のみを表示する方法", "Advent Calendar")),
+])
+def test_pages_with_chinese_or_japanese_keep_the_full_head(head_pair, name, words):
+    """Where a line has Chinese or Japanese, the page is read by the model as it ships: the same
+    text as without slicing, its Han and kana included; the next Latin page is sliced again."""
+    sliced, full = head_pair
+    image = _rgb(name)
+    text = [ln.text for ln in sliced.recognize(image)]
+    assert sliced.last_page_head == "full"
+    assert text == [ln.text for ln in full.recognize(image)]
+    assert all(any(word in line for line in text) for word in words), text
+    sliced.recognize(_rgb("oup-template-p0004-degraded.jpg"))
+    assert sliced.last_page_head == "kept"
+    assert [ln.text for ln in sliced.recognize(image)] == text
+
+
+def test_droppable_classes_are_chinese_and_japanese_only():
+    from corpusmill.layout.ocr_runtime import droppable_classes
+
+    chars = ["blank", "a", "Z", "7", "ß", "α", "Ψ", "→", "，", "、", "ー", "中", "學", "あ", "ア", "ｱ"]
+    assert droppable_classes(chars).tolist() == [False] * 11 + [True] * 5
