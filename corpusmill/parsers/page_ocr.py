@@ -139,8 +139,9 @@ class PageReader:
 
     def read_regions(self, page: Any, regions: tuple[tuple[float, float, float, float], ...],
                      known: list[tuple[float, float, float, float]], config) -> tuple[list[Block], str]:
-        """OCR of the regions of a text-layer page whose ink its text layer lacks: one block per region that
-        reads as text (in text-layer coordinates), and what came of it for the route reason.
+        """OCR of the regions of a text-layer page whose ink its text layer lacks: the typed blocks of each
+        region that reads as text (paragraphs, a table where lines line up in columns; in text-layer
+        coordinates), and what came of it for the route reason.
 
         Lines read below `low_ocr_confidence` are left out: a region is a guess
         from pixels (a logo, a chart's marks) and a misread adds noise to a good
