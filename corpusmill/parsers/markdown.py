@@ -22,8 +22,9 @@ from corpusmill.parsers.text_layer import Block
 _HYPHEN_END = re.compile(r"(\w)-$")
 # Kinds whose lines are not joined into one paragraph (a table's only when it has no grid).
 _LINEWISE = frozenset({BlockType.TEXT_LINE, BlockType.FIGURE_TEXT, BlockType.TABLE})
-# Kinds a word hyphenated at the end of the block before may go on in.
-_PROSE = frozenset({BlockType.PARAGRAPH, BlockType.TEXT_LINE})
+# Kinds a word hyphenated at the end of the block before may go on in (an OCR page's layout regions
+# may cut a paragraph anywhere, between text and reference regions too).
+_PROSE = frozenset({BlockType.PARAGRAPH, BlockType.TEXT_LINE, BlockType.REFERENCE, BlockType.CAPTION})
 # Glyphs without a Unicode mapping come out as control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,9 @@ _SOME_SCRIPTS = ("rapidocr", "onnx-gpu")
 
 # Kinds whose regions may hold several paragraphs, split where a line ends short (`_ends_paragraph`).
 _PARAGRAPHS = frozenset({BlockType.PARAGRAPH, BlockType.REFERENCE, BlockType.CAPTION})
+
+# A line ending in a word broken at a hyphen goes on in the next line.
+_BROKEN_WORD = re.compile(r"[^\W\d_]-$")
 
 # The level of an OCR heading (rendered "## "): a section's, for want of font sizes to rank them by.
 _OCR_HEADING = 2
@@ -323,9 +327,10 @@ def line_blocks(kept: Sequence[tuple[Line, BlockType, int | None]]) -> list[Bloc
 
 def _ends_paragraph(before: Line, line: Line, right: float) -> bool:
     """Whether `before` ends its paragraph: the first word of `line` would have fitted after it (the
-    layout model's text regions often hold several paragraphs, or a run-in heading and its text)."""
+    layout model's text regions often hold several paragraphs, or a run-in heading and its text), and
+    `before` does not break a word ("some-" "one")."""
     words = line.text.split()
-    if not words or not line.text:
+    if not words or _BROKEN_WORD.search(before.text):
         return False
     char = (line.bbox[2] - line.bbox[0]) / len(line.text)  # the line's mean advance, spaces included
     return right - before.bbox[2] > (len(words[0]) + 1) * char

@@ -49,3 +49,10 @@ def test_word_hyphenated_before_a_non_ascii_lowercase_letter_is_joined():
     md = render_blocks([_block("paragraph", "eine Ver-", "änderung"), _block("paragraph", "ist ge-", y=40),
                         _block("paragraph", "ändert", y=60)])
     assert md == "eine Veränderung\n\nist geändert"
+
+
+def test_word_hyphenated_into_a_reference_or_caption_block_is_joined():
+    # An OCR page's layout regions may cut a paragraph anywhere, into a region typed reference.
+    md = render_blocks([_block("paragraph", "I added this option because some-"),
+                        _block("reference", "one had a purpose for it.", y=30)])
+    assert md == "I added this option because someone had a purpose for it."

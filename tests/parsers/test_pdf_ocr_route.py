@@ -240,3 +240,22 @@ def test_table_on_a_scan_is_a_table_block(ocr_engine_name):
     text = render_blocks(ordered)
     assert table.markdown in text
     assert text.index("Fig. 2. This is a widefig.") < text.index(table.markdown)
+
+
+def test_region_splits_into_paragraphs_where_a_line_ends_short_but_not_inside_a_broken_word():
+    from corpusmill.layout.ocr_lines import OcrLine
+    from corpusmill.parsers.markdown import render_blocks
+    from corpusmill.parsers.page_model import BlockType
+    from corpusmill.parsers.page_ocr import ocr_page_blocks
+
+    texts = ["The mill grinds the wheat into flour every morning and the", "baker carries the sacks away.",
+             "Then the carts leave the yard for the market in the town of", "Wald-",
+             "hausen, where the flour is sold by the sack before noon."]
+    lines = [OcrLine(t, (100, 100 + 40 * i, 100 + 18 * len(t), 130 + 40 * i), 0.99) for i, t in enumerate(texts)]
+    ordered, furniture = ocr_page_blocks(lines, [(0, BlockType.PARAGRAPH)] * len(lines), 1700, 2200, [])
+    assert not furniture
+    assert [len(b.lines) for b in ordered] == [2, 3] and {b.kind for b in ordered} == {BlockType.PARAGRAPH}
+    assert render_blocks(ordered) == (
+        "The mill grinds the wheat into flour every morning and the baker carries the sacks away.\n\n"
+        "Then the carts leave the yard for the market in the town of Waldhausen, where the flour is sold "
+        "by the sack before noon.")
