@@ -180,10 +180,26 @@ def corpusmill_ocr(engine_name: str):
     return run
 
 
+def corpusmill_page():
+    """The OCR page as the PDF job writes it: layout model, furniture left out, Markdown blocks."""
+    from corpusmill.parsers.page_model import ReadPage, Route
+    from corpusmill.parsers.page_ocr import PageReader
+    from corpusmill.parsers.pdf_document import ParseConfig
+
+    reader, config = PageReader(), ParseConfig(ocr_threads=1)
+
+    def run(image: np.ndarray) -> str:
+        page = ReadPage(number=1, route=Route.OCR, reason="bench")
+        return reader.read_images([image], [page], [[]], config)[0].text
+
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--systems", default="corpusmill,tesseract",
-                    help="comma list: corpusmill (= engine 'default'), tesseract (plain CLI), "
+                    help="comma list: corpusmill (= engine 'default'), page (the PDF job's OCR page: "
+                         "layout model, furniture left out, Markdown), tesseract (plain CLI), "
                          "or any get_ocr_engine name such as rapidocr, tesseract+deskew")
     ap.add_argument("--sets", default="clean,degraded,scanned_pdf,widened")
     ap.add_argument("--limit", type=int, default=None, help="first N page images (quick runs)")
@@ -200,6 +216,8 @@ def main() -> None:
             systems["tesseract (plain)"] = plain_tesseract
         elif name == "corpusmill":
             systems["corpusmill (default)"] = corpusmill_ocr("default")
+        elif name == "page":
+            systems["corpusmill (PDF job page)"] = corpusmill_page()
         else:
             systems[f"corpusmill engine {name}"] = corpusmill_ocr(name)
 

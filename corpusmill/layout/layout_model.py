@@ -6,11 +6,12 @@ reference, equation), on onnxruntime. Every other model it knows is fetched
 from the network on first use, so we pass the bundled file by path and never
 let it resolve a model name. Boxes are in the pixels of the image given.
 
-The OCR route uses it to say what each OCR line is (`label_lines`): a heading,
-a caption, part of a table, or a running header or footer, which the PDF job
-leaves out of the text as it does on text-layer pages. It does not order the
-lines: grouping lines by its blocks read the dev scans worse than our
-column-aware ordering (bench/results/ocr.md).
+The OCR route uses it to say which region each OCR line lies in (`line_regions`)
+and so what it is: a paragraph, a heading, a caption, part of a table, or a
+running header or footer, which the PDF job leaves out of the text as it does on
+text-layer pages. It does not order the lines: grouping lines by its blocks read
+the dev scans worse than our column-aware ordering (bench/results/ocr.md); the
+lines of one region that follow each other in that order make one block.
 """
 from __future__ import annotations
 
@@ -83,17 +84,21 @@ def _model(min_score: float, device: str = "cpu"):
 _MIN_COVER = 0.5
 
 
-def label_lines(lines: Sequence[OcrLine], blocks: Sequence[LayoutBlock]) -> list[str | None]:
-    """The kind of the layout block each line lies in (most of its box), or None."""
-    out: list[str | None] = []
+def line_regions(lines: Sequence[OcrLine], blocks: Sequence[LayoutBlock]) -> list[int | None]:
+    """The index in `blocks` of the layout block each line lies in (most of its box), or None.
+
+    The index, not only the block's kind: lines of one region make one block of
+    the page (a paragraph, a table), two regions of one kind stay two.
+    """
+    out: list[int | None] = []
     for line in lines:
         x0, y0, x1, y1 = line.bbox
         area = max(1e-6, (x1 - x0) * (y1 - y0))
         best, best_cover = None, _MIN_COVER
-        for block in blocks:
+        for i, block in enumerate(blocks):
             bx0, by0, bx1, by1 = block.bbox
             cover = max(0.0, min(x1, bx1) - max(x0, bx0)) * max(0.0, min(y1, by1) - max(y0, by0)) / area
-            if cover > best_cover or (cover == best_cover and best is not None and block.score > best.score):
-                best, best_cover = block, cover
-        out.append(best.type if best is not None else None)
+            if cover > best_cover or (cover == best_cover and best is not None and block.score > blocks[best].score):
+                best, best_cover = i, cover
+        out.append(best)
     return out

@@ -9,9 +9,10 @@ the only place the record's page dicts are made.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class BlockType(StrEnum):
@@ -26,7 +27,7 @@ class BlockType(StrEnum):
     CAPTION = "caption"
     REFERENCE = "reference"
     FIGURE_TEXT = "figure_text"  # text inside a figure (OCR pages, from the layout model)
-    TEXT_LINE = "text_line"  # an OCR line no layout model typed
+    TEXT_LINE = "text_line"  # OCR lines no layout model placed in a region (kept one per line)
     PAGE_HEADER = "page_header"
     PAGE_FOOTER = "page_footer"
     PAGE_NUMBER = "page_number"
@@ -136,6 +137,25 @@ class ReadPage:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReadPage:
         return cls(**{**d, "blocks": tuple(PageBlock.from_record(b) for b in d["blocks"])})
+
+
+class _Typed(Protocol):
+    """What a route's blocks (`text_layer.Block`) give the record: type, box, heading level, text."""
+
+    kind: str
+    bbox: tuple[float, float, float, float]
+    level: int
+
+    @property
+    def text(self) -> str: ...
+
+
+def page_blocks(ordered: Sequence[_Typed], furniture: Sequence[_Typed]) -> tuple[PageBlock, ...]:
+    """The record's blocks of a page: the rendered ones in reading order, then the furniture with its
+    text (left out of `text`, not lost)."""
+    return (tuple(PageBlock(b.kind, b.bbox, i, b.level if b.kind == BlockType.HEADING else 0)
+                  for i, b in enumerate(ordered))
+            + tuple(PageBlock(b.kind, b.bbox, None, text=b.text) for b in furniture))
 
 
 def failed_page(index: int, reason: str) -> ReadPage:

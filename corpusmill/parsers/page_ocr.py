@@ -7,20 +7,33 @@ engineer); this only calls its interface:
 `corpusmill.layout.ocr_lines.page_confidence`, `corpusmill.layout.preprocess.is_blank`,
 `corpusmill.layout.orientation.read_upright` (quarter turns),
 `corpusmill.layout.reading_order.order_lines(lines, page_width)` and
-`corpusmill.layout.layout_model.label_lines` (what each line is). The LLM
-fallback is `corpusmill.parsers.llm_fallback.LlmPageClient`. Engines are
-loaded on first use and kept for the life of the worker process.
+`corpusmill.layout.layout_model.line_regions` (the layout region each line lies
+in, and so what it is). The LLM fallback is
+`corpusmill.parsers.llm_fallback.LlmPageClient`. Engines are loaded on first use
+and kept for the life of the worker process.
+
+An OCR page becomes typed blocks as a text-layer page does (`ocr_page_blocks`):
+the lines of one layout region that follow each other in reading order make
+one block (a paragraph, a heading, a caption, a formula), lines lining up in
+columns make a table, and `markdown.render_blocks` renders them: one renderer
+for every route.
 """
 from __future__ import annotations
 
-import dataclasses
+import functools
+import operator
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pymupdf
 
 from corpusmill.layout import page_script
+from corpusmill.layout.ocr_lines import OcrLine
+from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_images import png_from_array, render_region
-from corpusmill.parsers.page_model import BlockType, PageBlock, ReadPage, Route
+from corpusmill.parsers.page_model import BlockType, ReadPage, Route, page_blocks
 from corpusmill.parsers.text_layer import Block, Line
 
 
@@ -30,6 +43,15 @@ class OcrUnavailable(RuntimeError):
 
 # Engines whose recogniser reads only some scripts (`layout.page_script`): the bundled RapidOCR models.
 _SOME_SCRIPTS = ("rapidocr", "onnx-gpu")
+
+# Kinds whose regions may hold several paragraphs, split where a line ends short (`_ends_paragraph`).
+_PARAGRAPHS = frozenset({BlockType.PARAGRAPH, BlockType.REFERENCE, BlockType.CAPTION})
+
+# A line ending in a word broken at a hyphen goes on in the next line.
+_BROKEN_WORD = re.compile(r"[^\W\d_]-$")
+
+# The level of an OCR heading (rendered "## "): a section's, for want of font sizes to rank them by.
+_OCR_HEADING = 2
 
 # A running header or footer is set no larger than the text; a line the model
 # calls a header but set larger is a slide's frame title or a letterhead: kept.
@@ -107,26 +129,23 @@ class PageReader:
                 if other.lines is not None:
                     lines = order_lines(other.lines, read.image.shape[1])
                     confidence = page_confidence(lines)
-        # Block type of each line: the layout model's region, or a bare text line.
-        kinds, failure = _regions(engine, read.image, lines, config)
+        # The layout model's region of each line (and so its type), or none: a bare text line.
+        regions, failure = _regions(engine, read.image, lines, config)
         if failure:
             notes.append(failure)
-        types = [BlockType(kind) if kind else BlockType.TEXT_LINE for kind in kinds]
-        removed = _furniture(lines, types, read.image.shape[1], read.image.shape[0], known)
-        kept = _continuations([(line, kind) for i, (line, kind) in enumerate(zip(lines, types)) if i not in removed])
-        blocks = ([PageBlock(kind, line.bbox, i) for i, (line, kind) in enumerate(kept)]
-                  + [PageBlock(types[i], lines[i].bbox, None, text=lines[i].text) for i in sorted(removed)])
+        ordered, furniture = ocr_page_blocks(lines, regions, read.image.shape[1], read.image.shape[0], known)
         page = page.with_(note="; ".join(notes), route=route, rotation=read.rotation,
-                          ocr_confidence=round(confidence, 4), blocks=tuple(blocks),
-                          text=_text_with_tables(_markdown_headings(kept)))
+                          ocr_confidence=round(confidence, 4), blocks=page_blocks(ordered, furniture),
+                          text=render_blocks(ordered))
         if lines and confidence < config.low_ocr_confidence:
             return self._low_confidence(png_from_array(read.image), page, confidence, config)
         return page
 
     def read_regions(self, page: Any, regions: tuple[tuple[float, float, float, float], ...],
                      known: list[tuple[float, float, float, float]], config) -> tuple[list[Block], str]:
-        """OCR of the regions of a text-layer page whose ink its text layer lacks: one block per region that
-        reads as text (in text-layer coordinates), and what came of it for the route reason.
+        """OCR of the regions of a text-layer page whose ink its text layer lacks: the typed blocks of each
+        region that reads as text (paragraphs, a table where lines line up in columns; in text-layer
+        coordinates), and what came of it for the route reason.
 
         Lines read below `low_ocr_confidence` are left out: a region is a guess
         from pixels (a logo, a chart's marks) and a misread adds noise to a good
@@ -134,8 +153,6 @@ class PageReader:
         text layer's own lines (`known` boxes): a region reaching over them must
         not say their words twice.
         """
-        import pymupdf
-
         from corpusmill.layout.reading_order import order_lines
 
         try:
@@ -143,6 +160,7 @@ class PageReader:
         except OcrUnavailable as e:
             return [], f"OCR unavailable: {e}"
         blocks: list[Block] = []
+        read_lines = read_regions = 0
         for region in regions:
             image, back = render_region(page, pymupdf.Rect(region), config.dpi, config.max_render_pixels)
             if image.size == 0:
@@ -155,14 +173,11 @@ class PageReader:
             placed = [(line, r) for line, r in placed if not _on_known(r, known)]
             if _weight("".join(line.text for line, _ in placed)) < _MIN_REGION_TEXT:
                 continue
-            lines = [line for line, _ in placed]
-            text_lines = [Line(line.text.strip(), tuple(r), r.height, False, False, 0) for line, r in placed]
-            md = _text_with_tables(lines)
-            box = tuple(pymupdf.Rect(region))
-            kind = BlockType.TABLE if any(row.startswith("|") for row in md.splitlines()) else BlockType.PARAGRAPH
-            blocks.append(Block(lines=text_lines, bbox=box, kind=kind, markdown=md if kind == "table" else None))
-        read = sum(len(b.lines) for b in blocks)
-        return blocks, f"{read} lines read in {len(blocks)} of them"
+            # One region: its lines a paragraph, those lining up in columns a table.
+            blocks += line_blocks([(_line(line.text, tuple(r)), BlockType.PARAGRAPH, 0) for line, r in placed])
+            read_lines += len(placed)
+            read_regions += 1
+        return blocks, f"{read_lines} lines read in {read_regions} of them"
 
     def _low_confidence(self, png: bytes, page: ReadPage, confidence: float, config) -> ReadPage:
         """A page OCR barely read (handwriting, a ruined scan): the LLM's reading, else flagged or dropped.
@@ -236,8 +251,12 @@ def _on_known(box: Any, known: list[tuple[float, float, float, float]]) -> bool:
     return covered >= _KNOWN_OVERLAP * area
 
 
-def _regions(engine: Any, image: np.ndarray, lines: list, config) -> tuple[list[str | None], str]:
-    """The layout model's block type for each line (None throughout when the layout model is off or
+# The layout region a line lies in: (its index on the page, its type), or None outside every region.
+Region = tuple[int, BlockType] | None
+
+
+def _regions(engine: Any, image: np.ndarray, lines: list, config) -> tuple[list[Region], str]:
+    """The layout model's region of each line (None throughout when the layout model is off or
     fails), and what went wrong, if anything.
 
     The torch model pipeline (`--backend torch`) has its own layout model, so the
@@ -246,15 +265,90 @@ def _regions(engine: Any, image: np.ndarray, lines: list, config) -> tuple[list[
     if not config.ocr_layout or not lines or engine.name.startswith("models"):
         return [None] * len(lines), ""
     try:
-        from corpusmill.layout.layout_model import detect_layout, label_lines
+        from corpusmill.layout.layout_model import detect_layout, line_regions
 
-        return label_lines(lines, detect_layout(image, device=getattr(engine, "device", "cpu"))), ""
+        layout = detect_layout(image, device=getattr(engine, "device", "cpu"))
+        return [None if i is None else (i, BlockType(layout[i].type)) for i in line_regions(lines, layout)], ""
     except Exception as e:  # a layout failure costs the labels, not the page
         return [None] * len(lines), f"layout model failed ({type(e).__name__}: {e})"[:200]
 
 
-def _furniture(lines: list, types: list[BlockType], width: int, height: int, known: list[str]) -> set[int]:
-    """Indexes of the lines that are running headers or footers (left out of the text).
+def ocr_page_blocks(lines: Sequence[OcrLine], regions: Sequence[Region], width: int, height: int,
+                    known: list[str]) -> tuple[list[Block], list[Block]]:
+    """An OCR page's lines (in reading order, boxes in pixels of a `width` x `height` page) as typed
+    blocks: those of the text in reading order, and the furniture (a block a line) left out of it.
+
+    `regions` are the layout model's (`_regions`); `known` the furniture texts
+    the document's text layer showed.
+    """
+    types = [BlockType.TEXT_LINE if region is None else region[1] for region in regions]
+    removed, types = _furniture(lines, types, width, height, known)
+    placed = [_line(line.text, line.bbox) for line in lines]
+    kept = _continuations([(placed[i], types[i], None if regions[i] is None else regions[i][0])
+                           for i in range(len(lines)) if i not in removed])
+    return line_blocks(kept), [Block([placed[i]], placed[i].bbox, types[i]) for i in sorted(removed)]
+
+
+def line_blocks(kept: Sequence[tuple[Line, BlockType, int | None]]) -> list[Block]:
+    """(line, type, region) in reading order -> blocks: lines lining up in columns as a table where its
+    first line was; the next lines of one region and type as one block; lines of no region (no layout
+    model) as one block of text lines."""
+    from corpusmill.parsers.table_aligned import aligned_tables
+    from corpusmill.parsers.table_render import render
+
+    tables: dict[int, Block] = {}  # first line of a table -> the table
+    taken: set[int] = set()
+    for _, rows, ids in aligned_tables([(*line.bbox, line.text) for line, _, _ in kept]):
+        md = render(rows)
+        if md:
+            cells = [kept[i][0] for i in sorted(ids)]
+            tables[min(ids)] = Block(cells, _union(cells), BlockType.TABLE, markdown=md)
+            taken.update(ids)
+    right: dict[int | None, float] = {}  # where the lines of each region end at the furthest
+    for line, _, region in kept:
+        right[region] = max(right.get(region, 0.0), line.bbox[2])
+    parts: list[Block | tuple[BlockType, list[Line]]] = []  # tables, and the (type, lines) of other blocks
+    run: tuple[BlockType, int | None] | None = None  # type and region of the last part, while lines may join it
+    for i, (line, kind, region) in enumerate(kept):
+        if i in tables:
+            parts.append(tables[i])
+            run = None
+        elif i in taken:
+            continue
+        elif run == (kind, region) and not (kind in _PARAGRAPHS and _ends_paragraph(parts[-1][1][-1], line, right[region])):
+            parts[-1][1].append(line)
+        else:
+            parts.append((kind, [line]))
+            run = (kind, region)
+    # OCR headings have no font sizes to rank them by: each is a section heading.
+    return [p if isinstance(p, Block) else Block(p[1], _union(p[1]), p[0], _OCR_HEADING if p[0] == BlockType.HEADING else 0)
+            for p in parts]
+
+
+def _ends_paragraph(before: Line, line: Line, right: float) -> bool:
+    """Whether `before` ends its paragraph: the first word of `line` would have fitted after it (the
+    layout model's text regions often hold several paragraphs, or a run-in heading and its text), and
+    `before` does not break a word ("some-" "one")."""
+    words = line.text.split()
+    if not words or _BROKEN_WORD.search(before.text):
+        return False
+    char = (line.bbox[2] - line.bbox[0]) / len(line.text)  # the line's mean advance, spaces included
+    return right - before.bbox[2] > (len(words[0]) + 1) * char
+
+
+def _line(text: str, bbox: Sequence[float]) -> Line:
+    box = tuple(float(v) for v in bbox)
+    return Line(text.strip(), box, box[3] - box[1], False, False, 0)
+
+
+def _union(lines: Sequence[Line]) -> tuple[float, float, float, float]:
+    return tuple(functools.reduce(operator.or_, (pymupdf.Rect(line.bbox) for line in lines)))
+
+
+def _furniture(lines: Sequence[OcrLine], types: list[BlockType], width: int, height: int,
+               known: list[str]) -> tuple[set[int], list[BlockType]]:
+    """Indexes of the lines that are running headers or footers (left out of the text), and the lines'
+    types with theirs (the furniture's kind; text for what the model called furniture but is not).
 
     The layout model's header/footer regions (where nothing but furniture lies
     between the line and the page edge), lines at the top or bottom edge shaped
@@ -266,9 +360,10 @@ def _furniture(lines: list, types: list[BlockType], width: int, height: int, kno
     from corpusmill.parsers.page_furniture import (
         EDGE_STAMP_BAND, in_side_margin, is_edge_furniture, outermost_line, same_furniture, stacked_furniture)
 
+    types = list(types)
     heights = sorted(line.bbox[3] - line.bbox[1] for line in lines)
     if not heights:
-        return set()
+        return set(), types
     body = heights[len(heights) // 2]
     boxes = [tuple(line.bbox) for line in lines]
     model = {i for i, kind in enumerate(types) if kind in (BlockType.PAGE_HEADER, BlockType.PAGE_FOOTER)}
@@ -290,60 +385,18 @@ def _furniture(lines: list, types: list[BlockType], width: int, height: int, kno
         removed.add(i)
     for i in model - removed:  # the model's header or footer judged text after all: typed as text it stays in
         types[i] = BlockType.PARAGRAPH
-    return removed
+    return removed, types
 
 
-def _text_with_tables(lines: list) -> str:
-    """The page's lines as text; lines lining up in columns as a table, where its first line was."""
-    from corpusmill.layout.reading_order import lines_to_text
-    from corpusmill.parsers.table_aligned import aligned_tables
-    from corpusmill.parsers.table_render import render
-
-    tables: dict[int, str] = {}  # first line of a table -> its Markdown
-    taken: set[int] = set()
-    for _, rows, ids in aligned_tables([(*line.bbox, line.text) for line in lines]):
-        md = render(rows)
-        if md:
-            tables[min(ids)] = md
-            taken.update(ids)
-    if not tables:
-        return lines_to_text(lines)
-    parts: list[str] = []
-    run: list = []
-    for i, line in enumerate(lines):
-        if i in tables:
-            parts += [lines_to_text(run), tables[i]]
-            run = []
-        elif i not in taken:
-            run.append(line)
-    parts.append(lines_to_text(run))
-    return "\n\n".join(p for p in parts if p)
-
-
-def _markdown_headings(kept: list[tuple[Any, str]]) -> list:
-    """Lines with heading lines as Markdown headings; a heading set on two lines becomes one."""
-    out: list = []
-    previous = None
-    for line, kind in kept:
-        if kind == BlockType.HEADING and previous == BlockType.HEADING:
-            out[-1] = dataclasses.replace(out[-1], text=f"{out[-1].text} {line.text}")
-        elif kind == BlockType.HEADING:
-            out.append(dataclasses.replace(line, text=f"## {line.text}"))
-        else:
-            out.append(line)
-        previous = kind
-    return out
-
-
-def _continuations(kept: list[tuple[Any, BlockType]]) -> list[tuple[Any, BlockType]]:
+def _continuations(kept: list[tuple[Line, BlockType, int | None]]) -> list[tuple[Line, BlockType, int | None]]:
     """Lines the layout model calls headings that go on the sentence of the body line before them
-    (starting in lower case after a line that ends no sentence) typed as that line: emphasis (bold,
-    colour) inside a paragraph is taken for a title."""
-    out: list[tuple[Any, BlockType]] = []
-    for line, kind in kept:
+    (starting in lower case after a line that ends no sentence) typed as that line and put in its
+    block: emphasis (bold, colour) inside a paragraph is taken for a title."""
+    out: list[tuple[Line, BlockType, int | None]] = []
+    for line, kind, region in kept:
         if kind == BlockType.HEADING and out and out[-1][1] != BlockType.HEADING and _continues(out[-1][0].text, line.text):
-            kind = out[-1][1]
-        out.append((line, kind))
+            kind, region = out[-1][1], out[-1][2]
+        out.append((line, kind, region))
     return out
 
 

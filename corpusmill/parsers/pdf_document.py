@@ -33,7 +33,7 @@ from corpusmill.parsers.formula_blocks import mark_formulas
 from corpusmill.parsers.markdown import render_blocks
 from corpusmill.parsers.page_furniture import mark_furniture
 from corpusmill.parsers.page_images import ImageTooLarge, frame_pixels, render_page
-from corpusmill.parsers.page_model import PageBlock, ReadPage, Route, failed_page
+from corpusmill.parsers.page_model import ReadPage, Route, failed_page, page_blocks
 from corpusmill.parsers.page_ocr import OcrUnavailable, PageReader
 from corpusmill.parsers.page_upright import sideways, turn_angle, turned
 from corpusmill.parsers.tables import find_tables, join_continued
@@ -343,7 +343,7 @@ def _read_text_page(page: pymupdf.Page, pt: PageText, route: page_router.Route, 
         notes.append(f"regions OCRed: {what}")
     ordered = order_blocks(blocks)
     return read.with_(note="; ".join(notes), text=render_blocks(ordered),
-                      blocks=_blocks(ordered, [b for b in pt.blocks if b.removed]))
+                      blocks=page_blocks(ordered, [b for b in pt.blocks if b.removed]))
 
 
 def _transcribe(llm_pages: list[tuple[int, bytes, ReadPage]], config: ParseConfig,
@@ -452,12 +452,6 @@ def assemble(parts: list[ReadPage], page_count: int) -> ParsedDocument:
             raise ParseError("ocr_unavailable", "no text layer and no OCR engine available")
         raise ParseError("no_text", "no text on any page")
     return ParsedDocument(text=text, pages=pages, page_count=page_count, route_counts=counts)
-
-
-def _blocks(ordered, removed) -> tuple[PageBlock, ...]:
-    # Furniture keeps its text: left out of `text`, not lost.
-    return (tuple(PageBlock(b.kind, b.bbox, i, b.level if b.kind == "heading" else 0) for i, b in enumerate(ordered))
-            + tuple(PageBlock(b.kind, b.bbox, None, text=b.text) for b in removed))
 
 
 _PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?")

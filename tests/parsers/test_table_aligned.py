@@ -7,7 +7,8 @@ import pymupdf
 import pytest
 
 from corpusmill.layout.ocr_lines import OcrLine
-from corpusmill.parsers.page_ocr import _text_with_tables
+from corpusmill.parsers.markdown import render_blocks
+from corpusmill.parsers.page_ocr import ocr_page_blocks
 from corpusmill.parsers.page_upright import sideways, turn_angle, turned
 from corpusmill.parsers.tables import find_tables
 from corpusmill.parsers.text_layer import read_page
@@ -131,7 +132,7 @@ def test_ocr_lines_in_columns_become_a_table():
                                ("Base 256", "32,051", "400.64 (242.04)"), ("Chipper", "20,843", "260.57 (145.80)")]):
         lines += [line(x, 100 + 40 * r, c) for x, c in zip((100, 400, 700), cells)]
     lines.append(line(100, 300, "The table shows that smaller chunks give more of them."))
-    text = _text_with_tables(lines)
+    text = _ocr_text(lines)
     assert text.startswith("Chunking results by strategy and size\n\n| Strategy | total chunks | mean (std) |")
     assert "| Base 256 | 32,051 | 400.64 (242.04) |" in text
     assert text.endswith("\n\nThe table shows that smaller chunks give more of them.")
@@ -180,3 +181,9 @@ def test_a_column_of_lower_case_descriptions_stays_in_its_table():
     assert any("| no spacing (not recommended) |" in t for t in tables)
     assert any("| optional power |" in t for t in tables)
     assert any("upright/no Greek |" in t for t in tables)
+
+
+def _ocr_text(lines: list[OcrLine]) -> str:
+    """An OCR page's text as the PDF job renders it (no layout model: a 200-dpi letter page)."""
+    ordered, _ = ocr_page_blocks(lines, [None] * len(lines), 1700, 2200, [])
+    return render_blocks(ordered)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pymupdf
 
 from corpusmill.layout.ocr_lines import OcrLine
-from corpusmill.parsers.page_ocr import _text_with_tables
+from corpusmill.parsers.markdown import render_blocks
+from corpusmill.parsers.page_ocr import ocr_page_blocks
 from corpusmill.parsers.tables import find_tables
 from corpusmill.parsers.text_layer import read_page
 
@@ -43,7 +44,7 @@ def test_ocr_header_whose_boxes_overlap_keeps_the_bodys_columns():
         lines += ([_ocr(760, y, 1024, y + 46, mean[0])] if len(mean) == 1
                   else [_ocr(760, y, 888, y + 46, mean[0]), _ocr(875, y, 1023, y + 46, mean[1])])
         lines.append(_ocr(1276, y, 1368, y + 46, tables))
-    text = _text_with_tables(lines)
+    text = _ocr_text(lines)
     assert text.startswith("| Processing | total chunks | mean chunks per document (std) | tables mean (std) |\n")
     assert "| Base 512 | 16,046 | 200.58 (121.01) | N/A |" in text
 
@@ -59,7 +60,7 @@ def test_ocr_label_value_box_beside_a_text_column():
         y = 1066 + 54 * r
         lines.append(_ocr(90, y + 10, 932, y + 52, " ".join(prose[r:r + 9])))
         lines += [_ocr(965, y, 965 + 18 * len(label), y + 42, label), _ocr(1198, y, 1198 + 18 * len(value), y + 42, value)]
-    text = _text_with_tables(lines)
+    text = _ocr_text(lines)
     assert "| Predecessor | Eadwig |" in text and "| Successor | Edward the Martyr |" in text
     assert " ".join(prose[:9]) in text  # the prose stays prose
 
@@ -204,3 +205,9 @@ def test_first_body_row_of_text_and_figures_is_not_taken_for_a_wrapped_header():
     md = render(rows)
     assert md.splitlines()[0] == "| Region | Share | Capital | Rank |"
     assert "| Nord | 12.5% | Kiel | top |" in md
+
+
+def _ocr_text(lines: list[OcrLine]) -> str:
+    """An OCR page's text as the PDF job renders it (no layout model: a 200-dpi letter page)."""
+    ordered, _ = ocr_page_blocks(lines, [None] * len(lines), 1700, 2200, [])
+    return render_blocks(ordered)
