@@ -78,9 +78,12 @@ def _cli(*args: str) -> list[str]:
 
 
 def _stop_midway(cmd: list[str], markers: Path, sig: int) -> subprocess.Popen[str]:
-    """Start `cmd`, and send `sig` to its process group once a task of the pass `markers` has finished."""
+    """Start `cmd`, and send `sig` to its process group once a task of the pass `markers` has finished.
+
+    The run is started at the lowest priority: on a loaded machine the watcher must see the first
+    marker before the run has finished the whole pass, or the stop lands after it."""
     proc = subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: os.nice(19))
     deadline = time.monotonic() + 300
     while not (markers.is_dir() and any(markers.glob("*.json"))):
         assert proc.poll() is None, f"the run ended before it could be stopped: {proc.communicate()}"
