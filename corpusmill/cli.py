@@ -40,6 +40,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
+    """An argparse type: a whole number (`int`) or a number (`float`) that is 0 or more."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+        return value
+    return parse
+
+
 def _ocr_engine(text: str) -> str:
     """An OCR engine name, with optional `+step` preprocessing (`tesseract+deskew`)."""
     from corpusmill.layout.preprocess import STEPS
@@ -150,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("crawl", help="crawl a seed list -> WARC archive + clean corpus")
     c.add_argument("seeds", help="a file with one URL per line (# starts a comment)")
-    c.add_argument("--max-pages", type=int, default=1000)
-    c.add_argument("--max-depth", type=int, default=3)
+    c.add_argument("--max-pages", type=_non_negative(int), default=1000, help="pages to archive (0: no limit)")
+    c.add_argument("--max-depth", type=_non_negative(int), default=3)
     c.add_argument("--scope", choices=("same-domain", "same-host", "regex", "any"), default="same-domain")
     c.add_argument("--include", action="append", default=[], help="regex a URL must match (repeatable)")
     c.add_argument("--exclude", action="append", default=[], help="regex of URLs to skip (repeatable)")
@@ -160,8 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--allow-private", action="store_true",
                    help="allow private/loopback/link-local targets (refused by default)")
     c.add_argument("--user-agent", default=None)
-    c.add_argument("--concurrency", type=int, default=16, help="requests in flight over all hosts")
-    c.add_argument("--delay", type=float, default=1.0, help="seconds between requests to one host")
+    c.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight over all hosts")
+    c.add_argument("--delay", type=_non_negative(float), default=1.0, help="seconds between requests to one host")
     c.add_argument("--crawl-only", action="store_true", help="write the WARC archive, skip processing")
     c.add_argument("--engine", choices=("corpusmill", "trafilatura", "trafilatura-fast", "resiliparse"), default="corpusmill")
     _curation(c)
@@ -353,6 +366,9 @@ def _execute(job: JobSpec, quiet: bool, overwrite: bool) -> int:
 def _crawl(args: argparse.Namespace) -> int:
     """Crawl into OUT/warc/, then run the WARC job over everything crawled so far into OUT/."""
     import logging
+    import re
+
+    from corpusmill.acquire.crawler.urls import normalise_url
 
     try:
         text = Path(args.seeds).read_text()
@@ -361,6 +377,16 @@ def _crawl(args: argparse.Namespace) -> int:
                          "give a text file with one URL per line") from None
     seeds = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     seeds = [s for s in seeds if s]
+    if not any(normalise_url(s) for s in seeds):
+        raise InputError(f"seeds file {args.seeds!r} holds no http(s) URL"
+                         + (f" (its first line: {seeds[0][:80]!r})" if seeds else "")
+                         + "; give one URL per line, e.g. https://example.org/")
+    for flag, patterns in (("--include", args.include), ("--exclude", args.exclude)):
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise InputError(f"{flag} {pattern!r} is not a regular expression ({e})") from None
     options: dict[str, Any] = dict(max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                    include=args.include, exclude=args.exclude, render=args.render,
                                    allow_private=args.allow_private, concurrency=args.concurrency,

@@ -74,6 +74,23 @@ def test_crawl_with_a_missing_seeds_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("seeds,flags,needles", [
+    ("http://127.0.0.1:9/\n", ["--include", "("], ["--include", "'('", "not a regular expression"]),
+    ("http://127.0.0.1:9/\n", ["--exclude", "[a-"], ["--exclude", "not a regular expression"]),
+    ("not a url\nftp://example.org/x\n", [], ["holds no http(s) URL", "'not a url'"]),
+    ("# only a comment\n\n", [], ["holds no http(s) URL"]),
+    ("http://127.0.0.1:9/\n", ["--concurrency", "0"], ["--concurrency", "at least 1"]),
+    ("http://127.0.0.1:9/\n", ["--delay", "-1"], ["--delay", "0 or more"]),
+    ("http://127.0.0.1:9/\n", ["--max-pages", "-5"], ["--max-pages", "0 or more"]),
+])
+def test_crawl_mistakes_are_one_line_before_any_output(tmp_path: Path, seeds: str, flags: list[str],
+                                                       needles: list[str]) -> None:
+    (tmp_path / "seeds.txt").write_text(seeds)
+    _one_line(cli("crawl", str(tmp_path / "seeds.txt"), "-o", str(tmp_path / "out"), "--allow-private", *flags),
+              *needles)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("args,needles", [
     (["pii", DEMO, "--types", "EMAIL,NOPE"], ["NOPE", "EMAIL"]),
     (["pdf", DEMO, "--ocr-engine", "easyocr"], ["easyocr", "tesseract"]),
