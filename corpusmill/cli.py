@@ -53,6 +53,17 @@ def _non_negative(kind: type[int] | type[float]):  # type: ignore[no-untyped-def
     return parse
 
 
+def _check_writable(out: str, *, model_file: bool = False) -> None:
+    """-o of train-classifier, train-lm, select: refuse now, in one line, a path that cannot be written."""
+    path = Path(out).absolute()
+    if model_file and path.is_dir():
+        raise InputError(f"-o {out!r} is a folder; name the model file, e.g. {str(Path(out) / 'model.bin')!r}")
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"-o {out!r} cannot be created: {str(parent)!r} is "
+                         f"{'a file' if not parent.is_dir() else 'not writable'}; name a path you can write to")
+
+
 def _ocr_engine(text: str) -> str:
     """An OCR engine name, with optional `+step` preprocessing (`tesseract+deskew`)."""
     from corpusmill.layout.preprocess import STEPS
@@ -477,6 +488,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "train-classifier":
         from corpusmill.curate.quality_classifier.train import TrainingError, train_classifier
 
+        _check_writable(args.output, model_file=True)
         try:
             summary = train_classifier(args.positive, args.negative, args.output, backend=args.backend,
                                        seed=args.seed, epochs=args.epochs, quantize=args.quantize)
@@ -496,6 +508,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("train-lm", "select"):
         from corpusmill.curate.selection import commands
 
+        _check_writable(args.output, model_file=args.command == "train-lm")
         try:
             if args.command == "train-lm":
                 return commands.train_lm_command(args.inputs, args.output, args.lang, args.order, args.text_field,

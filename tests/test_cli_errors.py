@@ -74,6 +74,24 @@ def test_crawl_with_a_missing_seeds_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["train-classifier", "train-lm", "select"])
+@pytest.mark.parametrize("where", ["under_a_file", "a_folder"])
+def test_model_and_selection_outputs_that_cannot_be_written(tmp_path: Path, command: str, where: str) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(f'{{"id": "{i}", "text": "line {i} of some words"}}\n' for i in range(3)))
+    (tmp_path / "a_file").write_text("x")
+    (tmp_path / "a_folder").mkdir()
+    out = str(tmp_path / "a_file" / "m.bin") if where == "under_a_file" else str(tmp_path / "a_folder")
+    args = {"train-classifier": ["--positive", str(corpus), "--negative", str(corpus)],
+            "train-lm": [str(corpus), "--lang", "en"],
+            "select": ["random", "--pool", str(corpus), "-k", "1"]}[command]
+    r = cli(command, *args, "-o", out)
+    if command == "select" and where == "a_folder":
+        assert r.returncode == 0, r.stderr  # a folder is what select writes into
+    else:
+        _one_line(r, "a_file' is a file" if where == "under_a_file" else "is a folder; name the model file")
+
+
 @pytest.mark.parametrize("seeds,flags,needles", [
     ("http://127.0.0.1:9/\n", ["--include", "("], ["--include", "'('", "not a regular expression"]),
     ("http://127.0.0.1:9/\n", ["--exclude", "[a-"], ["--exclude", "not a regular expression"]),
