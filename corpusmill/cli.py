@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="most pages sent to the LLM, per parser process (one per worker)")
     pd.add_argument("--llm-budget-tokens", type=_positive_int, default=None,
                     help="stop sending pages once the LLM has used this many tokens, per parser process")
-    pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
+    pd.add_argument("--dpi", type=_positive_int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
     pd.add_argument("--timeout", type=float, default=120.0,
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(route failed; default 90, ~8x the slowest measured OCR page)")
     pd.add_argument("--min-ocr-confidence", type=float, default=None,
                     help="drop the text of OCR'd pages read below this confidence (0-1); they are flagged anyway")
-    pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
+    pd.add_argument("--memory-mb", type=_positive_int, default=4096, help="memory limit of the parser process")
     pd.add_argument("--files-per-shard", type=_positive_int, default=8)
     _curation(pd, default_preset="none")
     _common_run(pd)
@@ -333,6 +334,13 @@ def _raw_job(args: argparse.Namespace) -> JobSpec:
 def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.backend == "torch" and not args.models:
         raise cfgmod.ConfigError("--backend torch needs --models /path/to/weights")
+    if args.backend == "torch" and not Path(args.models).is_dir():
+        raise cfgmod.ConfigError(f"--models {args.models!r} is not a folder; give the folder holding the weights")
+    if args.backend == "torch" and importlib.util.find_spec("torch") is None:
+        raise cfgmod.ConfigError("--backend torch needs torch, which is not installed: pip install -e '.[gpu]'")
+    if args.llm_endpoint and not args.llm_endpoint.startswith(("http://", "https://")):
+        raise cfgmod.ConfigError(f"--llm-endpoint {args.llm_endpoint!r} is not an http(s) URL; "
+                                 "e.g. http://host:8000/v1")
     if bool(args.llm_endpoint) != bool(args.llm_model):
         raise cfgmod.ConfigError("--llm-endpoint and --llm-model go together")
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)

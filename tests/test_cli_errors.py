@@ -1,6 +1,7 @@
 """A user's mistake: one line saying what is wrong, a non-zero exit, no traceback, no work started."""
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +119,18 @@ def test_crawl_mistakes_are_one_line_before_any_output(tmp_path: Path, seeds: st
     (["warc", DEMO, "--workers", "0"], ["--workers", "at least 1"]),
     (["run", "p.yaml", "--workers", "0"], ["--workers"]),
     (["pdf", DEMO, "--backend", "torch"], ["--models"]),
+    (["pdf", DEMO, "--backend", "torch", "--models", "/nonexistent/weights"], ["--models", "not a folder"]),
+    (["pdf", DEMO, "--llm-endpoint", "localhost:8000", "--llm-model", "m"], ["--llm-endpoint", "http"]),
+    (["pdf", DEMO, "--dpi", "0"], ["--dpi", "at least 1"]),
+    (["pdf", DEMO, "--memory-mb", "-1"], ["--memory-mb", "at least 1"]),
 ])
 def test_bad_option_values(tmp_path: Path, args: list[str], needles: list[str]) -> None:
     _one_line(cli(*args, *([] if args[0] == "run" else ["-o", str(tmp_path / "out")])), *needles)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed here")
+def test_backend_torch_without_torch_is_one_line_not_every_scan_dropped(tmp_path: Path) -> None:
+    _one_line(cli("pdf", DEMO, "--backend", "torch", "--models", str(tmp_path), "-o", str(tmp_path / "out")),
+              "needs torch", "[gpu]")
     assert not (tmp_path / "out").exists()
