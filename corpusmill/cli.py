@@ -460,7 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "quiet"):
         configure(_log_level(args))
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is caught, not in Python's exit
+        return code
     except _USER_ERRORS as e:
         print(f"corpusmill: {e}", file=sys.stderr)
         return 2
@@ -468,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncorpusmill: interrupted; finished shards are kept and nothing half-done was written: "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped (`corpusmill explain ... | head`): end quietly, as a shell
+        # tool does; stdout goes to /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _require_run(out: str) -> None:

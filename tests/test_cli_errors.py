@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,17 @@ def test_backend_torch_without_torch_is_one_line_not_every_scan_dropped(tmp_path
     _one_line(cli("pdf", DEMO, "--backend", "torch", "--models", str(tmp_path), "-o", str(tmp_path / "out")),
               "needs torch", "[gpu]")
     assert not (tmp_path / "out").exists()
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`corpusmill explain OUT ID | head -1`: the reader is gone before we write; no traceback."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "a", "text": "some words of a document"}\n')
+    assert cli("pii", str(corpus), "-o", str(tmp_path / "out"), "--quiet").returncode == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # closed before the command writes: its first write gets EPIPE
+    p = subprocess.run([sys.executable, "-m", "corpusmill.cli", "explain", str(tmp_path / "out"), "a", "--json"],
+                       cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    os.close(write_end)
+    assert p.returncode == 141 and p.stderr == "", p.stderr
