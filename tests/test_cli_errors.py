@@ -40,6 +40,8 @@ CONFIGS = {
                           ["NOPE"]),
     "unknown_key": (f"inputs: [{DEMO}]\nwrokers: 2\n", ["'wrokers'", "workers"]),
     "workers_zero": (f"inputs: [{DEMO}]\nworkers: 0\n", ["workers"]),
+    "word_for_a_number": (f"inputs: [{DEMO}]\noverrides:\n  gopher_quality: {{min_doc_words: many}}\n",
+                          ["min_doc_words must be a number", "'many'"]),
 }
 
 
