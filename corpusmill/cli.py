@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -38,6 +39,30 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
     return value
+
+
+def _non_negative(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
+    """An argparse type: a whole number (`int`) or a number (`float`) that is 0 or more."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+        return value
+    return parse
+
+
+def _check_writable(out: str, *, model_file: bool = False) -> None:
+    """-o of train-classifier, train-lm, select: refuse now, in one line, a path that cannot be written."""
+    path = Path(out).absolute()
+    if model_file and path.is_dir():
+        raise InputError(f"-o {out!r} is a folder; name the model file, e.g. {str(Path(out) / 'model.bin')!r}")
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"-o {out!r} cannot be created: {str(parent)!r} is "
+                         f"{'a file' if not parent.is_dir() else 'not writable'}; name a path you can write to")
 
 
 def _ocr_engine(text: str) -> str:
@@ -133,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="most pages sent to the LLM, per parser process (one per worker)")
     pd.add_argument("--llm-budget-tokens", type=_positive_int, default=None,
                     help="stop sending pages once the LLM has used this many tokens, per parser process")
-    pd.add_argument("--dpi", type=int, default=200, help="page rendering resolution for OCR")
+    pd.add_argument("--dpi", type=_positive_int, default=200, help="page rendering resolution for OCR")
     pd.add_argument("--no-ocr-layout", action="store_true",
                     help="OCR pages without the layout model (no headings or running headers/footers found)")
     pd.add_argument("--timeout", type=float, default=120.0,
@@ -143,15 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "(route failed; default 90, ~8x the slowest measured OCR page)")
     pd.add_argument("--min-ocr-confidence", type=float, default=None,
                     help="drop the text of OCR'd pages read below this confidence (0-1); they are flagged anyway")
-    pd.add_argument("--memory-mb", type=int, default=4096, help="memory limit of the parser process")
+    pd.add_argument("--memory-mb", type=_positive_int, default=4096, help="memory limit of the parser process")
     pd.add_argument("--files-per-shard", type=_positive_int, default=8)
     _curation(pd, default_preset="none")
     _common_run(pd)
 
     c = sub.add_parser("crawl", help="crawl a seed list -> WARC archive + clean corpus")
     c.add_argument("seeds", help="a file with one URL per line (# starts a comment)")
-    c.add_argument("--max-pages", type=int, default=1000)
-    c.add_argument("--max-depth", type=int, default=3)
+    c.add_argument("--max-pages", type=_non_negative(int), default=1000, help="pages to archive (0: no limit)")
+    c.add_argument("--max-depth", type=_non_negative(int), default=3)
     c.add_argument("--scope", choices=("same-domain", "same-host", "regex", "any"), default="same-domain")
     c.add_argument("--include", action="append", default=[], help="regex a URL must match (repeatable)")
     c.add_argument("--exclude", action="append", default=[], help="regex of URLs to skip (repeatable)")
@@ -160,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--allow-private", action="store_true",
                    help="allow private/loopback/link-local targets (refused by default)")
     c.add_argument("--user-agent", default=None)
-    c.add_argument("--concurrency", type=int, default=16, help="requests in flight over all hosts")
-    c.add_argument("--delay", type=float, default=1.0, help="seconds between requests to one host")
+    c.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight over all hosts")
+    c.add_argument("--delay", type=_non_negative(float), default=1.0, help="seconds between requests to one host")
     c.add_argument("--crawl-only", action="store_true", help="write the WARC archive, skip processing")
     c.add_argument("--engine", choices=("corpusmill", "trafilatura", "trafilatura-fast", "resiliparse"), default="corpusmill")
     _curation(c)
@@ -309,6 +334,13 @@ def _raw_job(args: argparse.Namespace) -> JobSpec:
 def _pdf_pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.backend == "torch" and not args.models:
         raise cfgmod.ConfigError("--backend torch needs --models /path/to/weights")
+    if args.backend == "torch" and not Path(args.models).is_dir():
+        raise cfgmod.ConfigError(f"--models {args.models!r} is not a folder; give the folder holding the weights")
+    if args.backend == "torch" and importlib.util.find_spec("torch") is None:
+        raise cfgmod.ConfigError("--backend torch needs torch, which is not installed: pip install -e '.[gpu]'")
+    if args.llm_endpoint and not args.llm_endpoint.startswith(("http://", "https://")):
+        raise cfgmod.ConfigError(f"--llm-endpoint {args.llm_endpoint!r} is not an http(s) URL; "
+                                 "e.g. http://host:8000/v1")
     if bool(args.llm_endpoint) != bool(args.llm_model):
         raise cfgmod.ConfigError("--llm-endpoint and --llm-model go together")
     pipeline = cfgmod.build_pipeline("pdf", args.preset, dedup=not args.no_dedup, pii=not args.no_pii)
@@ -353,6 +385,9 @@ def _execute(job: JobSpec, quiet: bool, overwrite: bool) -> int:
 def _crawl(args: argparse.Namespace) -> int:
     """Crawl into OUT/warc/, then run the WARC job over everything crawled so far into OUT/."""
     import logging
+    import re
+
+    from corpusmill.acquire.crawler.urls import normalise_url
 
     try:
         text = Path(args.seeds).read_text()
@@ -361,6 +396,16 @@ def _crawl(args: argparse.Namespace) -> int:
                          "give a text file with one URL per line") from None
     seeds = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     seeds = [s for s in seeds if s]
+    if not any(normalise_url(s) for s in seeds):
+        raise InputError(f"seeds file {args.seeds!r} holds no http(s) URL"
+                         + (f" (its first line: {seeds[0][:80]!r})" if seeds else "")
+                         + "; give one URL per line, e.g. https://example.org/")
+    for flag, patterns in (("--include", args.include), ("--exclude", args.exclude)):
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise InputError(f"{flag} {pattern!r} is not a regular expression ({e})") from None
     options: dict[str, Any] = dict(max_pages=args.max_pages, max_depth=args.max_depth, scope=args.scope,
                                    include=args.include, exclude=args.exclude, render=args.render,
                                    allow_private=args.allow_private, concurrency=args.concurrency,
@@ -415,7 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "quiet"):
         configure(_log_level(args))
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is caught, not in Python's exit
+        return code
     except _USER_ERRORS as e:
         print(f"corpusmill: {e}", file=sys.stderr)
         return 2
@@ -423,6 +470,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\ncorpusmill: interrupted; finished shards are kept and nothing half-done was written: "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whoever read our output stopped (`corpusmill explain ... | head`): end quietly, as a shell
+        # tool does; stdout goes to /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _require_run(out: str) -> None:
@@ -451,6 +503,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "train-classifier":
         from corpusmill.curate.quality_classifier.train import TrainingError, train_classifier
 
+        _check_writable(args.output, model_file=True)
         try:
             summary = train_classifier(args.positive, args.negative, args.output, backend=args.backend,
                                        seed=args.seed, epochs=args.epochs, quantize=args.quantize)
@@ -470,6 +523,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("train-lm", "select"):
         from corpusmill.curate.selection import commands
 
+        _check_writable(args.output, model_file=args.command == "train-lm")
         try:
             if args.command == "train-lm":
                 return commands.train_lm_command(args.inputs, args.output, args.lang, args.order, args.text_field,

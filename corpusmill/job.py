@@ -82,7 +82,8 @@ class InputError(ValueError):
 def expand_inputs(inputs: list[str], reader: str, out: str | Path | None = None) -> list[str]:
     """Globs and folders -> a sorted, de-duplicated list of files.
 
-    In a folder, the WARC and corpus readers take the files they can read; the
+    In a folder, the WARC and corpus readers take the files they can read (the corpus
+    reader, given a corpusmill run's output folder, its `data/` only); the
     PDF job takes every file, so whatever is not a document is accounted for
     as a named drop (`no_parser:<type>`) rather than passed over. A URL, a path
     that does not exist or a glob that matches nothing is an `InputError`.
@@ -109,6 +110,8 @@ def expand_inputs(inputs: list[str], reader: str, out: str | Path | None = None)
             if out_abs is not None:
                 _refuse_own_output(m, p.resolve(), out_abs)
             if p.is_dir():
+                if reader == "corpus" and (p / MARKER).is_file() and (p / "data").is_dir():
+                    p = p / "data"  # a run's output folder: its corpus, not its rejects, markers or stats
                 skip = out_abs if out_abs is not None and p.resolve() in out_abs.parents else None
                 for f in sorted(p.rglob("*")):
                     if f.is_file() and takes(f.name) and not (skip and is_within(f, skip)):

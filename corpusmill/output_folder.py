@@ -69,7 +69,11 @@ class OutputFolder:
             raise OutputInUse(f"output {str(out)!r} is a file; name a folder")
         self._refuse_foreign()
         self.created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a parent that is a file, a read-only or virtual file system
+            raise OutputInUse(f"output {str(out)!r} cannot be created ({e.strerror}); "
+                              "name a folder you can write to") from None
         fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

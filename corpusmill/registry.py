@@ -7,6 +7,7 @@ an optional part (PDF models, the crawler) does not need its extra installed.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from corpusmill.corpus_stage import CorpusStage
@@ -67,10 +68,26 @@ def build_stage(spec: dict[str, Any]) -> Stage | CorpusStage:
     """`{"stage": name, **kwargs}` -> a constructed stage."""
     kwargs = {k: v for k, v in spec.items() if k not in ("stage", "enabled")}
     cls = stage_class(spec["stage"])
+    wrong = _not_numbers(cls, kwargs)
+    if wrong:  # else a filter would compare a word with a count on every record: all errors, exit 0
+        raise ValueError(f"bad settings for stage {spec['stage']!r}: {wrong}")
     try:
         return cls(**kwargs)
     except TypeError as e:
         raise ValueError(f"bad settings for stage {spec['stage']!r}: {e}") from e
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _not_numbers(cls: type, kwargs: dict[str, Any]) -> str:
+    """Settings whose default is a number (every such setting is typed int/float, or None) given another kind."""
+    params = inspect.signature(cls).parameters
+    return "; ".join(f"{key} must be a number (default {params[key].default!r}), not {value!r}"
+                     for key, value in kwargs.items()
+                     if key in params and _is_number(params[key].default) and value is not None
+                     and not _is_number(value))
 
 
 def reader_class(kind: str) -> type[Reader]:

@@ -57,6 +57,21 @@ def test_a_folder_of_the_users_files_is_refused_and_left_as_it_was(tmp_path: Pat
         assert _tree(out) == before, "nothing of the user's was touched"
 
 
+@pytest.mark.parametrize("command", ["pii", "mix"])
+def test_an_output_that_cannot_be_created_is_one_line(tmp_path: Path, command: str) -> None:
+    _corpus(tmp_path / "in", ["a"])
+    (tmp_path / "a_file").write_text("not a folder")
+    out = tmp_path / "a_file" / "out"  # its parent is a file: mkdir fails with ENOTDIR
+    if command == "pii":
+        r = cli("pii", str(tmp_path / "in"), "-o", str(out), "--quiet")
+    else:
+        recipe = tmp_path / "recipe.yaml"
+        recipe.write_text(yaml.safe_dump({"sources": {"a": str(tmp_path / "in")}, "tokens": 50,
+                                          "tokenizer": "whitespace", "output": str(out)}))
+        r = cli("mix", str(recipe), "--quiet")
+    _one_line_refusal(r, "cannot be created", str(out))
+
+
 def test_overwrite_removes_only_what_the_run_wrote(tmp_path: Path) -> None:
     a, b = _corpus(tmp_path / "in", ["a", "b"])
     out = tmp_path / "out"

@@ -76,6 +76,20 @@ def test_a_corpus_folder_reads_only_corpus_files(tmp_path: Path) -> None:
     assert json.loads((out / "stats.json").read_text())["input"] == 9
 
 
+def test_a_runs_output_folder_as_input_reads_its_data_only(tmp_path: Path) -> None:
+    """`corpusmill decontam out/web ...` (README): the run's kept records, not its rejects, markers, stats."""
+    first = tmp_path / "first"
+    r = cli("dedup", str(_corpus(tmp_path)), "-o", str(first), "--quiet")
+    assert r.returncode == 0, r.stderr
+    kept = len(read_out(first)["data"])
+    assert read_out(first)["rejects"] and kept == 7
+    out = tmp_path / "second"
+    r = cli("pii", str(first), "-o", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    assert (stats["input"], stats["output"], stats["errors"]) == (kept, kept, 0)
+
+
 def _hf_corpus(tmp: Path, fmt: str, text_field: str = "text") -> tuple[Path, "datasets.Features"]:
     """A Hugging Face dataset with columns of several types, written by `datasets` itself."""
     datasets = pytest.importorskip("datasets")

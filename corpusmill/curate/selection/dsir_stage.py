@@ -168,7 +168,8 @@ def weigh_shard(stage_dir: str, shard_id: str, seed: int) -> dict[str, Any]:
         return {"records": 0}
     log_ratio = read_npy(d / "log_ratio.npy", mmap=False)
     rows, ids, counts, n = _shard_features(d, shard_id)
-    weights = np.bincount(rows, weights=log_ratio[ids] * counts, minlength=int(n))
+    # float64 even for a shard with no ok record (bincount of nothing is int64, which cannot hold -inf)
+    weights = np.bincount(rows, weights=log_ratio[ids] * counts, minlength=int(n)).astype(np.float64)
     weights[np.bincount(rows, minlength=int(n)) == 0] = -np.inf  # no words: never drawn
     noise, hashes = id_gumbel(load_ids(d, shard_id), seed)
     write_npy(d / "weights" / f"{shard_id}.npy", weights)

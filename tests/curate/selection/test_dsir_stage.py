@@ -121,3 +121,12 @@ def test_id_noise_is_gumbel_and_depends_on_id_and_seed_only() -> None:
     other, _ = id_gumbel(ids, 1)
     assert not np.allclose(noise, other)
     assert len(set(hashes.tolist())) == len(ids)
+
+
+def test_a_shard_without_ok_records_is_weighed_as_empty(tmp_path: Path) -> None:
+    rows = _pool()
+    corpus = write_corpus(tmp_path / "pool.jsonl", rows)
+    empty = write_corpus(tmp_path / "empty.jsonl", [])  # a shard with no record: no weights, no crash
+    r = run_stage(tmp_path, {"stage": "dsir", "target": str(TARGET), "k": 5}, "e", [corpus, empty])
+    assert r.returncode == 0, r.stderr
+    assert _stats_add_up(tmp_path / "e", len(rows))["output"] == 5
