@@ -158,7 +158,8 @@ class PdfParse(Stage):
         for key, value in parsed.metadata.items():
             record.metadata.setdefault(key, value)
         record.content = None
-        scores: dict[str, float] = {"pages": doc.page_count, "seconds": round(parsed.seconds, 3)}
+        # No parse time here: the record must not depend on timing (it is in the run's stage stats).
+        scores: dict[str, float] = {"pages": doc.page_count}
         for route in _ROUTES:
             scores[f"pages_{route.replace('-', '_')}"] = doc.route_counts.get(route, 0)
         scores["pages_low_confidence"] = sum(1 for p in doc.pages if p.get("low_confidence"))
