@@ -317,11 +317,12 @@ def _is_tar(p: Path) -> bool:
 
 def _is_zip(p: Path) -> bool:
     # A zip starts with a local file header (or is an empty archive); checking
-    # the start, not only the central directory at the end, keeps PDFs that
-    # carry an embedded zip stream from being taken for archives.
+    # the start, not the central directory at the end, keeps PDFs that carry an
+    # embedded zip stream from being taken for archives, and sends a truncated
+    # zip (no central directory) to the zip reader, which names it corrupt.
     try:
         with open(p, "rb") as f:
             head = f.read(4)
     except OSError:
         return False
-    return head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(p)
+    return head in (b"PK\x03\x04", b"PK\x05\x06")

@@ -112,7 +112,14 @@ def test_truncated_and_garbage_archives_give_error_records(tmp_path):
     g = tmp_path / "garbage.zip"
     g.write_bytes(b"PK\x03\x04" + b"\xff" * 100)
     (rec,) = PdfArchiveReader().read(g)
-    assert rec.ok and rec.media_type == "application/octet-stream"  # not a zip after all: a file
+    assert rec.status == "error" and rec.reason.startswith("unreadable zip archive")
+    # A zip cut short (its central directory lost) is a corrupt archive, not an unknown file type.
+    z = tmp_path / "cut.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.pdf", PDF_A.read_bytes())
+    z.write_bytes(z.read_bytes()[: z.stat().st_size // 2])
+    (rec,) = PdfArchiveReader().read(z)
+    assert rec.status == "error" and rec.reason.startswith("unreadable zip archive"), rec.reason
     missing = list(PdfArchiveReader().read(tmp_path / "nope.pdf"))
     assert missing[0].status == "error" and missing[0].reason.startswith("unreadable file")
 
