@@ -38,6 +38,13 @@ _FILL_QUANTILE = 0.75
 # Two lines are on one row when they overlap vertically by this share of the
 # shorter one.
 _ROW_OVERLAP = 0.5
+# A line crosses a gutter only when it reaches past it by more than this many
+# line heights on both sides: on a scan with narrow gutters (a newspaper) the
+# detector's boxes of two neighbouring columns overlap by a few characters.
+_CROSS_MARGIN = 1.0
+# A line with lines of the column on either side at most this many of its
+# heights above and below (centre to centre) stands inside the column's text.
+_INSIDE_PITCH = 1.5
 _MAX_DEPTH = 3
 _BROKEN_WORD = re.compile(r"[^\W\d_]-$")
 
@@ -53,23 +60,39 @@ def _order(lines: list[OcrLine], x_lo: float, x_hi: float, depth: int) -> list[O
     gutter = _find_gutter(lines, x_lo, x_hi) if depth > 0 else None
     if gutter is None:
         return _rows(lines)
+    left, right = _sides(lines, gutter)
+    # A crossing line inside both columns is the detector joining two column lines over a narrow
+    # gutter: read with the column it starts in, it does not cut the columns into bands.
+    joined = {id(line) for line in lines
+              if _crosses(line, gutter) and _inside(line, left) and _inside(line, right)}
     out: list[OcrLine] = []
     band: list[OcrLine] = []
     for line in sorted(lines, key=lambda ln: (ln.bbox[1], ln.bbox[0])):
-        if line.bbox[0] < gutter < line.bbox[2]:
-            out.extend(_read_band(band, x_lo, gutter, x_hi, depth))
+        if _crosses(line, gutter) and id(line) not in joined:
+            out.extend(_read_band(band, x_lo, gutter, x_hi, depth, joined))
             band = []
             out.append(line)
         else:
             band.append(line)
-    out.extend(_read_band(band, x_lo, gutter, x_hi, depth))
+    out.extend(_read_band(band, x_lo, gutter, x_hi, depth, joined))
     return out
 
 
-def _read_band(band: list[OcrLine], x_lo: float, gutter: float, x_hi: float, depth: int) -> list[OcrLine]:
-    left = [ln for ln in band if ln.bbox[2] <= gutter]
-    right = [ln for ln in band if ln.bbox[0] >= gutter]
+def _read_band(band: list[OcrLine], x_lo: float, gutter: float, x_hi: float, depth: int,
+               joined: set[int]) -> list[OcrLine]:
+    left, right = _sides(band, gutter)
+    left += [line for line in band if id(line) in joined]
     return _order(left, x_lo, gutter, depth - 1) + _order(right, gutter, x_hi, depth - 1)
+
+
+def _inside(line: OcrLine, column: Sequence[OcrLine]) -> bool:
+    """Whether `column` has lines just above and just below `line` (within `_INSIDE_PITCH` of its
+    height, centre to centre) under it: the line sits within the column's running text, where a
+    spanning title or caption has space or a figure above or below it."""
+    h = line.bbox[3] - line.bbox[1]
+    mid = (line.bbox[1] + line.bbox[3]) / 2
+    near = [(other.bbox[1] + other.bbox[3]) / 2 - mid for other in column if _h_overlap(line, other) > 0]
+    return any(-_INSIDE_PITCH * h <= d < 0 for d in near) and any(0 < d <= _INSIDE_PITCH * h for d in near)
 
 
 def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | None:
@@ -83,7 +106,7 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
         return None
     steps = int((_GUTTER_SEARCH[1] - _GUTTER_SEARCH[0]) / _GUTTER_STEP) + 1
     xs = [text_lo + width * (_GUTTER_SEARCH[0] + i * _GUTTER_STEP) for i in range(steps)]
-    crossing = [sum(1 for ln in lines if ln.bbox[0] < x < ln.bbox[2]) for x in xs]
+    crossing = [sum(1 for ln in lines if _crosses(ln, x)) for x in xs]
     fewest = min(crossing)
     # The middle of the widest run of positions with the fewest crossings: the
     # centre of the white strip, not its edge.
@@ -97,8 +120,7 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
                 best_run = (start, i - 1)
             start = None
     gutter = (xs[best_run[0]] + xs[best_run[1]]) / 2
-    left = [ln for ln in lines if ln.bbox[2] <= gutter]
-    right = [ln for ln in lines if ln.bbox[0] >= gutter]
+    left, right = _sides(lines, gutter)
     if not _is_column(left, len(lines)) or not _is_column(right, len(lines)):
         return None
     if not _side_by_side(left, right):
@@ -109,10 +131,25 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
     top = max(min(ln.bbox[1] for ln in left), min(ln.bbox[1] for ln in right))
     bottom = min(max(ln.bbox[3] for ln in left), max(ln.bbox[3] for ln in right))
     within = [ln for ln in lines if top <= (ln.bbox[1] + ln.bbox[3]) / 2 <= bottom]
-    crossing_within = sum(1 for ln in within if ln.bbox[0] < gutter < ln.bbox[2])
+    crossing_within = sum(1 for ln in within if _crosses(ln, gutter))
     if crossing_within > _MAX_CROSSING_SHARE * len(within):
         return None
     return gutter
+
+
+def _crosses(line: OcrLine, x: float) -> bool:
+    margin = _CROSS_MARGIN * (line.bbox[3] - line.bbox[1])
+    return line.bbox[0] + margin < x < line.bbox[2] - margin
+
+
+def _sides(lines: Sequence[OcrLine], gutter: float) -> tuple[list[OcrLine], list[OcrLine]]:
+    """The lines left and right of `gutter` (by their centre), those crossing it on neither side."""
+    left: list[OcrLine] = []
+    right: list[OcrLine] = []
+    for line in lines:
+        if not _crosses(line, gutter):
+            (left if line.bbox[0] + line.bbox[2] < 2 * gutter else right).append(line)
+    return left, right
 
 
 def _is_column(lines: Sequence[OcrLine], total: int) -> bool:
@@ -134,10 +171,16 @@ def _side_by_side(left: Sequence[OcrLine], right: Sequence[OcrLine]) -> bool:
 
 
 def _rows(lines: list[OcrLine]) -> list[OcrLine]:
-    """Top to bottom; lines sharing a row left to right."""
+    """Top to bottom; lines sharing a row left to right.
+
+    Lines standing over one another are never one row, however close: on a
+    tightly set or skewed scan the boxes of a column's next lines overlap, and
+    rows chained through them would read a column (or a page) left to right.
+    """
     rows: list[list[OcrLine]] = []
     for line in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
-        if rows and any(_same_row(line, other) for other in rows[-1]):
+        if rows and any(_same_row(line, other) for other in rows[-1]) \
+                and not any(_h_overlap(line, other) > 0 for other in rows[-1]):
             rows[-1].append(line)
         else:
             rows.append([line])
@@ -147,6 +190,10 @@ def _rows(lines: list[OcrLine]) -> list[OcrLine]:
 def _same_row(a: OcrLine, b: OcrLine) -> bool:
     shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
     return shorter > 0 and _v_overlap(a, b) >= _ROW_OVERLAP * shorter
+
+
+def _h_overlap(a: OcrLine, b: OcrLine) -> float:
+    return min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
 
 
 def _v_overlap(a: OcrLine, b: OcrLine) -> float:

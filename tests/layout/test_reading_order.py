@@ -109,3 +109,15 @@ def test_tiny_inputs():
     assert order_lines([], W) == []
     one = [_line("x", 0, 0, 10)]
     assert order_lines(one, W) == one
+
+
+def test_narrow_gutter_with_overlapping_boxes_and_joined_lines():
+    # A newspaper scan's geometry: the columns' boxes overlap by a few characters, next lines of a column
+    # overlap vertically (tight leading), and the detector joined one line of each column into one.
+    left = [_line(f"L{i}", 360, 100 + 26 * i, 925, 36) for i in range(20)]
+    right = [_line(f"R{i}", 905, 113 + 26 * i, 1470, 36) for i in range(20)]
+    joined = _line("L7+R7", 360, 100 + 26 * 7, 1470, 36)
+    lines = [ln for ln in left + right if ln.text not in ("L7", "R7")] + [joined]
+    got = [ln.text for ln in order_lines(_engine_order(lines), W)]
+    assert got == [f"L{i}" for i in range(7)] + ["L7+R7"] + [f"L{i}" for i in range(8, 20)] \
+        + [f"R{i}" for i in range(20) if i != 7]
