@@ -41,7 +41,12 @@ _ROW_OVERLAP = 0.5
 # A line crosses a gutter only when it reaches past it by more than this many
 # line heights on both sides: on a scan with narrow gutters (a newspaper) the
 # detector's boxes of two neighbouring columns overlap by a few characters.
+# A short line (a page number, a centred heading) crosses with this share of
+# its width on either side.
 _CROSS_MARGIN = 1.0
+_CROSS_SHARE = 0.25
+# Lines at least this many of their heights long place the gutter.
+_LONG_LINE = 6.0
 # A line with lines of the column on either side at most this many of its
 # heights above and below (centre to centre) stands inside the column's text.
 _INSIDE_PITCH = 1.5
@@ -106,7 +111,10 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
         return None
     steps = int((_GUTTER_SEARCH[1] - _GUTTER_SEARCH[0]) / _GUTTER_STEP) + 1
     xs = [text_lo + width * (_GUTTER_SEARCH[0] + i * _GUTTER_STEP) for i in range(steps)]
-    crossing = [sum(1 for ln in lines if _crosses(ln, x)) for x in xs]
+    # Where the gap is, short lines (a page number, a centred heading, a speck) do not say: they
+    # would cut its strip in two.
+    long = [ln for ln in lines if ln.bbox[2] - ln.bbox[0] >= _LONG_LINE * (ln.bbox[3] - ln.bbox[1])]
+    crossing = [sum(1 for ln in long if _crosses(ln, x)) for x in xs]
     fewest = min(crossing)
     # The middle of the widest run of positions with the fewest crossings: the
     # centre of the white strip, not its edge.
@@ -138,8 +146,9 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
 
 
 def _crosses(line: OcrLine, x: float) -> bool:
-    margin = _CROSS_MARGIN * (line.bbox[3] - line.bbox[1])
-    return line.bbox[0] + margin < x < line.bbox[2] - margin
+    x0, y0, x1, y1 = line.bbox
+    margin = min(_CROSS_MARGIN * (y1 - y0), _CROSS_SHARE * (x1 - x0))
+    return x0 + margin < x < x1 - margin
 
 
 def _sides(lines: Sequence[OcrLine], gutter: float) -> tuple[list[OcrLine], list[OcrLine]]:

@@ -121,3 +121,11 @@ def test_narrow_gutter_with_overlapping_boxes_and_joined_lines():
     got = [ln.text for ln in order_lines(_engine_order(lines), W)]
     assert got == [f"L{i}" for i in range(7)] + ["L7+R7"] + [f"L{i}" for i in range(8, 20)] \
         + [f"R{i}" for i in range(20) if i != 7]
+
+
+def test_short_centred_line_between_column_sections_still_cuts_them():
+    upper = _column("L", 150, 820, 200, 8) + _column("R", 880, 1550, 200, 8)
+    heading = _line("Results", 800, 480, 900, 30)  # shorter than two line heights, centred on the gutter
+    lower = _column("l", 150, 820, 540, 6) + _column("r", 880, 1550, 540, 6)
+    got = [ln.text for ln in order_lines(_engine_order(upper + [heading] + lower), W)]
+    assert got == [ln.text for ln in upper] + ["Results"] + [ln.text for ln in lower]
