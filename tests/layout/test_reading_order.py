@@ -129,3 +129,10 @@ def test_short_centred_line_between_column_sections_still_cuts_them():
     lower = _column("l", 150, 820, 540, 6) + _column("r", 880, 1550, 540, 6)
     got = [ln.text for ln in order_lines(_engine_order(upper + [heading] + lower), W)]
     assert got == [ln.text for ln in upper] + ["Results"] + [ln.text for ln in lower]
+
+
+def test_lines_over_one_another_are_never_one_row():
+    # Tight leading on a scan: the next line's box overlaps this one by more than half its height, and
+    # starts a little further left. Read top to bottom, not left to right.
+    lines = [_line("first", 152, 100, 1500, 36), _line("second", 150, 112, 1500, 36), _line("third", 151, 124, 900, 36)]
+    assert [ln.text for ln in order_lines(lines, W)] == ["first", "second", "third"]
