@@ -50,6 +50,9 @@ _LONG_LINE = 6.0
 # A line with lines of the column on either side at most this many of its
 # heights above and below (centre to centre) stands inside the column's text.
 _INSIDE_PITCH = 1.5
+# Two lines stand over one another when they overlap horizontally by this
+# share of the narrower one.
+_STACKED = 0.5
 _MAX_DEPTH = 3
 _BROKEN_WORD = re.compile(r"[^\W\d_]-$")
 
@@ -189,7 +192,7 @@ def _rows(lines: list[OcrLine]) -> list[OcrLine]:
     rows: list[list[OcrLine]] = []
     for line in sorted(lines, key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2):
         if rows and any(_same_row(line, other) for other in rows[-1]) \
-                and not any(_h_overlap(line, other) > 0 for other in rows[-1]):
+                and not any(_stacked(line, other) for other in rows[-1]):
             rows[-1].append(line)
         else:
             rows.append([line])
@@ -199,6 +202,12 @@ def _rows(lines: list[OcrLine]) -> list[OcrLine]:
 def _same_row(a: OcrLine, b: OcrLine) -> bool:
     shorter = min(a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1])
     return shorter > 0 and _v_overlap(a, b) >= _ROW_OVERLAP * shorter
+
+
+def _stacked(a: OcrLine, b: OcrLine) -> bool:
+    """Whether one line stands over the other (neighbouring words of a row overlap by a few pixels only)."""
+    narrower = min(a.bbox[2] - a.bbox[0], b.bbox[2] - b.bbox[0])
+    return _h_overlap(a, b) > _STACKED * narrower
 
 
 def _h_overlap(a: OcrLine, b: OcrLine) -> float:

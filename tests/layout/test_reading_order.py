@@ -136,3 +136,10 @@ def test_lines_over_one_another_are_never_one_row():
     # starts a little further left. Read top to bottom, not left to right.
     lines = [_line("first", 152, 100, 1500, 36), _line("second", 150, 112, 1500, 36), _line("third", 151, 124, 900, 36)]
     assert [ln.text for ln in order_lines(lines, W)] == ["first", "second", "third"]
+
+
+def test_words_of_a_row_whose_boxes_touch_are_one_row():
+    # The detector's word boxes on one row overlap by a few pixels ("tain | Thomas has commanded | four").
+    lines = [_line("four", 1386, 3045, 1461, 30), _line("tain", 921, 3045, 991, 30),
+             _line("Thomas has commanded", 997, 3042, 1388, 30), _line("next", 921, 3075, 1461, 30)]
+    assert [ln.text for ln in order_lines(lines, W)] == ["tain", "Thomas has commanded", "four", "next"]
