@@ -30,11 +30,11 @@ _MIN_COLUMN_SHARE = 0.15
 # Columns stand side by side: this share of the smaller column's lines must
 # have a line of the other column at the same height.
 _MIN_SIDE_BY_SIDE = 0.5
-# Table cells are narrow, columns of prose are not: the longer lines of a
-# column (its upper quartile; equations and paragraph ends are short) must
-# fill this share of the column's width.
+# Table cells are narrow, columns of prose are not: this share of a column's
+# text (by line length; equations and paragraph ends are short) must stand in
+# lines filling this share of the column's width.
 _MIN_FILL = 0.6
-_FILL_QUANTILE = 0.75
+_FILL_SHARE = 0.3
 # Two lines are on one row when they overlap vertically by this share of the
 # shorter one.
 _ROW_OVERLAP = 0.5
@@ -132,6 +132,9 @@ def _find_gutter(lines: Sequence[OcrLine], x_lo: float, x_hi: float) -> float | 
             start = None
     gutter = (xs[best_run[0]] + xs[best_run[1]]) / 2
     left, right = _sides(lines, gutter)
+    # Checked before `_is_column` looks into each side: a side holding every line would search it again.
+    if min(len(left), len(right)) < max(_MIN_COLUMN_LINES, _MIN_COLUMN_SHARE * len(lines)):
+        return None
     if not _is_column(left, len(lines)) or not _is_column(right, len(lines)):
         return None
     if not _side_by_side(left, right):
@@ -169,8 +172,10 @@ def _is_column(lines: Sequence[OcrLine], total: int) -> bool:
         return False
     lo = min(ln.bbox[0] for ln in lines)
     hi = max(ln.bbox[2] for ln in lines)
-    widths = sorted(ln.bbox[2] - ln.bbox[0] for ln in lines)
-    if widths[int(_FILL_QUANTILE * (len(widths) - 1))] >= _MIN_FILL * (hi - lo):
+    widths = [ln.bbox[2] - ln.bbox[0] for ln in lines]
+    # Counted by text (line length), not by lines: a table's many short cells in a column do not
+    # outvote its prose.
+    if sum(w for w in widths if w >= _MIN_FILL * (hi - lo)) >= _FILL_SHARE * sum(widths):
         return True
     # Two or more columns side by side also make up one side of a gutter.
     return _find_gutter(lines, lo, hi) is not None
