@@ -143,3 +143,19 @@ def test_words_of_a_row_whose_boxes_touch_are_one_row():
     lines = [_line("four", 1386, 3045, 1461, 30), _line("tain", 921, 3045, 991, 30),
              _line("Thomas has commanded", 997, 3042, 1388, 30), _line("next", 921, 3075, 1461, 30)]
     assert [ln.text for ln in order_lines(lines, W)] == ["tain", "Thomas has commanded", "four", "next"]
+
+
+
+def test_column_holding_a_table_is_still_a_column():
+    # The line boxes RapidOCR finds on a real scan (dev scanned_pdfs revtex4-1 aipsamp p5, 200 dpi): a
+    # two-column page whose left column holds a table of short numeric cells, more cells than prose lines.
+    import json
+    from pathlib import Path
+
+    page = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "layout"
+                       / "revtex4-1-aipsamp-scanned-p5-lines.json").read_text())
+    lines = [OcrLine(text, tuple(box), 0.9) for text, box in page["lines"]]
+    got = [ln.text for ln in order_lines(_engine_order(lines), page["width"])]
+    # The left column's last lines come before the right column's first ones.
+    assert got.index("1. A subsection in an appendix") < got.index("a. A subsubsection in an appendix")
+    assert got.index("missing.") > got.index("1. A subsection in an appendix")
