@@ -7,7 +7,11 @@ at the same heights. Lines crossing the gutter (titles, full-width headings,
 figure captions, single-column passages) cut the page into bands; inside a
 band the left column is read before the right one, and each side is ordered
 again the same way, so three columns work too. Lines on one row (a heading
-number and its title, table cells) are read left to right.
+number and its title, table cells) are read left to right. Scans with gutters
+narrower than the detector's box padding (newspapers) are read too: a line
+must reach well past a gutter to cross it, and a line the detector joined
+across one, with both columns' text just above and below it, stays in its
+column rather than cutting them into bands.
 """
 from __future__ import annotations
 
