@@ -250,3 +250,17 @@ def test_droppable_classes_are_chinese_and_japanese_only():
 
     chars = ["blank", "a", "Z", "7", "ß", "α", "Ψ", "→", "，", "、", "ー", "中", "學", "あ", "ア", "ｱ"]
     assert droppable_classes(chars).tolist() == [False] * 11 + [True] * 5
+
+
+def test_rapidocr_reads_newspaper_columns_with_narrow_gutters_in_order(rapid):
+    # Three columns of a 1901 newspaper scan (olmocr's newspaper.pdf, 200 dpi): the gutters are narrower
+    # than the detector's box padding, so the boxes of neighbouring columns overlap, next lines of a
+    # column overlap vertically, and a few lines are detected joined across a gutter.
+    image = _rgb("olmocr-newspaper-p0001-three-columns.jpg")
+    text = lines_to_text(order_lines(rapid.recognize(image), page_width=image.shape[1]))
+    keys = ("Great and powerful", "If there be an American", "ship of war from her fighting",
+            "the big guns are protected",  # column 1
+            "An Advertiser reporter", "In 1885 Captain Thomas", "command of the Bennington",  # column 2
+            "While the Oregon was on the rocks", "boat near the Chinese")  # column 3
+    pos = [text.find(key) for key in keys]
+    assert min(pos) >= 0 and pos == sorted(pos), dict(zip(keys, pos))

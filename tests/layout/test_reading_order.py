@@ -109,3 +109,53 @@ def test_tiny_inputs():
     assert order_lines([], W) == []
     one = [_line("x", 0, 0, 10)]
     assert order_lines(one, W) == one
+
+
+def test_narrow_gutter_with_overlapping_boxes_and_joined_lines():
+    # A newspaper scan's geometry: the columns' boxes overlap by a few characters, next lines of a column
+    # overlap vertically (tight leading), and the detector joined one line of each column into one.
+    left = [_line(f"L{i}", 360, 100 + 26 * i, 925, 36) for i in range(20)]
+    right = [_line(f"R{i}", 905, 113 + 26 * i, 1470, 36) for i in range(20)]
+    joined = _line("L7+R7", 360, 100 + 26 * 7, 1470, 36)
+    lines = [ln for ln in left + right if ln.text not in ("L7", "R7")] + [joined]
+    got = [ln.text for ln in order_lines(_engine_order(lines), W)]
+    assert got == [f"L{i}" for i in range(7)] + ["L7+R7"] + [f"L{i}" for i in range(8, 20)] \
+        + [f"R{i}" for i in range(20) if i != 7]
+
+
+def test_short_centred_line_between_column_sections_still_cuts_them():
+    upper = _column("L", 150, 820, 200, 8) + _column("R", 880, 1550, 200, 8)
+    heading = _line("Results", 800, 480, 900, 30)  # shorter than two line heights, centred on the gutter
+    lower = _column("l", 150, 820, 540, 6) + _column("r", 880, 1550, 540, 6)
+    got = [ln.text for ln in order_lines(_engine_order(upper + [heading] + lower), W)]
+    assert got == [ln.text for ln in upper] + ["Results"] + [ln.text for ln in lower]
+
+
+def test_lines_over_one_another_are_never_one_row():
+    # Tight leading on a scan: the next line's box overlaps this one by more than half its height, and
+    # starts a little further left. Read top to bottom, not left to right.
+    lines = [_line("first", 152, 100, 1500, 36), _line("second", 150, 112, 1500, 36), _line("third", 151, 124, 900, 36)]
+    assert [ln.text for ln in order_lines(lines, W)] == ["first", "second", "third"]
+
+
+def test_words_of_a_row_whose_boxes_touch_are_one_row():
+    # The detector's word boxes on one row overlap by a few pixels ("tain | Thomas has commanded | four").
+    lines = [_line("four", 1386, 3045, 1461, 30), _line("tain", 921, 3045, 991, 30),
+             _line("Thomas has commanded", 997, 3042, 1388, 30), _line("next", 921, 3075, 1461, 30)]
+    assert [ln.text for ln in order_lines(lines, W)] == ["tain", "Thomas has commanded", "four", "next"]
+
+
+
+def test_column_holding_a_table_is_still_a_column():
+    # The line boxes RapidOCR finds on a real scan (dev scanned_pdfs revtex4-1 aipsamp p5, 200 dpi): a
+    # two-column page whose left column holds a table of short numeric cells, more cells than prose lines.
+    import json
+    from pathlib import Path
+
+    page = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "layout"
+                       / "revtex4-1-aipsamp-scanned-p5-lines.json").read_text())
+    lines = [OcrLine(text, tuple(box), 0.9) for text, box in page["lines"]]
+    got = [ln.text for ln in order_lines(_engine_order(lines), page["width"])]
+    # The left column's last lines come before the right column's first ones.
+    assert got.index("1. A subsection in an appendix") < got.index("a. A subsubsection in an appendix")
+    assert got.index("missing.") > got.index("1. A subsection in an appendix")
