@@ -31,27 +31,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"corpusmill: {message} (see `{self.prog} --help`)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return value
-
-
-def _non_negative(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
-    """An argparse type: a whole number (`int`) or a number (`float`) that is 0 or more."""
+def _at_least(kind: type[int] | type[float], minimum: int):  # type: ignore[no-untyped-def]
+    """An argparse type: a whole number (`int`) or a number (`float`) of at least `minimum`."""
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {'0 or more' if minimum == 0 else f'at least {minimum}'}")
         return value
     return parse
+
+
+_positive_int = _at_least(int, 1)
 
 
 def _check_writable(out: str, *, model_file: bool = False) -> None:
@@ -175,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("crawl", help="crawl a seed list -> WARC archive + clean corpus")
     c.add_argument("seeds", help="a file with one URL per line (# starts a comment)")
-    c.add_argument("--max-pages", type=_non_negative(int), default=1000, help="pages to archive (0: no limit)")
-    c.add_argument("--max-depth", type=_non_negative(int), default=3)
+    c.add_argument("--max-pages", type=_at_least(int, 0), default=1000, help="pages to archive (0: no limit)")
+    c.add_argument("--max-depth", type=_at_least(int, 0), default=3)
     c.add_argument("--scope", choices=("same-domain", "same-host", "regex", "any"), default="same-domain")
     c.add_argument("--include", action="append", default=[], help="regex a URL must match (repeatable)")
     c.add_argument("--exclude", action="append", default=[], help="regex of URLs to skip (repeatable)")
@@ -186,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow private/loopback/link-local targets (refused by default)")
     c.add_argument("--user-agent", default=None)
     c.add_argument("--concurrency", type=_positive_int, default=16, help="requests in flight over all hosts")
-    c.add_argument("--delay", type=_non_negative(float), default=1.0, help="seconds between requests to one host")
+    c.add_argument("--delay", type=_at_least(float, 0), default=1.0, help="seconds between requests to one host")
     c.add_argument("--crawl-only", action="store_true", help="write the WARC archive, skip processing")
     c.add_argument("--engine", choices=("corpusmill", "trafilatura", "trafilatura-fast", "resiliparse"), default="corpusmill")
     _curation(c)
