@@ -6,6 +6,10 @@ from pathlib import Path
 import pymupdf
 
 from corpusmill.parsers.text_layer import TEXT_FLAGS, page_words, read_page, unmerged_lines
+from tests.conftest import FIXTURES
+
+# Arabic tables from the camelot test suite: lam-alef ligatures in running text and in cells.
+ARABIC = FIXTURES / "pdf" / "camelot__arabic.pdf"
 
 
 def _page_text(draw) -> str:
@@ -116,8 +120,7 @@ def test_symbol_font_private_use_glyphs_read_as_greek():
 def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
     # MuPDF expands the ligature glyph into lam + alef but gives the alef no width at the
     # glyph's far edge, so right-to-left it came out first ("والية" for "ولاية").
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
-    with pymupdf.open(path) as doc:
+    with pymupdf.open(ARABIC) as doc:
         text = read_page(doc[0]).raw_text
     assert "ولاية" in text
     assert "والية" not in text
@@ -126,8 +129,7 @@ def test_lam_alef_ligature_reads_lam_first_in_arabic_text():
 
 def test_lam_alef_ligature_reads_lam_first_in_table_cells_too():
     # Tables read MuPDF's unmerged lines (one per cell); they start from the same repaired text.
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
-    with pymupdf.open(path) as doc:
+    with pymupdf.open(ARABIC) as doc:
         cells = [line.text for line in unmerged_lines(doc[0])]
     assert any("ولاية" in cell for cell in cells)
     assert not any("والية" in cell for cell in cells)
@@ -143,8 +145,7 @@ def test_page_drawn_on_after_reading_is_read_again_as_it_is_now():
 
 
 def test_lam_alef_ligature_reads_lam_first_in_words_that_tables_are_built_from():
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__arabic.pdf"
-    with pymupdf.open(path) as doc:
+    with pymupdf.open(ARABIC) as doc:
         words = page_words(doc[0], TEXT_FLAGS)
         plain = doc[0].get_text("words", flags=TEXT_FLAGS)
     texts = [w[4] for w in words]
@@ -156,7 +157,7 @@ def test_lam_alef_ligature_reads_lam_first_in_words_that_tables_are_built_from()
 
 def test_rupee_sign_of_a_pre_unicode_rupee_font_is_read_as_the_rupee_sign():
     # An Indian state finance table whose note sets "₹" in Rupee Foradian, which draws it at "`".
-    path = Path(__file__).resolve().parents[2] / "fixtures" / "pdf" / "camelot__superscript.pdf"
+    path = FIXTURES / "pdf" / "camelot__superscript.pdf"
     with pymupdf.open(path) as doc:
         text = read_page(doc[0]).raw_text
     assert "Includes ₹2.45 crore outstanding" in text
